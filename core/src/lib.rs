@@ -1,0 +1,24 @@
+//! Kelisim's pure core: the receipt and policy models, canonical JSON, Ed25519 JWS, validation
+//! and limits. No web dependencies: it compiles natively (tests, CLI) and to wasm32 (edge, widget).
+//!
+//! # Layout
+//! - [`receipt`]: claims the browser signs, the receipt the edge countersigns, verification.
+//! - [`policy`]: the versioned policy document (structured text blocks, never HTML) and its hash.
+//! - [`category`]: standard categories, Consent Mode v2 signals, decisions.
+//! - [`canonical`]: RFC 8785 canonical JSON for the subset receipts and policies use.
+//! - [`sign`]: compact JWS with EdDSA (RFC 7515/8037), JWK/JWKS, RFC 7638 thumbprints.
+//! - [`id`], [`time`]: ULIDs, slugs, timestamps.
+//! - [`limits`], [`error`]: every limit as a named constant; validation errors with stable codes.
+
+pub mod canonical;
+pub mod category;
+pub mod error;
+pub mod id;
+pub mod limits;
+pub mod policy;
+pub mod receipt;
+pub mod sign;
+pub mod time;
+pub mod unique;
+
+pub use error::ValidationError;

@@ -1,0 +1,95 @@
+//! The KV key schema. Every key is built here, from validated slugs and ULIDs only.
+//!
+//! | key | value | metadata | written |
+//! |---|---|---|---|
+//! | `site/{site}` | [`SiteConfig`](crate::service::SiteConfig) JSON | — | by the admin |
+//! | `policy/{site}/current` | current [`StoredPolicy`](crate::service::StoredPolicy) | — | on publish |
+//! | `policy/{site}/v/{version:010}` | that version, write-once | `{sha256}` | on publish |
+//! | `receipt/{site}/{id}` | [`SignedReceipt`](kelisim_core::receipt::SignedReceipt), write-once | — | on submit |
+//! | `idx/t/{site}/{rev_ms}/{id}` | `""` | [`ReceiptSummary`](crate::service::ReceiptSummary) | on submit |
+//! | `idx/s/{site}/{subject}/{rev_ms}/{id}` | `""` | [`ReceiptSummary`](crate::service::ReceiptSummary) | on submit |
+//!
+//! `rev_ms` is `9999999999999 − server time in ms`, zero-padded to 13 digits, so a prefix list
+//! returns newest first and a time range is a key range. Index entries carry the summary as list
+//! metadata, so one page of results is one `list` call, never a `get` per item. Nothing is
+//! read-modified-written except the rare `policy/{site}/current` on publish: receipts only ever
+//! create new keys, so concurrent visitors never contend for one key (KV allows 1 write/s/key).
+
+/// Largest timestamp the reversed-time encoding represents (year 2286).
+const REV_BASE_MS: i64 = 9_999_999_999_999;
+
+/// Newest-first sortable encoding of a server timestamp.
+#[must_use]
+pub fn rev_ms(server_ms: i64) -> String {
+    format!("{:013}", REV_BASE_MS - server_ms.clamp(0, REV_BASE_MS))
+}
+
+/// Inverse of [`rev_ms`].
+#[must_use]
+pub fn from_rev_ms(rev: &str) -> Option<i64> {
+    if rev.len() != 13 {
+        return None;
+    }
+    rev.parse::<i64>().ok().map(|r| REV_BASE_MS - r)
+}
+
+#[must_use]
+pub fn site(site: &str) -> String {
+    format!("site/{site}")
+}
+
+#[must_use]
+pub fn current_policy(site: &str) -> String {
+    format!("policy/{site}/current")
+}
+
+#[must_use]
+pub fn policy_version(site: &str, version: u32) -> String {
+    format!("policy/{site}/v/{version:010}")
+}
+
+#[must_use]
+pub fn receipt(site: &str, id: &str) -> String {
+    format!("receipt/{site}/{id}")
+}
+
+#[must_use]
+pub fn time_index_prefix(site: &str) -> String {
+    format!("idx/t/{site}/")
+}
+
+#[must_use]
+pub fn time_index(site: &str, server_ms: i64, id: &str) -> String {
+    format!("{}{}/{id}", time_index_prefix(site), rev_ms(server_ms))
+}
+
+#[must_use]
+pub fn subject_index_prefix(site: &str, subject: &str) -> String {
+    format!("idx/s/{site}/{subject}/")
+}
+
+#[must_use]
+pub fn subject_index(site: &str, subject: &str, server_ms: i64, id: &str) -> String {
+    format!(
+        "{}{}/{id}",
+        subject_index_prefix(site, subject),
+        rev_ms(server_ms)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newer_sorts_first_and_round_trips() {
+        let older = time_index("s", 1_795_398_005_123, "A");
+        let newer = time_index("s", 1_795_398_005_124, "A");
+        assert!(newer < older);
+        assert_eq!(
+            from_rev_ms(&rev_ms(1_795_398_005_123)),
+            Some(1_795_398_005_123)
+        );
+        assert_eq!(from_rev_ms("12"), None);
+    }
+}

@@ -1,0 +1,237 @@
+//! The route table: which method and path map to which handler. Pure, so every path (including
+//! hostile ones) is tested natively. Identifiers are validated here, before any storage access.
+
+use kelisim_core::id::{check_slug, is_subject_id, ulid_time_ms};
+
+use crate::error::ApiError;
+
+/// Longest path the edge will look at; anything longer is refused before parsing.
+pub const MAX_PATH_CHARS: usize = 512;
+
+/// HTTP methods the edge distinguishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Head,
+    Post,
+    Put,
+    Delete,
+    Options,
+    Other,
+}
+
+/// A matched route with its validated path parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    Jwks,
+    /// CORS preflight for a site's public endpoints.
+    Preflight {
+        site: String,
+    },
+    GetPolicy {
+        site: String,
+    },
+    GetPolicyVersion {
+        site: String,
+        version: u32,
+    },
+    PublishPolicy {
+        site: String,
+    },
+    SubmitReceipt {
+        site: String,
+    },
+    ListReceipts {
+        site: String,
+    },
+    GetReceipt {
+        site: String,
+        id: String,
+    },
+    GetSubject {
+        site: String,
+        subject: String,
+    },
+    PutSite {
+        site: String,
+    },
+}
+
+fn site_param(raw: &str) -> Result<String, ApiError> {
+    check_slug("site", raw).map_err(|e| ApiError::bad_request("invalid_id", e.to_string()))?;
+    Ok(raw.to_owned())
+}
+
+/// Matches `method` and `path` to a route.
+///
+/// # Errors
+/// 404 `not_found` for unknown paths, 405 for a known path with another method, 400
+/// `invalid_id` for a malformed identifier in the path.
+pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
+    if path.len() > MAX_PATH_CHARS {
+        return Err(ApiError::bad_request(
+            "path_too_long",
+            format!("path exceeds {MAX_PATH_CHARS} characters"),
+        ));
+    }
+    let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
+    let not_found = || ApiError::not_found("not_found", "no such resource");
+    use Method::{Get, Head, Options, Post, Put};
+    let matched = match segments.as_slice() {
+        [".well-known", "jwks.json"] => match method {
+            Get | Head => Route::Jwks,
+            _ => return Err(ApiError::method_not_allowed()),
+        },
+        ["v1", "sites", site] => match method {
+            Put => Route::PutSite {
+                site: site_param(site)?,
+            },
+            _ => return Err(ApiError::method_not_allowed()),
+        },
+        ["v1", "sites", site, "policy"] => {
+            let site = site_param(site)?;
+            match method {
+                Get | Head => Route::GetPolicy { site },
+                Put => Route::PublishPolicy { site },
+                Options => Route::Preflight { site },
+                _ => return Err(ApiError::method_not_allowed()),
+            }
+        }
+        ["v1", "sites", site, "policy", "versions", version] => {
+            let site = site_param(site)?;
+            let version = version
+                .parse::<u32>()
+                .ok()
+                .filter(|v| *v > 0 && version.bytes().all(|b| b.is_ascii_digit()))
+                .ok_or_else(|| {
+                    ApiError::bad_request("invalid_id", "version must be a positive integer")
+                })?;
+            match method {
+                Get | Head => Route::GetPolicyVersion { site, version },
+                Options => Route::Preflight { site },
+                _ => return Err(ApiError::method_not_allowed()),
+            }
+        }
+        ["v1", "sites", site, "receipts"] => {
+            let site = site_param(site)?;
+            match method {
+                Post => Route::SubmitReceipt { site },
+                Get | Head => Route::ListReceipts { site },
+                Options => Route::Preflight { site },
+                _ => return Err(ApiError::method_not_allowed()),
+            }
+        }
+        ["v1", "sites", site, "receipts", id] => {
+            let site = site_param(site)?;
+            if ulid_time_ms(id).is_none() {
+                return Err(ApiError::bad_request(
+                    "invalid_id",
+                    "receipt id must be a ULID",
+                ));
+            }
+            match method {
+                Get | Head => Route::GetReceipt {
+                    site,
+                    id: (*id).to_owned(),
+                },
+                _ => return Err(ApiError::method_not_allowed()),
+            }
+        }
+        ["v1", "sites", site, "subjects", subject] => {
+            let site = site_param(site)?;
+            if !is_subject_id(subject) {
+                return Err(ApiError::bad_request(
+                    "invalid_id",
+                    "subject must be a 43-character base64url id",
+                ));
+            }
+            match method {
+                Get | Head => Route::GetSubject {
+                    site,
+                    subject: (*subject).to_owned(),
+                },
+                _ => return Err(ApiError::method_not_allowed()),
+            }
+        }
+        _ => return Err(not_found()),
+    };
+    Ok(matched)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_routes() {
+        assert_eq!(
+            route(Method::Get, "/.well-known/jwks.json"),
+            Ok(Route::Jwks)
+        );
+        assert_eq!(
+            route(Method::Get, "/v1/sites/crm-demo/policy"),
+            Ok(Route::GetPolicy {
+                site: "crm-demo".into()
+            })
+        );
+        assert_eq!(
+            route(Method::Get, "/v1/sites/crm-demo/policy/versions/3"),
+            Ok(Route::GetPolicyVersion {
+                site: "crm-demo".into(),
+                version: 3
+            })
+        );
+        assert_eq!(
+            route(Method::Post, "/v1/sites/crm-demo/receipts"),
+            Ok(Route::SubmitReceipt {
+                site: "crm-demo".into()
+            })
+        );
+        assert_eq!(
+            route(Method::Options, "/v1/sites/crm-demo/receipts"),
+            Ok(Route::Preflight {
+                site: "crm-demo".into()
+            })
+        );
+    }
+
+    #[test]
+    fn wrong_method_is_405_and_unknown_path_404() {
+        assert_eq!(
+            route(Method::Delete, "/.well-known/jwks.json")
+                .unwrap_err()
+                .status,
+            405
+        );
+        assert_eq!(
+            route(Method::Other, "/v1/sites/a/receipts")
+                .unwrap_err()
+                .status,
+            405
+        );
+        assert_eq!(route(Method::Get, "/v2/anything").unwrap_err().status, 404);
+        assert_eq!(route(Method::Get, "/").unwrap_err().status, 404);
+    }
+
+    #[test]
+    fn hostile_ids_are_refused_before_storage() {
+        for path in [
+            "/v1/sites/../policy",
+            "/v1/sites/%2e%2e/policy",
+            "/v1/sites/CRM/policy",
+            "/v1/sites/a:b/receipts",
+            "/v1/sites/a/receipts/..%2F..%2Fetc",
+            "/v1/sites/a/receipts/01ARZ3NDEKTSV4RRFFQ69G5FA",
+            "/v1/sites/a/policy/versions/0",
+            "/v1/sites/a/policy/versions/+1",
+            "/v1/sites/a/policy/versions/99999999999",
+            "/v1/sites/a/subjects/short",
+        ] {
+            let err = route(Method::Get, path).unwrap_err();
+            assert_eq!((err.status, err.code), (400, "invalid_id"), "{path}");
+        }
+        let long = format!("/v1/sites/{}", "a".repeat(600));
+        assert_eq!(route(Method::Get, &long).unwrap_err().code, "path_too_long");
+    }
+}
