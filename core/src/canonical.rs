@@ -16,8 +16,7 @@ const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 /// # Errors
 /// [`ValidationError::NotCanonical`] for floats, out-of-range integers or unserialisable values.
 pub fn to_canonical_string<T: Serialize + ?Sized>(value: &T) -> Result<String, ValidationError> {
-    let value =
-        serde_json::to_value(value).map_err(|e| ValidationError::NotCanonical(e.to_string()))?;
+    let value = serde_json::to_value(value).map_err(|e| ValidationError::NotCanonical(e.to_string()))?;
     canonicalize_value(&value)
 }
 
@@ -38,22 +37,16 @@ fn write_value(out: &mut String, value: &Value) -> Result<(), ValidationError> {
         Value::Number(n) => {
             if let Some(u) = n.as_u64() {
                 if u > MAX_SAFE_INTEGER {
-                    return Err(ValidationError::NotCanonical(format!(
-                        "integer {u} too large"
-                    )));
+                    return Err(ValidationError::NotCanonical(format!("integer {u} too large")));
                 }
                 let _ = write!(out, "{u}");
             } else if let Some(i) = n.as_i64() {
                 if i.unsigned_abs() > MAX_SAFE_INTEGER {
-                    return Err(ValidationError::NotCanonical(format!(
-                        "integer {i} too small"
-                    )));
+                    return Err(ValidationError::NotCanonical(format!("integer {i} too small")));
                 }
                 let _ = write!(out, "{i}");
             } else {
-                return Err(ValidationError::NotCanonical(format!(
-                    "non-integer number {n}"
-                )));
+                return Err(ValidationError::NotCanonical(format!("non-integer number {n}")));
             }
         }
         Value::String(s) => write_string(out, s),
@@ -129,7 +122,5 @@ pub fn canonical_sha256<T: Serialize + ?Sized>(value: &T) -> Result<String, Vali
 /// Whether `s` is a lowercase 64-character hex SHA-256.
 #[must_use]
 pub fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }

@@ -6,13 +6,7 @@ use serde::{Deserialize, Serialize};
 pub const NECESSARY: &str = "necessary";
 
 /// The standard categories PRODUCT.md defines, in display order.
-pub const STANDARD: [&str; 5] = [
-    NECESSARY,
-    "analytics",
-    "marketing",
-    "cross_border",
-    "ai_processing",
-];
+pub const STANDARD: [&str; 5] = [NECESSARY, "analytics", "marketing", "cross_border", "ai_processing"];
 
 /// Categories that Global Privacy Control switches off by default (a sale or share of data).
 pub const GPC_SENSITIVE: [&str; 1] = ["marketing"];

@@ -9,10 +9,7 @@ pub enum ValidationError {
     #[error("unsupported schema version {0}")]
     SchemaUnsupported(u32),
     #[error("invalid identifier in {field}: {reason}")]
-    InvalidId {
-        field: &'static str,
-        reason: &'static str,
-    },
+    InvalidId { field: &'static str, reason: &'static str },
     #[error("{field} is too long (max {max})")]
     TooLong { field: &'static str, max: usize },
     #[error("{field} has too many entries (max {max})")]

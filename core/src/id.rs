@@ -16,9 +16,7 @@ pub fn ulid_from_parts(ms: u64, random: [u8; 10]) -> String {
     for (i, b) in random.iter().enumerate() {
         value |= u128::from(*b) << (72 - 8 * i);
     }
-    (0..ULID_CHARS)
-        .map(|i| char::from(CROCKFORD[((value >> (125 - 5 * i)) & 0x1F) as usize]))
-        .collect()
+    (0..ULID_CHARS).map(|i| char::from(CROCKFORD[((value >> (125 - 5 * i)) & 0x1F) as usize])).collect()
 }
 
 /// The millisecond timestamp a valid ULID carries, or `None` when `s` is not a canonical ULID
@@ -50,10 +48,7 @@ pub fn check_slug(field: &'static str, s: &str) -> Result<(), ValidationError> {
     if s.len() > MAX_ID_CHARS {
         return Err(invalid("longer than 64 characters"));
     }
-    if !s
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
-    {
+    if !s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-') {
         return Err(invalid("only a-z, 0-9, _ and - are allowed"));
     }
     if !s.as_bytes()[0].is_ascii_alphanumeric() {
@@ -66,9 +61,7 @@ pub fn check_slug(field: &'static str, s: &str) -> Result<(), ValidationError> {
 /// of the random subject ids used where the browser has no Ed25519.
 #[must_use]
 pub fn is_subject_id(s: &str) -> bool {
-    s.len() == 43
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    s.len() == 43 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 #[cfg(test)]

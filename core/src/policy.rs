@@ -10,8 +10,8 @@ use crate::category::NECESSARY;
 use crate::error::ValidationError;
 use crate::id::check_slug;
 use crate::limits::{
-    MAX_BLOCKS_PER_LANGUAGE, MAX_CATEGORIES, MAX_CONTACT_CHARS, MAX_LANGUAGES, MAX_LIST_ITEMS,
-    MAX_TEXT_CHARS, MAX_URL_CHARS,
+    MAX_BLOCKS_PER_LANGUAGE, MAX_CATEGORIES, MAX_CONTACT_CHARS, MAX_LANGUAGES, MAX_LIST_ITEMS, MAX_TEXT_CHARS,
+    MAX_URL_CHARS,
 };
 use crate::time::parse_date;
 
@@ -146,19 +146,13 @@ impl Policy {
             return Err(ValidationError::Empty { field: "languages" });
         }
         if self.languages.len() > MAX_LANGUAGES {
-            return Err(ValidationError::TooMany {
-                field: "languages",
-                max: MAX_LANGUAGES,
-            });
+            return Err(ValidationError::TooMany { field: "languages", max: MAX_LANGUAGES });
         }
         let mut seen = BTreeSet::new();
         for lang in &self.languages {
             check_language(lang)?;
             if !seen.insert(lang) {
-                return Err(ValidationError::Duplicate {
-                    field: "languages",
-                    value: lang.clone(),
-                });
+                return Err(ValidationError::Duplicate { field: "languages", value: lang.clone() });
             }
         }
         Ok(())
@@ -171,34 +165,22 @@ impl Policy {
         }
         let mut common: Option<BTreeSet<String>> = None;
         for lang in &self.languages {
-            let blocks =
-                self.text
-                    .get(lang)
-                    .ok_or_else(|| ValidationError::TranslationMissing {
-                        field: "text".into(),
-                        language: lang.clone(),
-                    })?;
+            let blocks = self
+                .text
+                .get(lang)
+                .ok_or_else(|| ValidationError::TranslationMissing { field: "text".into(), language: lang.clone() })?;
             if blocks.is_empty() {
                 return Err(ValidationError::Empty { field: "text" });
             }
             if blocks.len() > MAX_BLOCKS_PER_LANGUAGE {
-                return Err(ValidationError::TooMany {
-                    field: "text",
-                    max: MAX_BLOCKS_PER_LANGUAGE,
-                });
+                return Err(ValidationError::TooMany { field: "text", max: MAX_BLOCKS_PER_LANGUAGE });
             }
             let mut anchors = BTreeSet::new();
             for block in blocks {
                 validate_block(block)?;
-                if let Block::Heading {
-                    anchor: Some(a), ..
-                } = block
-                {
+                if let Block::Heading { anchor: Some(a), .. } = block {
                     if !anchors.insert(a.clone()) {
-                        return Err(ValidationError::Duplicate {
-                            field: "anchor",
-                            value: a.clone(),
-                        });
+                        return Err(ValidationError::Duplicate { field: "anchor", value: a.clone() });
                     }
                 }
             }
@@ -212,10 +194,7 @@ impl Policy {
 
     fn validate_categories(&self, anchors: &BTreeSet<String>) -> Result<(), ValidationError> {
         if self.categories.len() > MAX_CATEGORIES {
-            return Err(ValidationError::TooMany {
-                field: "categories",
-                max: MAX_CATEGORIES,
-            });
+            return Err(ValidationError::TooMany { field: "categories", max: MAX_CATEGORIES });
         }
         if self.category(NECESSARY).is_none() {
             return Err(ValidationError::CategoryMissing(NECESSARY.into()));
@@ -224,26 +203,13 @@ impl Policy {
         for cat in &self.categories {
             check_slug("category", &cat.id)?;
             if !seen.insert(&cat.id) {
-                return Err(ValidationError::Duplicate {
-                    field: "category",
-                    value: cat.id.clone(),
-                });
+                return Err(ValidationError::Duplicate { field: "category", value: cat.id.clone() });
             }
             if cat.id == NECESSARY && (cat.switchable || !cat.default) {
                 return Err(ValidationError::NecessaryDenied);
             }
-            check_localized(
-                "category.title",
-                &cat.title,
-                &self.languages,
-                MAX_TEXT_CHARS,
-            )?;
-            check_localized(
-                "category.description",
-                &cat.description,
-                &self.languages,
-                MAX_TEXT_CHARS,
-            )?;
+            check_localized("category.title", &cat.title, &self.languages, MAX_TEXT_CHARS)?;
+            check_localized("category.description", &cat.description, &self.languages, MAX_TEXT_CHARS)?;
             for section in &cat.sections {
                 if !anchors.contains(section) {
                     return Err(ValidationError::SectionUnknown(section.clone()));
@@ -256,16 +222,9 @@ impl Policy {
 
 fn validate_block(block: &Block) -> Result<(), ValidationError> {
     match block {
-        Block::Heading {
-            level,
-            text,
-            anchor,
-        } => {
+        Block::Heading { level, text, anchor } => {
             if !(1..=4).contains(level) {
-                return Err(ValidationError::InvalidId {
-                    field: "heading.level",
-                    reason: "must be 1 to 4",
-                });
+                return Err(ValidationError::InvalidId { field: "heading.level", reason: "must be 1 to 4" });
             }
             if let Some(a) = anchor {
                 check_slug("anchor", a)?;
@@ -278,14 +237,9 @@ fn validate_block(block: &Block) -> Result<(), ValidationError> {
                 return Err(ValidationError::Empty { field: "list" });
             }
             if items.len() > MAX_LIST_ITEMS {
-                return Err(ValidationError::TooMany {
-                    field: "list",
-                    max: MAX_LIST_ITEMS,
-                });
+                return Err(ValidationError::TooMany { field: "list", max: MAX_LIST_ITEMS });
             }
-            items
-                .iter()
-                .try_for_each(|i| check_text("list item", i, MAX_TEXT_CHARS))
+            items.iter().try_for_each(|i| check_text("list item", i, MAX_TEXT_CHARS))
         }
         Block::Link { text, href } => {
             check_text("link text", text, MAX_TEXT_CHARS)?;
@@ -305,10 +259,7 @@ fn validate_block(block: &Block) -> Result<(), ValidationError> {
 pub fn is_safe_href(href: &str) -> bool {
     let clean = !href.chars().any(|c| c.is_whitespace() || c.is_control());
     let lower = href.to_ascii_lowercase();
-    clean
-        && ["https://", "http://", "mailto:", "tel:"]
-            .iter()
-            .any(|scheme| lower.starts_with(scheme))
+    clean && ["https://", "http://", "mailto:", "tel:"].iter().any(|scheme| lower.starts_with(scheme))
 }
 
 fn check_text(field: &'static str, value: &str, max: usize) -> Result<(), ValidationError> {
@@ -330,10 +281,7 @@ fn check_localized(
     for lang in languages {
         let text = value
             .get(lang)
-            .ok_or_else(|| ValidationError::TranslationMissing {
-                field: field.into(),
-                language: lang.clone(),
-            })?;
+            .ok_or_else(|| ValidationError::TranslationMissing { field: field.into(), language: lang.clone() })?;
         check_text(field, text, max)?;
     }
     if let Some(extra) = value.keys().find(|k| !languages.contains(k)) {
@@ -350,9 +298,7 @@ pub fn check_language(lang: &str) -> Result<(), ValidationError> {
     if (2..=3).contains(&lang.len()) && lang.bytes().all(|b| b.is_ascii_lowercase()) {
         Ok(())
     } else {
-        Err(ValidationError::LanguageUnsupported(
-            lang.chars().take(16).collect(),
-        ))
+        Err(ValidationError::LanguageUnsupported(lang.chars().take(16).collect()))
     }
 }
 
@@ -371,29 +317,15 @@ impl Policy {
     /// computed over the full document, never over this view.
     #[must_use]
     pub fn localized(&self, lang: &str) -> Self {
-        let keep = |m: &Localized| {
-            m.iter()
-                .filter(|(k, _)| *k == lang)
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        };
+        let keep = |m: &Localized| m.iter().filter(|(k, _)| *k == lang).map(|(k, v)| (k.clone(), v.clone())).collect();
         Self {
             categories: self
                 .categories
                 .iter()
-                .map(|c| PolicyCategory {
-                    title: keep(&c.title),
-                    description: keep(&c.description),
-                    ..c.clone()
-                })
+                .map(|c| PolicyCategory { title: keep(&c.title), description: keep(&c.description), ..c.clone() })
                 .collect(),
             summary: keep(&self.summary),
-            text: self
-                .text
-                .iter()
-                .filter(|(k, _)| *k == lang)
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
+            text: self.text.iter().filter(|(k, _)| *k == lang).map(|(k, v)| (k.clone(), v.clone())).collect(),
             ..self.clone()
         }
     }

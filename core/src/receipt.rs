@@ -10,13 +10,11 @@ use crate::category::{Decision, NECESSARY};
 use crate::error::ValidationError;
 use crate::id::{check_slug, is_subject_id, ulid_time_ms};
 use crate::limits::{
-    MAX_CATEGORIES, MAX_CLIENT_CLOCK_AHEAD_MS, MAX_JWS_CHARS, MAX_RECEIPT_AGE_MS,
-    MAX_WIDGET_VERSION_CHARS,
+    MAX_CATEGORIES, MAX_CLIENT_CLOCK_AHEAD_MS, MAX_JWS_CHARS, MAX_RECEIPT_AGE_MS, MAX_WIDGET_VERSION_CHARS,
 };
 use crate::policy::Policy;
 use crate::sign::{
-    verify_compact, verify_detached, EdgeSigningKey, Jwks, JwsError, JwsHeader, PublicJwk, JWS_ALG,
-    RECEIPT_JWS_TYP,
+    verify_compact, verify_detached, EdgeSigningKey, Jwks, JwsError, JwsHeader, PublicJwk, JWS_ALG, RECEIPT_JWS_TYP,
 };
 use crate::time::{format_millis, parse_millis};
 
@@ -108,12 +106,7 @@ impl ReceiptClaims {
     ///
     /// # Errors
     /// The first [`ValidationError`] found.
-    pub fn validate(
-        &self,
-        site: &str,
-        policy: &Policy,
-        now_ms: i64,
-    ) -> Result<(), ValidationError> {
+    pub fn validate(&self, site: &str, policy: &Policy, now_ms: i64) -> Result<(), ValidationError> {
         self.validate_shape(site)?;
         self.validate_time(now_ms)?;
         self.validate_against(policy)
@@ -128,24 +121,17 @@ impl ReceiptClaims {
             return Err(ValidationError::SchemaUnsupported(self.schema));
         }
         if ulid_time_ms(&self.id).is_none() {
-            return Err(ValidationError::InvalidId {
-                field: "id",
-                reason: "must be a ULID",
-            });
+            return Err(ValidationError::InvalidId { field: "id", reason: "must be a ULID" });
         }
         check_slug("site", &self.site)?;
         if self.site != site {
-            return Err(ValidationError::SiteMismatch {
-                expected: site.into(),
-                found: self.site.clone(),
-            });
+            return Err(ValidationError::SiteMismatch { expected: site.into(), found: self.site.clone() });
         }
         if !is_subject_id(&self.subject) {
             return Err(ValidationError::InvalidSubject);
         }
         if let Some(key) = &self.subject_key {
-            key.verifying_key()
-                .map_err(|e| ValidationError::SignatureInvalid(e.to_string()))?;
+            key.verifying_key().map_err(|e| ValidationError::SignatureInvalid(e.to_string()))?;
             if key.thumbprint() != self.subject {
                 return Err(ValidationError::SubjectKeyMismatch);
             }
@@ -161,9 +147,7 @@ impl ReceiptClaims {
         let v = &self.widget_version;
         if v.is_empty()
             || v.len() > MAX_WIDGET_VERSION_CHARS
-            || !v
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'+')
+            || !v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'+')
         {
             return Err(ValidationError::InvalidId {
                 field: "widget_version",
@@ -171,10 +155,7 @@ impl ReceiptClaims {
             });
         }
         if self.decisions.len() > MAX_CATEGORIES {
-            return Err(ValidationError::TooMany {
-                field: "decisions",
-                max: MAX_CATEGORIES,
-            });
+            return Err(ValidationError::TooMany { field: "decisions", max: MAX_CATEGORIES });
         }
         Ok(())
     }
@@ -196,24 +177,12 @@ impl ReceiptClaims {
     /// The first [`ValidationError`] found.
     pub fn validate_against(&self, policy: &Policy) -> Result<(), ValidationError> {
         if !policy.languages.contains(&self.policy.language) {
-            return Err(ValidationError::LanguageUnsupported(
-                self.policy.language.chars().take(16).collect(),
-            ));
+            return Err(ValidationError::LanguageUnsupported(self.policy.language.chars().take(16).collect()));
         }
-        if let Some(unknown) = self
-            .decisions
-            .keys()
-            .find(|id| policy.category(id).is_none())
-        {
-            return Err(ValidationError::CategoryUnknown(
-                unknown.chars().take(64).collect(),
-            ));
+        if let Some(unknown) = self.decisions.keys().find(|id| policy.category(id).is_none()) {
+            return Err(ValidationError::CategoryUnknown(unknown.chars().take(64).collect()));
         }
-        if let Some(missing) = policy
-            .categories
-            .iter()
-            .find(|c| !self.decisions.contains_key(&c.id))
-        {
+        if let Some(missing) = policy.categories.iter().find(|c| !self.decisions.contains_key(&c.id)) {
             return Err(ValidationError::CategoryMissing(missing.id.clone()));
         }
         if !self.granted(NECESSARY) {
@@ -223,12 +192,7 @@ impl ReceiptClaims {
         let consistent = match self.action {
             Action::AcceptAll => switchable().all(|c| self.granted(&c.id)),
             Action::RejectAll | Action::Withdraw => switchable().all(|c| !self.granted(&c.id)),
-            Action::GpcDefault => {
-                self.gpc
-                    && switchable()
-                        .filter(|c| c.gpc_sensitive)
-                        .all(|c| !self.granted(&c.id))
-            }
+            Action::GpcDefault => self.gpc && switchable().filter(|c| c.gpc_sensitive).all(|c| !self.granted(&c.id)),
             Action::Custom => true,
         };
         if consistent {
@@ -251,10 +215,7 @@ impl ReceiptClaims {
             (None, Some(_)) => Err(ValidationError::SubjectKeyMissing),
             (Some(key), Some(jws)) => {
                 if jws.len() > MAX_JWS_CHARS {
-                    return Err(ValidationError::TooLong {
-                        field: "visitor_signature",
-                        max: MAX_JWS_CHARS,
-                    });
+                    return Err(ValidationError::TooLong { field: "visitor_signature", max: MAX_JWS_CHARS });
                 }
                 verify_detached(jws, self.canonical()?.as_bytes(), key, &self.subject)
                     .map_err(|e| ValidationError::SignatureInvalid(e.to_string()))
@@ -302,11 +263,7 @@ impl Receipt {
     /// # Errors
     /// [`ValidationError::NotCanonical`].
     pub fn countersign(self, key: &EdgeSigningKey) -> Result<SignedReceipt, ValidationError> {
-        let header = JwsHeader {
-            alg: JWS_ALG.into(),
-            kid: Some(key.kid().into()),
-            typ: Some(RECEIPT_JWS_TYP.into()),
-        };
+        let header = JwsHeader { alg: JWS_ALG.into(), kid: Some(key.kid().into()), typ: Some(RECEIPT_JWS_TYP.into()) };
         let jws = key.sign_compact(&header, to_canonical_string(&self)?.as_bytes());
         Ok(SignedReceipt { receipt: self, jws })
     }
@@ -361,13 +318,9 @@ impl SignedReceipt {
     pub fn verify(&self, jwks: &Jwks) -> Verification {
         let (edge_signature, kid) = match verify_compact(&self.jws, jwks, Some(RECEIPT_JWS_TYP)) {
             Ok((header, payload)) => {
-                let matches =
-                    to_canonical_string(&self.receipt).is_ok_and(|c| c.as_bytes() == payload);
-                let result = if matches {
-                    CheckResult::Valid
-                } else {
-                    CheckResult::Invalid(JwsError::Payload.to_string())
-                };
+                let matches = to_canonical_string(&self.receipt).is_ok_and(|c| c.as_bytes() == payload);
+                let result =
+                    if matches { CheckResult::Valid } else { CheckResult::Invalid(JwsError::Payload.to_string()) };
                 (result, header.kid)
             }
             Err(e) => (CheckResult::Invalid(e.to_string()), None),
@@ -377,25 +330,13 @@ impl SignedReceipt {
             Ok(_) => CheckResult::Invalid("hash is not the SHA-256 of the claims".into()),
             Err(e) => CheckResult::Invalid(e.to_string()),
         };
-        let visitor_signature = match (
-            &self.receipt.claims.subject_key,
-            &self.receipt.visitor_signature,
-        ) {
+        let visitor_signature = match (&self.receipt.claims.subject_key, &self.receipt.visitor_signature) {
             (None, None) => CheckResult::Absent,
-            _ => match self
-                .receipt
-                .claims
-                .verify_visitor_signature(self.receipt.visitor_signature.as_deref())
-            {
+            _ => match self.receipt.claims.verify_visitor_signature(self.receipt.visitor_signature.as_deref()) {
                 Ok(()) => CheckResult::Valid,
                 Err(e) => CheckResult::Invalid(e.to_string()),
             },
         };
-        Verification {
-            edge_signature,
-            visitor_signature,
-            hash,
-            kid,
-        }
+        Verification { edge_signature, visitor_signature, hash, kid }
     }
 }

@@ -102,9 +102,7 @@ pub struct EdgeSigningKey {
 
 impl std::fmt::Debug for EdgeSigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EdgeSigningKey")
-            .field("kid", &self.kid)
-            .finish_non_exhaustive()
+        f.debug_struct("EdgeSigningKey").field("kid", &self.kid).finish_non_exhaustive()
     }
 }
 
@@ -120,8 +118,7 @@ pub fn b64url_encode(bytes: &[u8]) -> String {
 /// # Errors
 /// [`JwsError::Malformed`] for any input that is not the canonical unpadded encoding.
 pub fn b64url_decode(s: &str) -> Result<Vec<u8>, JwsError> {
-    let bytes =
-        Base64UrlUnpadded::decode_vec(s).map_err(|_| JwsError::Malformed("invalid base64url"))?;
+    let bytes = Base64UrlUnpadded::decode_vec(s).map_err(|_| JwsError::Malformed("invalid base64url"))?;
     // Re-encoding rejects anything base64ct may have tolerated (notably non-zero trailing bits).
     if Base64UrlUnpadded::encode_string(&bytes) != s {
         return Err(JwsError::Malformed("non-canonical base64url"));
@@ -133,11 +130,7 @@ impl PublicJwk {
     /// The JWK of a raw 32-byte Ed25519 public key.
     #[must_use]
     pub fn from_bytes(public: &[u8; 32]) -> Self {
-        Self {
-            kty: KTY_OKP.into(),
-            crv: CRV_ED25519.into(),
-            x: b64url_encode(public),
-        }
+        Self { kty: KTY_OKP.into(), crv: CRV_ED25519.into(), x: b64url_encode(public) }
     }
 
     /// The Ed25519 verifying key this JWK describes.
@@ -153,9 +146,7 @@ impl PublicJwk {
             return Err(JwsError::Key("crv must be Ed25519"));
         }
         let x = b64url_decode(&self.x).map_err(|_| JwsError::Key("x is not base64url"))?;
-        let x: [u8; KEY_LEN] = x
-            .try_into()
-            .map_err(|_| JwsError::Key("x must be 32 bytes"))?;
+        let x: [u8; KEY_LEN] = x.try_into().map_err(|_| JwsError::Key("x must be 32 bytes"))?;
         VerifyingKey::from_bytes(&x).map_err(|_| JwsError::Key("x is not an Ed25519 point"))
     }
 
@@ -170,12 +161,7 @@ impl PublicJwk {
             x: &'a str,
         }
         // An object of three strings always has canonical JSON; the fallback is unreachable.
-        let json = to_canonical_string(&Members {
-            crv: &self.crv,
-            kty: &self.kty,
-            x: &self.x,
-        })
-        .unwrap_or_default();
+        let json = to_canonical_string(&Members { crv: &self.crv, kty: &self.kty, x: &self.x }).unwrap_or_default();
         b64url_encode(&Sha256::digest(json.as_bytes()))
     }
 }
@@ -184,10 +170,7 @@ impl EdgeSigningKey {
     /// A signing key from its 32-byte seed (the JWK `d`, RFC 8037 §2).
     #[must_use]
     pub fn from_seed(kid: impl Into<String>, seed: [u8; 32]) -> Self {
-        Self {
-            kid: kid.into(),
-            key: SigningKey::from_bytes(&seed),
-        }
+        Self { kid: kid.into(), key: SigningKey::from_bytes(&seed) }
     }
 
     /// A signing key from the base64url of its 32-byte seed (the JWK `d`).
@@ -195,8 +178,7 @@ impl EdgeSigningKey {
     /// # Errors
     /// [`JwsError::Key`] when the seed is not the strict base64url of exactly 32 bytes.
     pub fn from_seed_b64url(kid: impl Into<String>, seed_b64url: &str) -> Result<Self, JwsError> {
-        let mut bytes =
-            b64url_decode(seed_b64url).map_err(|_| JwsError::Key("seed is not base64url"))?;
+        let mut bytes = b64url_decode(seed_b64url).map_err(|_| JwsError::Key("seed is not base64url"))?;
         let seed: Result<[u8; KEY_LEN], _> = bytes.as_slice().try_into();
         // Best effort: do not leave the decoded seed lying around in the heap.
         bytes.iter_mut().for_each(|b| *b = 0);
@@ -221,14 +203,7 @@ impl EdgeSigningKey {
     #[must_use]
     pub fn jwks_entry(&self) -> JwksKey {
         let PublicJwk { kty, crv, x } = self.public_jwk();
-        JwksKey {
-            kty,
-            crv,
-            x,
-            kid: self.kid.clone(),
-            alg: JWS_ALG.into(),
-            use_: USE_SIG.into(),
-        }
+        JwksKey { kty, crv, x, kid: self.kid.clone(), alg: JWS_ALG.into(), use_: USE_SIG.into() }
     }
 
     /// An attached compact JWS (`HEADER.PAYLOAD.SIGNATURE`) over `payload`. The header segment is
@@ -277,33 +252,24 @@ fn parse(jws: &str, max_chars: usize) -> Result<Parts<'_>, JwsError> {
         return Err(JwsError::Malformed("too long"));
     }
     let mut segments = jws.split('.');
-    let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) = (
-        segments.next(),
-        segments.next(),
-        segments.next(),
-        segments.next(),
-    ) else {
+    let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
+        (segments.next(), segments.next(), segments.next(), segments.next())
+    else {
         return Err(JwsError::Malformed("expected three segments"));
     };
     if header_b64.is_empty() || header_b64.len() > MAX_JWS_CHARS {
         return Err(JwsError::Malformed("header segment empty or too long"));
     }
     let header_json = b64url_decode(header_b64)?;
-    let header: JwsHeader = serde_json::from_slice(&header_json)
-        .map_err(|_| JwsError::Malformed("header is not a valid JWS header"))?;
+    let header: JwsHeader =
+        serde_json::from_slice(&header_json).map_err(|_| JwsError::Malformed("header is not a valid JWS header"))?;
     if header.alg != JWS_ALG {
         return Err(JwsError::Algorithm);
     }
     let signature = b64url_decode(signature_b64)?;
-    let signature: [u8; Signature::BYTE_SIZE] = signature
-        .try_into()
-        .map_err(|_| JwsError::Malformed("signature must be 64 bytes"))?;
-    Ok(Parts {
-        header_b64,
-        payload_b64,
-        header,
-        signature: Signature::from_bytes(&signature),
-    })
+    let signature: [u8; Signature::BYTE_SIZE] =
+        signature.try_into().map_err(|_| JwsError::Malformed("signature must be 64 bytes"))?;
+    Ok(Parts { header_b64, payload_b64, header, signature: Signature::from_bytes(&signature) })
 }
 
 /// Strict Ed25519 verification of `header_b64 . payload_b64`.
@@ -314,8 +280,7 @@ fn verify_input(
     signature: &Signature,
 ) -> Result<(), JwsError> {
     let input = format!("{header_b64}.{payload_b64}");
-    key.verify_strict(input.as_bytes(), signature)
-        .map_err(|_| JwsError::Signature)
+    key.verify_strict(input.as_bytes(), signature).map_err(|_| JwsError::Signature)
 }
 
 /// Decodes an attached payload after the signature has been checked.
@@ -340,11 +305,7 @@ fn decode_payload(payload_b64: &str) -> Result<Vec<u8>, JwsError> {
 /// unexpected `typ`; [`JwsError::Algorithm`] for any `alg` but `EdDSA`; [`JwsError::KeyId`] for a
 /// missing, unknown or ambiguous `kid`; [`JwsError::Key`] for an unusable JWKS entry;
 /// [`JwsError::Signature`] when the signature does not verify.
-pub fn verify_compact(
-    jws: &str,
-    jwks: &Jwks,
-    expected_typ: Option<&str>,
-) -> Result<(JwsHeader, Vec<u8>), JwsError> {
+pub fn verify_compact(jws: &str, jwks: &Jwks, expected_typ: Option<&str>) -> Result<(JwsHeader, Vec<u8>), JwsError> {
     let parts = parse(jws, MAX_COMPACT_JWS_CHARS)?;
     if let Some(typ) = expected_typ {
         if parts.header.typ.as_deref() != Some(typ) {
@@ -362,12 +323,7 @@ pub fn verify_compact(
     if entry.use_ != USE_SIG {
         return Err(JwsError::Key("JWKS entry use must be sig"));
     }
-    let key = PublicJwk {
-        kty: entry.kty.clone(),
-        crv: entry.crv.clone(),
-        x: entry.x.clone(),
-    }
-    .verifying_key()?;
+    let key = PublicJwk { kty: entry.kty.clone(), crv: entry.crv.clone(), x: entry.x.clone() }.verifying_key()?;
     verify_input(&key, parts.header_b64, parts.payload_b64, &parts.signature)?;
     let payload = decode_payload(parts.payload_b64)?;
     Ok((parts.header, payload))
@@ -380,11 +336,7 @@ pub fn verify_compact(
 /// # Errors
 /// As [`verify_compact`] (except `typ`, which is not checked), with [`JwsError::KeyId`] when the
 /// header's `kid` is not `expected_kid`.
-pub fn verify_compact_with_key(
-    jws: &str,
-    key: &PublicJwk,
-    expected_kid: Option<&str>,
-) -> Result<Vec<u8>, JwsError> {
+pub fn verify_compact_with_key(jws: &str, key: &PublicJwk, expected_kid: Option<&str>) -> Result<Vec<u8>, JwsError> {
     let parts = parse(jws, MAX_COMPACT_JWS_CHARS)?;
     if let Some(kid) = expected_kid {
         if parts.header.kid.as_deref() != Some(kid) {
@@ -405,28 +357,16 @@ pub fn verify_compact_with_key(
 /// not 64 bytes; [`JwsError::Algorithm`] for any `alg` but `EdDSA`; [`JwsError::KeyId`] for a
 /// missing or different `kid`; [`JwsError::Key`] for an unusable key; [`JwsError::Signature`] when
 /// the signature does not verify over `payload`.
-pub fn verify_detached(
-    jws: &str,
-    payload: &[u8],
-    key: &PublicJwk,
-    expected_kid: &str,
-) -> Result<(), JwsError> {
+pub fn verify_detached(jws: &str, payload: &[u8], key: &PublicJwk, expected_kid: &str) -> Result<(), JwsError> {
     let parts = parse(jws, MAX_JWS_CHARS)?;
     if !parts.payload_b64.is_empty() {
-        return Err(JwsError::Malformed(
-            "payload segment of a detached JWS must be empty",
-        ));
+        return Err(JwsError::Malformed("payload segment of a detached JWS must be empty"));
     }
     if parts.header.kid.as_deref() != Some(expected_kid) {
         return Err(JwsError::KeyId);
     }
     let key = key.verifying_key()?;
-    verify_input(
-        &key,
-        parts.header_b64,
-        &b64url_encode(payload),
-        &parts.signature,
-    )
+    verify_input(&key, parts.header_b64, &b64url_encode(payload), &parts.signature)
 }
 
 #[cfg(test)]
@@ -445,26 +385,16 @@ mod tests {
     }
 
     fn header() -> JwsHeader {
-        JwsHeader {
-            alg: JWS_ALG.into(),
-            kid: Some(KID.into()),
-            typ: Some(RECEIPT_JWS_TYP.into()),
-        }
+        JwsHeader { alg: JWS_ALG.into(), kid: Some(KID.into()), typ: Some(RECEIPT_JWS_TYP.into()) }
     }
 
     fn jwks() -> Jwks {
-        Jwks {
-            keys: vec![key().jwks_entry()],
-        }
+        Jwks { keys: vec![key().jwks_entry()] }
     }
 
     /// A JWS with a hand-made header segment, signed properly by `key()`.
     fn with_raw_header(header_json: &str, payload: &[u8]) -> String {
-        let input = format!(
-            "{}.{}",
-            b64url_encode(header_json.as_bytes()),
-            b64url_encode(payload)
-        );
+        let input = format!("{}.{}", b64url_encode(header_json.as_bytes()), b64url_encode(payload));
         let sig = key().key.sign(input.as_bytes());
         format!("{input}.{}", b64url_encode(&sig.to_bytes()))
     }
@@ -485,13 +415,8 @@ mod tests {
         }
         assert_eq!(b64url_encode(b"\xfb\xff"), "-_8");
         // Padding, whitespace, standard alphabet, impossible length, non-canonical trailing bits.
-        for bad in [
-            "AA==", "AAA=", "AA A", " AAA", "AAA\n", "+/8", "A", "AAAAA", "AB", "AAB", "A.A",
-        ] {
-            assert!(
-                matches!(b64url_decode(bad), Err(JwsError::Malformed(_))),
-                "{bad:?} accepted"
-            );
+        for bad in ["AA==", "AAA=", "AA A", " AAA", "AAA\n", "+/8", "A", "AAAAA", "AB", "AAB", "A.A"] {
+            assert!(matches!(b64url_decode(bad), Err(JwsError::Malformed(_))), "{bad:?} accepted");
         }
         assert_eq!(b64url_decode("AA").unwrap(), vec![0]);
         assert_eq!(b64url_decode("AAA").unwrap(), vec![0, 0]);
@@ -501,24 +426,15 @@ mod tests {
     #[test]
     fn public_jwk_and_thumbprint() {
         let jwk = key().public_jwk();
-        assert_eq!(
-            (jwk.kty.as_str(), jwk.crv.as_str(), jwk.x.len()),
-            ("OKP", "Ed25519", 43)
-        );
+        assert_eq!((jwk.kty.as_str(), jwk.crv.as_str(), jwk.x.len()), ("OKP", "Ed25519", 43));
         assert_eq!(jwk.verifying_key().unwrap(), key().key.verifying_key());
-        assert_eq!(
-            PublicJwk::from_bytes(&key().key.verifying_key().to_bytes()),
-            jwk
-        );
+        assert_eq!(PublicJwk::from_bytes(&key().key.verifying_key().to_bytes()), jwk);
         let thumbprint = jwk.thumbprint();
         assert_eq!(thumbprint.len(), 43);
         assert_ne!(thumbprint, other_key().public_jwk().thumbprint());
 
         let entry = key().jwks_entry();
-        assert_eq!(
-            (entry.alg.as_str(), entry.use_.as_str(), entry.kid.as_str()),
-            ("EdDSA", "sig", KID)
-        );
+        assert_eq!((entry.alg.as_str(), entry.use_.as_str(), entry.kid.as_str()), ("EdDSA", "sig", KID));
         let json = serde_json::to_string(&entry).unwrap();
         assert!(json.contains("\"use\":\"sig\""));
         assert_eq!(serde_json::from_str::<JwksKey>(&json).unwrap(), entry);
@@ -528,36 +444,15 @@ mod tests {
     fn verifying_key_rejects_bad_jwks() {
         let good = key().public_jwk();
         let bad = [
-            PublicJwk {
-                kty: "EC".into(),
-                ..good.clone()
-            },
-            PublicJwk {
-                crv: "X25519".into(),
-                ..good.clone()
-            },
-            PublicJwk {
-                x: "AAAA".into(),
-                ..good.clone()
-            },
-            PublicJwk {
-                x: format!("{}=", good.x),
-                ..good.clone()
-            },
-            PublicJwk {
-                x: b64url_encode(&[0; 33]),
-                ..good.clone()
-            },
-            PublicJwk {
-                x: String::new(),
-                ..good.clone()
-            },
+            PublicJwk { kty: "EC".into(), ..good.clone() },
+            PublicJwk { crv: "X25519".into(), ..good.clone() },
+            PublicJwk { x: "AAAA".into(), ..good.clone() },
+            PublicJwk { x: format!("{}=", good.x), ..good.clone() },
+            PublicJwk { x: b64url_encode(&[0; 33]), ..good.clone() },
+            PublicJwk { x: String::new(), ..good.clone() },
         ];
         for jwk in bad {
-            assert!(
-                matches!(jwk.verifying_key(), Err(JwsError::Key(_))),
-                "{jwk:?} accepted"
-            );
+            assert!(matches!(jwk.verifying_key(), Err(JwsError::Key(_))), "{jwk:?} accepted");
         }
         let extra = r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","d":"x"}"#;
         assert!(serde_json::from_str::<PublicJwk>(extra).is_err());
@@ -569,16 +464,8 @@ mod tests {
         let k = EdgeSigningKey::from_seed_b64url("k", &seed).unwrap();
         assert_eq!(k.kid(), "k");
         assert_eq!(k.public_jwk(), key().public_jwk());
-        for bad in [
-            b64url_encode(&[7; 31]),
-            b64url_encode(&[7; 33]),
-            format!("{seed}="),
-            "!!".into(),
-        ] {
-            assert!(matches!(
-                EdgeSigningKey::from_seed_b64url("k", &bad),
-                Err(JwsError::Key(_))
-            ));
+        for bad in [b64url_encode(&[7; 31]), b64url_encode(&[7; 33]), format!("{seed}="), "!!".into()] {
+            assert!(matches!(EdgeSigningKey::from_seed_b64url("k", &bad), Err(JwsError::Key(_))));
         }
         assert!(!format!("{k:?}").contains(&seed));
     }
@@ -591,14 +478,8 @@ mod tests {
             let (h, p) = verify_compact(&jws, &jwks(), Some(RECEIPT_JWS_TYP)).unwrap();
             assert_eq!((h, p.as_slice()), (header(), payload));
             assert_eq!(verify_compact(&jws, &jwks(), None).unwrap().1, payload);
-            assert_eq!(
-                verify_compact_with_key(&jws, &key().public_jwk(), Some(KID)).unwrap(),
-                payload
-            );
-            assert_eq!(
-                verify_compact_with_key(&jws, &key().public_jwk(), None).unwrap(),
-                payload
-            );
+            assert_eq!(verify_compact_with_key(&jws, &key().public_jwk(), Some(KID)).unwrap(), payload);
+            assert_eq!(verify_compact_with_key(&jws, &key().public_jwk(), None).unwrap(), payload);
         }
     }
 
@@ -610,61 +491,25 @@ mod tests {
             String::from_utf8(header_json).unwrap(),
             r#"{"alg":"EdDSA","kid":"edge-2025-01","typ":"kelisim-receipt+jws"}"#
         );
-        let bare = JwsHeader {
-            alg: JWS_ALG.into(),
-            kid: None,
-            typ: None,
-        };
-        assert!(key()
-            .sign_compact(&bare, b"")
-            .starts_with("eyJhbGciOiJFZERTQSJ9."));
+        let bare = JwsHeader { alg: JWS_ALG.into(), kid: None, typ: None };
+        assert!(key().sign_compact(&bare, b"").starts_with("eyJhbGciOiJFZERTQSJ9."));
     }
 
     #[test]
     fn compact_with_several_keys_picks_by_kid() {
         let a = EdgeSigningKey::from_seed("a", [1; 32]);
         let b = EdgeSigningKey::from_seed("b", [2; 32]);
-        let set = Jwks {
-            keys: vec![a.jwks_entry(), b.jwks_entry()],
-        };
+        let set = Jwks { keys: vec![a.jwks_entry(), b.jwks_entry()] };
         for k in [&a, &b] {
-            let h = JwsHeader {
-                alg: JWS_ALG.into(),
-                kid: Some(k.kid().into()),
-                typ: None,
-            };
-            assert_eq!(
-                verify_compact(&k.sign_compact(&h, b"hi"), &set, None)
-                    .unwrap()
-                    .1,
-                b"hi"
-            );
+            let h = JwsHeader { alg: JWS_ALG.into(), kid: Some(k.kid().into()), typ: None };
+            assert_eq!(verify_compact(&k.sign_compact(&h, b"hi"), &set, None).unwrap().1, b"hi");
         }
         // The kid names a key, but a different key signed.
-        let forged = b.sign_compact(
-            &JwsHeader {
-                alg: JWS_ALG.into(),
-                kid: Some("a".into()),
-                typ: None,
-            },
-            b"hi",
-        );
-        assert_eq!(
-            verify_compact(&forged, &set, None),
-            Err(JwsError::Signature)
-        );
+        let forged = b.sign_compact(&JwsHeader { alg: JWS_ALG.into(), kid: Some("a".into()), typ: None }, b"hi");
+        assert_eq!(verify_compact(&forged, &set, None), Err(JwsError::Signature));
         // Ambiguous kid.
-        let dup = Jwks {
-            keys: vec![a.jwks_entry(), a.jwks_entry()],
-        };
-        let jws = a.sign_compact(
-            &JwsHeader {
-                alg: JWS_ALG.into(),
-                kid: Some("a".into()),
-                typ: None,
-            },
-            b"hi",
-        );
+        let dup = Jwks { keys: vec![a.jwks_entry(), a.jwks_entry()] };
+        let jws = a.sign_compact(&JwsHeader { alg: JWS_ALG.into(), kid: Some("a".into()), typ: None }, b"hi");
         assert_eq!(verify_compact(&jws, &dup, None), Err(JwsError::KeyId));
     }
 
@@ -673,51 +518,24 @@ mod tests {
         let jws = key().sign_compact(&header(), b"p");
         let entry = key().jwks_entry();
         for bad in [
-            JwksKey {
-                kty: "RSA".into(),
-                ..entry.clone()
-            },
-            JwksKey {
-                crv: "P-256".into(),
-                ..entry.clone()
-            },
-            JwksKey {
-                alg: "ES256".into(),
-                ..entry.clone()
-            },
-            JwksKey {
-                use_: "enc".into(),
-                ..entry.clone()
-            },
-            JwksKey {
-                x: "AAAA".into(),
-                ..entry.clone()
-            },
+            JwksKey { kty: "RSA".into(), ..entry.clone() },
+            JwksKey { crv: "P-256".into(), ..entry.clone() },
+            JwksKey { alg: "ES256".into(), ..entry.clone() },
+            JwksKey { use_: "enc".into(), ..entry.clone() },
+            JwksKey { x: "AAAA".into(), ..entry.clone() },
         ] {
             let set = Jwks { keys: vec![bad] };
-            assert!(matches!(
-                verify_compact(&jws, &set, None),
-                Err(JwsError::Key(_))
-            ));
+            assert!(matches!(verify_compact(&jws, &set, None), Err(JwsError::Key(_))));
         }
-        assert_eq!(
-            verify_compact(&jws, &Jwks::default(), None),
-            Err(JwsError::KeyId)
-        );
+        assert_eq!(verify_compact(&jws, &Jwks::default(), None), Err(JwsError::KeyId));
     }
 
     #[test]
     fn rejects_tampered_payload() {
         let jws = key().sign_compact(&header(), b"{\"a\":1}");
         let tampered = replace_segment(&jws, 1, &b64url_encode(b"{\"a\":2}"));
-        assert_eq!(
-            verify_compact(&tampered, &jwks(), None),
-            Err(JwsError::Signature)
-        );
-        assert_eq!(
-            verify_compact_with_key(&tampered, &key().public_jwk(), Some(KID)),
-            Err(JwsError::Signature)
-        );
+        assert_eq!(verify_compact(&tampered, &jwks(), None), Err(JwsError::Signature));
+        assert_eq!(verify_compact_with_key(&tampered, &key().public_jwk(), Some(KID)), Err(JwsError::Signature));
     }
 
     #[test]
@@ -728,10 +546,7 @@ mod tests {
             let mut s = sig.clone();
             s[i] ^= 1;
             let tampered = replace_segment(&jws, 2, &b64url_encode(&s));
-            assert_eq!(
-                verify_compact(&tampered, &jwks(), None),
-                Err(JwsError::Signature)
-            );
+            assert_eq!(verify_compact(&tampered, &jwks(), None), Err(JwsError::Signature));
         }
         // Same bytes, non-canonical last character (the 4 trailing bits of 64 bytes).
         let sig_b64 = jws.split('.').nth(2).unwrap();
@@ -739,15 +554,8 @@ mod tests {
         let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
         let pos = alphabet.find(last).unwrap();
         let sibling = alphabet.chars().nth(pos ^ 1).unwrap();
-        let tampered = replace_segment(
-            &jws,
-            2,
-            &format!("{}{sibling}", &sig_b64[..sig_b64.len() - 1]),
-        );
-        assert!(matches!(
-            verify_compact(&tampered, &jwks(), None),
-            Err(JwsError::Malformed(_))
-        ));
+        let tampered = replace_segment(&jws, 2, &format!("{}{sibling}", &sig_b64[..sig_b64.len() - 1]));
+        assert!(matches!(verify_compact(&tampered, &jwks(), None), Err(JwsError::Malformed(_))));
     }
 
     #[test]
@@ -756,10 +564,7 @@ mod tests {
         let sig = b64url_decode(jws.split('.').nth(2).unwrap()).unwrap();
         for s in [&sig[..63], &[sig.as_slice(), &[0]].concat(), &[]] {
             let tampered = replace_segment(&jws, 2, &b64url_encode(s));
-            assert!(matches!(
-                verify_compact(&tampered, &jwks(), None),
-                Err(JwsError::Malformed(_))
-            ));
+            assert!(matches!(verify_compact(&tampered, &jwks(), None), Err(JwsError::Malformed(_))));
         }
     }
 
@@ -769,16 +574,10 @@ mod tests {
         // Same meaning, different bytes (non-canonical order): the signature covers the text.
         let reordered = r#"{"kid":"edge-2025-01","alg":"EdDSA","typ":"kelisim-receipt+jws"}"#;
         let tampered = replace_segment(&jws, 0, &b64url_encode(reordered.as_bytes()));
-        assert_eq!(
-            verify_compact(&tampered, &jwks(), None),
-            Err(JwsError::Signature)
-        );
+        assert_eq!(verify_compact(&tampered, &jwks(), None), Err(JwsError::Signature));
         let retyped = r#"{"alg":"EdDSA","kid":"edge-2025-01","typ":"other"}"#;
         let tampered = replace_segment(&jws, 0, &b64url_encode(retyped.as_bytes()));
-        assert_eq!(
-            verify_compact(&tampered, &jwks(), None),
-            Err(JwsError::Signature)
-        );
+        assert_eq!(verify_compact(&tampered, &jwks(), None), Err(JwsError::Signature));
     }
 
     #[test]
@@ -786,91 +585,38 @@ mod tests {
         for alg in ["none", "HS256", "ES256", "RS256", "eddsa", "Ed25519", ""] {
             let h = format!(r#"{{"alg":"{alg}","kid":"{KID}"}}"#);
             let jws = with_raw_header(&h, b"p");
-            assert_eq!(
-                verify_compact(&jws, &jwks(), None),
-                Err(JwsError::Algorithm),
-                "{alg}"
-            );
-            assert_eq!(
-                verify_compact_with_key(&jws, &key().public_jwk(), None),
-                Err(JwsError::Algorithm)
-            );
+            assert_eq!(verify_compact(&jws, &jwks(), None), Err(JwsError::Algorithm), "{alg}");
+            assert_eq!(verify_compact_with_key(&jws, &key().public_jwk(), None), Err(JwsError::Algorithm));
             // Unsigned form of alg none.
             let unsigned = format!("{}.{}.", b64url_encode(h.as_bytes()), b64url_encode(b"p"));
             assert!(verify_compact(&unsigned, &jwks(), None).is_err());
         }
-        let forged = key().sign_compact(
-            &JwsHeader {
-                alg: "HS256".into(),
-                kid: Some(KID.into()),
-                typ: None,
-            },
-            b"p",
-        );
-        assert_eq!(
-            verify_compact(&forged, &jwks(), None),
-            Err(JwsError::Algorithm)
-        );
+        let forged = key().sign_compact(&JwsHeader { alg: "HS256".into(), kid: Some(KID.into()), typ: None }, b"p");
+        assert_eq!(verify_compact(&forged, &jwks(), None), Err(JwsError::Algorithm));
     }
 
     #[test]
     fn rejects_unknown_and_missing_kid() {
-        let unknown = JwsHeader {
-            kid: Some("someone-else".into()),
-            ..header()
-        };
+        let unknown = JwsHeader { kid: Some("someone-else".into()), ..header() };
         let jws = key().sign_compact(&unknown, b"p");
         assert_eq!(verify_compact(&jws, &jwks(), None), Err(JwsError::KeyId));
-        assert_eq!(
-            verify_compact_with_key(&jws, &key().public_jwk(), Some(KID)),
-            Err(JwsError::KeyId)
-        );
-        assert_eq!(
-            verify_compact_with_key(&jws, &key().public_jwk(), None).unwrap(),
-            b"p"
-        );
+        assert_eq!(verify_compact_with_key(&jws, &key().public_jwk(), Some(KID)), Err(JwsError::KeyId));
+        assert_eq!(verify_compact_with_key(&jws, &key().public_jwk(), None).unwrap(), b"p");
 
-        let missing = JwsHeader {
-            kid: None,
-            ..header()
-        };
+        let missing = JwsHeader { kid: None, ..header() };
         let jws = key().sign_compact(&missing, b"p");
         assert_eq!(verify_compact(&jws, &jwks(), None), Err(JwsError::KeyId));
-        assert_eq!(
-            verify_compact_with_key(&jws, &key().public_jwk(), Some(KID)),
-            Err(JwsError::KeyId)
-        );
-        assert_eq!(
-            verify_compact_with_key(&jws, &key().public_jwk(), None).unwrap(),
-            b"p"
-        );
+        assert_eq!(verify_compact_with_key(&jws, &key().public_jwk(), Some(KID)), Err(JwsError::KeyId));
+        assert_eq!(verify_compact_with_key(&jws, &key().public_jwk(), None).unwrap(), b"p");
     }
 
     #[test]
     fn typ_is_pinned_when_expected() {
-        let jws = key().sign_compact(
-            &JwsHeader {
-                typ: Some("JWT".into()),
-                ..header()
-            },
-            b"p",
-        );
-        assert!(matches!(
-            verify_compact(&jws, &jwks(), Some(RECEIPT_JWS_TYP)),
-            Err(JwsError::Malformed(_))
-        ));
+        let jws = key().sign_compact(&JwsHeader { typ: Some("JWT".into()), ..header() }, b"p");
+        assert!(matches!(verify_compact(&jws, &jwks(), Some(RECEIPT_JWS_TYP)), Err(JwsError::Malformed(_))));
         assert!(verify_compact(&jws, &jwks(), None).is_ok());
-        let jws = key().sign_compact(
-            &JwsHeader {
-                typ: None,
-                ..header()
-            },
-            b"p",
-        );
-        assert!(matches!(
-            verify_compact(&jws, &jwks(), Some(RECEIPT_JWS_TYP)),
-            Err(JwsError::Malformed(_))
-        ));
+        let jws = key().sign_compact(&JwsHeader { typ: None, ..header() }, b"p");
+        assert!(matches!(verify_compact(&jws, &jwks(), Some(RECEIPT_JWS_TYP)), Err(JwsError::Malformed(_))));
     }
 
     #[test]
@@ -888,13 +634,7 @@ mod tests {
             format!("{}.{}.{}..{}", parts[0], parts[1], parts[2], parts[2]),
         ];
         for c in candidates {
-            assert!(
-                matches!(
-                    verify_compact(&c, &jwks(), None),
-                    Err(JwsError::Malformed(_))
-                ),
-                "{c}"
-            );
+            assert!(matches!(verify_compact(&c, &jwks(), None), Err(JwsError::Malformed(_))), "{c}");
             let r = verify_compact_with_key(&c, &key().public_jwk(), None);
             assert!(matches!(r, Err(JwsError::Malformed(_))), "{c}");
         }
@@ -905,18 +645,11 @@ mod tests {
         let jws = key().sign_compact(&header(), b"pq");
         let parts: Vec<&str> = jws.split('.').collect();
         for (i, part) in parts.iter().enumerate() {
-            for bad in [
-                format!("{part}="),
-                format!("{part}=="),
-                format!(" {part}"),
-                format!("{part}\n"),
-                format!("{part}*"),
-            ] {
+            for bad in
+                [format!("{part}="), format!("{part}=="), format!(" {part}"), format!("{part}\n"), format!("{part}*")]
+            {
                 let tampered = replace_segment(&jws, i, &bad);
-                assert!(
-                    verify_compact(&tampered, &jwks(), None).is_err(),
-                    "segment {i}: {bad}"
-                );
+                assert!(verify_compact(&tampered, &jwks(), None).is_err(), "segment {i}: {bad}");
             }
             let standard = part.replace('-', "+").replace('_', "/");
             if standard != *part {
@@ -945,91 +678,44 @@ mod tests {
             r#"{"alg":"EdDSA","kid":7}"#,
         ] {
             let jws = with_raw_header(h, b"p");
-            assert!(
-                matches!(
-                    verify_compact(&jws, &jwks(), None),
-                    Err(JwsError::Malformed(_))
-                ),
-                "{h}"
-            );
+            assert!(matches!(verify_compact(&jws, &jwks(), None), Err(JwsError::Malformed(_))), "{h}");
         }
         let h = format!("{}\u{fffd}", r#"{"alg":"EdDSA"}"#);
         assert!(verify_compact(&with_raw_header(&h, b"p"), &jwks(), None).is_err());
-        let invalid_utf8 = format!(
-            "{}.{}.{}",
-            b64url_encode(&[0xff, 0xfe]),
-            b64url_encode(b"p"),
-            b64url_encode(&[0; 64])
-        );
-        assert!(matches!(
-            verify_compact(&invalid_utf8, &jwks(), None),
-            Err(JwsError::Malformed(_))
-        ));
+        let invalid_utf8 =
+            format!("{}.{}.{}", b64url_encode(&[0xff, 0xfe]), b64url_encode(b"p"), b64url_encode(&[0; 64]));
+        assert!(matches!(verify_compact(&invalid_utf8, &jwks(), None), Err(JwsError::Malformed(_))));
     }
 
     #[test]
     fn rejects_wrong_key() {
         let jws = key().sign_compact(&header(), b"p");
-        assert_eq!(
-            verify_compact_with_key(&jws, &other_key().public_jwk(), Some(KID)),
-            Err(JwsError::Signature)
-        );
-        let other_set = Jwks {
-            keys: vec![other_key().jwks_entry()],
-        };
-        assert_eq!(
-            verify_compact(&jws, &other_set, None),
-            Err(JwsError::Signature)
-        );
+        assert_eq!(verify_compact_with_key(&jws, &other_key().public_jwk(), Some(KID)), Err(JwsError::Signature));
+        let other_set = Jwks { keys: vec![other_key().jwks_entry()] };
+        assert_eq!(verify_compact(&jws, &other_set, None), Err(JwsError::Signature));
         let detached = key().sign_detached(&header(), b"p");
-        assert_eq!(
-            verify_detached(&detached, b"p", &other_key().public_jwk(), KID),
-            Err(JwsError::Signature)
-        );
+        assert_eq!(verify_detached(&detached, b"p", &other_key().public_jwk(), KID), Err(JwsError::Signature));
     }
 
     #[test]
     fn rejects_oversized_input() {
         let big = vec![b'a'; MAX_COMPACT_PAYLOAD_BYTES];
         let jws = key().sign_compact(&header(), &big);
-        assert_eq!(
-            verify_compact(&jws, &jwks(), None).unwrap().1.len(),
-            MAX_COMPACT_PAYLOAD_BYTES
-        );
+        assert_eq!(verify_compact(&jws, &jwks(), None).unwrap().1.len(), MAX_COMPACT_PAYLOAD_BYTES);
         let too_big = vec![b'a'; MAX_COMPACT_PAYLOAD_BYTES + 3];
         let jws = key().sign_compact(&header(), &too_big);
-        assert!(matches!(
-            verify_compact(&jws, &jwks(), None),
-            Err(JwsError::Malformed(_))
-        ));
-        assert!(matches!(
-            verify_compact_with_key(&jws, &key().public_jwk(), None),
-            Err(JwsError::Malformed(_))
-        ));
+        assert!(matches!(verify_compact(&jws, &jwks(), None), Err(JwsError::Malformed(_))));
+        assert!(matches!(verify_compact_with_key(&jws, &key().public_jwk(), None), Err(JwsError::Malformed(_))));
         let one_over = vec![b'a'; MAX_COMPACT_PAYLOAD_BYTES + 1];
         let jws = key().sign_compact(&header(), &one_over);
-        assert!(matches!(
-            verify_compact(&jws, &jwks(), None),
-            Err(JwsError::Malformed(_))
-        ));
+        assert!(matches!(verify_compact(&jws, &jwks(), None), Err(JwsError::Malformed(_))));
 
-        let long_kid = JwsHeader {
-            kid: Some("k".repeat(MAX_JWS_CHARS)),
-            ..header()
-        };
+        let long_kid = JwsHeader { kid: Some("k".repeat(MAX_JWS_CHARS)), ..header() };
         let jws = key().sign_detached(&long_kid, b"p");
-        let r = verify_detached(
-            &jws,
-            b"p",
-            &key().public_jwk(),
-            long_kid.kid.as_deref().unwrap(),
-        );
+        let r = verify_detached(&jws, b"p", &key().public_jwk(), long_kid.kid.as_deref().unwrap());
         assert!(matches!(r, Err(JwsError::Malformed(_))));
         let jws = key().sign_compact(&long_kid, b"p");
-        assert!(matches!(
-            verify_compact_with_key(&jws, &key().public_jwk(), None),
-            Err(JwsError::Malformed(_))
-        ));
+        assert!(matches!(verify_compact_with_key(&jws, &key().public_jwk(), None), Err(JwsError::Malformed(_))));
     }
 
     #[test]
@@ -1044,58 +730,21 @@ mod tests {
         // The same signature as the attached form.
         let attached = key().sign_compact(&header(), payload);
         assert_eq!(attached.split('.').nth(2), Some(parts[2]));
-        assert_eq!(
-            verify_detached(&jws, br#"{"claims":2}"#, &jwk, KID),
-            Err(JwsError::Signature)
-        );
-        assert_eq!(
-            verify_detached(&jws, payload, &jwk, "other"),
-            Err(JwsError::KeyId)
-        );
-        let missing = key().sign_detached(
-            &JwsHeader {
-                kid: None,
-                ..header()
-            },
-            payload,
-        );
-        assert_eq!(
-            verify_detached(&missing, payload, &jwk, KID),
-            Err(JwsError::KeyId)
-        );
+        assert_eq!(verify_detached(&jws, br#"{"claims":2}"#, &jwk, KID), Err(JwsError::Signature));
+        assert_eq!(verify_detached(&jws, payload, &jwk, "other"), Err(JwsError::KeyId));
+        let missing = key().sign_detached(&JwsHeader { kid: None, ..header() }, payload);
+        assert_eq!(verify_detached(&missing, payload, &jwk, KID), Err(JwsError::KeyId));
         // Attached form where detached is expected.
-        assert!(matches!(
-            verify_detached(&attached, payload, &jwk, KID),
-            Err(JwsError::Malformed(_))
-        ));
-        let none = key().sign_detached(
-            &JwsHeader {
-                alg: "none".into(),
-                ..header()
-            },
-            payload,
-        );
-        assert_eq!(
-            verify_detached(&none, payload, &jwk, KID),
-            Err(JwsError::Algorithm)
-        );
-        for bad in [
-            format!("{}.{}", parts[0], parts[2]),
-            format!("{jws}."),
-            format!("{}..{}=", parts[0], parts[2]),
-        ] {
-            assert!(matches!(
-                verify_detached(&bad, payload, &jwk, KID),
-                Err(JwsError::Malformed(_))
-            ));
+        assert!(matches!(verify_detached(&attached, payload, &jwk, KID), Err(JwsError::Malformed(_))));
+        let none = key().sign_detached(&JwsHeader { alg: "none".into(), ..header() }, payload);
+        assert_eq!(verify_detached(&none, payload, &jwk, KID), Err(JwsError::Algorithm));
+        for bad in [format!("{}.{}", parts[0], parts[2]), format!("{jws}."), format!("{}..{}=", parts[0], parts[2])] {
+            assert!(matches!(verify_detached(&bad, payload, &jwk, KID), Err(JwsError::Malformed(_))));
         }
         let mut sig = b64url_decode(parts[2]).unwrap();
         sig[10] ^= 0x80;
         let tampered = format!("{}..{}", parts[0], b64url_encode(&sig));
-        assert_eq!(
-            verify_detached(&tampered, payload, &jwk, KID),
-            Err(JwsError::Signature)
-        );
+        assert_eq!(verify_detached(&tampered, payload, &jwk, KID), Err(JwsError::Signature));
     }
 
     #[test]
@@ -1106,19 +755,11 @@ mod tests {
         let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ ";
         for (i, original) in jws.char_indices() {
             // Two replacement characters per position keep this fast in debug builds.
-            for replacement in alphabet
-                .chars()
-                .filter(|&c| c != original)
-                .skip(i % 60)
-                .take(2)
-            {
+            for replacement in alphabet.chars().filter(|&c| c != original).skip(i % 60).take(2) {
                 let mut tampered = jws.clone();
                 tampered.replace_range(i..=i, &replacement.to_string());
                 assert!(verify_compact(&tampered, &set, None).is_err(), "{tampered}");
-                assert!(
-                    verify_compact_with_key(&tampered, &jwk, None).is_err(),
-                    "{tampered}"
-                );
+                assert!(verify_compact_with_key(&tampered, &jwk, None).is_err(), "{tampered}");
             }
         }
     }

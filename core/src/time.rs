@@ -67,8 +67,7 @@ pub fn parse_millis(field: &'static str, s: &str) -> Result<i64, ValidationError
     let num = |r| digits(b, r).ok_or_else(err);
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (h, mi, sec, ms) = (num(11..13)?, num(14..16)?, num(17..19)?, num(20..23)?);
-    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59
-    {
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59 {
         return Err(err());
     }
     Ok(days_from_civil(y, mo, d) * MS_PER_DAY + ((h * 60 + mi) * 60 + sec) * 1000 + ms)
@@ -126,11 +125,7 @@ mod tests {
             "+026-11-23T01:40:05.123Z",
             "",
         ] {
-            assert_eq!(
-                parse_millis("t", bad),
-                Err(ValidationError::InvalidTimestamp("t")),
-                "{bad}"
-            );
+            assert_eq!(parse_millis("t", bad), Err(ValidationError::InvalidTimestamp("t")), "{bad}");
         }
     }
 }

@@ -12,28 +12,19 @@ use serde_json::{Map, Number, Value};
 const MAX_SAFE: i64 = (1 << 53) - 1;
 
 fn config() -> ProptestConfig {
-    ProptestConfig {
-        cases: 256,
-        ..ProptestConfig::default()
-    }
+    ProptestConfig { cases: 256, ..ProptestConfig::default() }
 }
 
 /// Ed25519 is slow in unoptimised test builds (tens of milliseconds for a case that signs and
 /// verifies several times), so the full round trip runs fewer cases to keep the suite fast.
 fn signing_config() -> ProptestConfig {
-    ProptestConfig {
-        cases: 64,
-        ..ProptestConfig::default()
-    }
+    ProptestConfig { cases: 64, ..ProptestConfig::default() }
 }
 
 /// Any string: every `char` is possible, including controls, astral characters (surrogate pairs
 /// in UTF-16, which decide the member order) and non-characters.
 fn any_string() -> impl Strategy<Value = String> {
-    prop_oneof![
-        "[a-z]{0,6}",
-        prop::collection::vec(any::<char>(), 0..8).prop_map(|cs| cs.into_iter().collect()),
-    ]
+    prop_oneof!["[a-z]{0,6}", prop::collection::vec(any::<char>(), 0..8).prop_map(|cs| cs.into_iter().collect()),]
 }
 
 /// JSON values of the canonical subset: no floats, integers within ±(2^53 − 1), bounded depth.
@@ -108,11 +99,7 @@ fn reinserted(value: &Value) -> Value {
 }
 
 fn header(kid: &str, typ: Option<&str>) -> JwsHeader {
-    JwsHeader {
-        alg: JWS_ALG.into(),
-        kid: Some(kid.into()),
-        typ: typ.map(Into::into),
-    }
+    JwsHeader { alg: JWS_ALG.into(), kid: Some(kid.into()), typ: typ.map(Into::into) }
 }
 
 proptest! {

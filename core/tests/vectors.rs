@@ -22,19 +22,11 @@ fn rfc8037_key() -> EdgeSigningKey {
 }
 
 fn rfc8037_public() -> PublicJwk {
-    PublicJwk {
-        kty: "OKP".into(),
-        crv: "Ed25519".into(),
-        x: RFC8037_X.into(),
-    }
+    PublicJwk { kty: "OKP".into(), crv: "Ed25519".into(), x: RFC8037_X.into() }
 }
 
 fn alg_only() -> JwsHeader {
-    JwsHeader {
-        alg: "EdDSA".into(),
-        kid: None,
-        typ: None,
-    }
+    JwsHeader { alg: "EdDSA".into(), kid: None, typ: None }
 }
 
 #[test]
@@ -43,9 +35,8 @@ fn rfc8037_a1_a2_private_to_public() {
     assert_eq!(
         b64url_decode(RFC8037_D).unwrap(),
         [
-            0x9d, 0x61, 0xb1, 0x9d, 0xef, 0xfd, 0x5a, 0x60, 0xba, 0x84, 0x4a, 0xf4, 0x92, 0xec,
-            0x2c, 0xc4, 0x44, 0x49, 0xc5, 0x69, 0x7b, 0x32, 0x69, 0x19, 0x70, 0x3b, 0xac, 0x03,
-            0x1c, 0xae, 0x7f, 0x60
+            0x9d, 0x61, 0xb1, 0x9d, 0xef, 0xfd, 0x5a, 0x60, 0xba, 0x84, 0x4a, 0xf4, 0x92, 0xec, 0x2c, 0xc4, 0x44, 0x49,
+            0xc5, 0x69, 0x7b, 0x32, 0x69, 0x19, 0x70, 0x3b, 0xac, 0x03, 0x1c, 0xae, 0x7f, 0x60
         ]
     );
     assert_eq!(rfc8037_key().public_jwk(), rfc8037_public());
@@ -60,10 +51,7 @@ fn rfc8037_a3_thumbprint() {
 
 #[test]
 fn rfc8037_a4_signing() {
-    assert_eq!(
-        rfc8037_key().sign_compact(&alg_only(), RFC8037_PAYLOAD),
-        RFC8037_JWS
-    );
+    assert_eq!(rfc8037_key().sign_compact(&alg_only(), RFC8037_PAYLOAD), RFC8037_JWS);
     // The detached form carries the same header and signature.
     let detached = rfc8037_key().sign_detached(&alg_only(), RFC8037_PAYLOAD);
     let parts: Vec<&str> = RFC8037_JWS.split('.').collect();
@@ -75,22 +63,11 @@ fn rfc8037_a5_verification() {
     let payload = verify_compact_with_key(RFC8037_JWS, &rfc8037_public(), None).unwrap();
     assert_eq!(payload, RFC8037_PAYLOAD);
     // The vector has no kid: a kid-pinning or JWKS verifier must refuse it.
-    assert_eq!(
-        verify_compact_with_key(RFC8037_JWS, &rfc8037_public(), Some("rfc8037")),
-        Err(JwsError::KeyId)
-    );
-    let jwks = Jwks {
-        keys: vec![rfc8037_key().jwks_entry()],
-    };
-    assert_eq!(
-        verify_compact(RFC8037_JWS, &jwks, None),
-        Err(JwsError::KeyId)
-    );
+    assert_eq!(verify_compact_with_key(RFC8037_JWS, &rfc8037_public(), Some("rfc8037")), Err(JwsError::KeyId));
+    let jwks = Jwks { keys: vec![rfc8037_key().jwks_entry()] };
+    assert_eq!(verify_compact(RFC8037_JWS, &jwks, None), Err(JwsError::KeyId));
     // With a kid, through a JWKS.
-    let header = JwsHeader {
-        kid: Some("rfc8037".into()),
-        ..alg_only()
-    };
+    let header = JwsHeader { kid: Some("rfc8037".into()), ..alg_only() };
     let jws = rfc8037_key().sign_compact(&header, RFC8037_PAYLOAD);
     let (h, p) = verify_compact(&jws, &jwks, None).unwrap();
     assert_eq!((h, p.as_slice()), (header, RFC8037_PAYLOAD));
@@ -107,13 +84,9 @@ fn rfc8785_3_2_2_example_without_floats() {
       "string": "\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/",
       "literals": [null, true, false]
     }"#;
-    let expected =
-        "{\"literals\":[null,true,false],\"string\":\"€$\\u000f\\nA'B\\\"\\\\\\\\\\\"/\"}";
+    let expected = "{\"literals\":[null,true,false],\"string\":\"€$\\u000f\\nA'B\\\"\\\\\\\\\\\"/\"}";
     assert_eq!(canon(input), expected);
-    assert_eq!(
-        canon(input),
-        r#"{"literals":[null,true,false],"string":"€$\u000f\nA'B\"\\\\\"/"}"#
-    );
+    assert_eq!(canon(input), r#"{"literals":[null,true,false],"string":"€$\u000f\nA'B\"\\\\\"/"}"#);
 }
 
 #[test]
@@ -164,71 +137,37 @@ fn rfc8785_string_escaping() {
     ];
     for (value, expected) in cases {
         assert_eq!(to_canonical_string(value).unwrap(), *expected, "{value:?}");
-        assert_eq!(
-            canonicalize_value(&Value::String((*value).into())).unwrap(),
-            *expected
-        );
+        assert_eq!(canonicalize_value(&Value::String((*value).into())).unwrap(), *expected);
     }
 }
 
 #[test]
 fn rfc8785_literals_integers_and_structure() {
-    assert_eq!(
-        canon(" [ null , true , false , 0 , 1 , -1 , [ ] , { } ] "),
-        "[null,true,false,0,1,-1,[],{}]"
-    );
+    assert_eq!(canon(" [ null , true , false , 0 , 1 , -1 , [ ] , { } ] "), "[null,true,false,0,1,-1,[],{}]");
     assert_eq!(
         canon(r#"{"b":[{"d":1,"c":2}],"a":{"z":null,"y":"x"}}"#),
         r#"{"a":{"y":"x","z":null},"b":[{"c":2,"d":1}]}"#
     );
-    assert_eq!(
-        to_canonical_string(&json!(9_007_199_254_740_991_u64)).unwrap(),
-        "9007199254740991"
-    );
-    assert_eq!(
-        to_canonical_string(&json!(-9_007_199_254_740_991_i64)).unwrap(),
-        "-9007199254740991"
-    );
+    assert_eq!(to_canonical_string(&json!(9_007_199_254_740_991_u64)).unwrap(), "9007199254740991");
+    assert_eq!(to_canonical_string(&json!(-9_007_199_254_740_991_i64)).unwrap(), "-9007199254740991");
 }
 
 #[test]
 fn floats_are_refused() {
     // serde_json reads `-0` as the float -0.0, so it is refused too (RFC 8785 would write `0`).
-    for text in [
-        "1.5",
-        "1.0",
-        "1e2",
-        "-0.0",
-        "-0",
-        "[0.1]",
-        r#"{"a":{"b":2.5}}"#,
-    ] {
+    for text in ["1.5", "1.0", "1e2", "-0.0", "-0", "[0.1]", r#"{"a":{"b":2.5}}"#] {
         let err = canonicalize_value(&serde_json::from_str(text).unwrap()).unwrap_err();
         assert_eq!(err.code(), "not_canonical", "{text}");
     }
-    assert_eq!(
-        to_canonical_string(&1.5_f64).unwrap_err().code(),
-        "not_canonical"
-    );
+    assert_eq!(to_canonical_string(&1.5_f64).unwrap_err().code(), "not_canonical");
 }
 
 #[test]
 fn integers_beyond_2_pow_53_are_refused() {
-    for text in [
-        "9007199254740992",
-        "-9007199254740992",
-        "18446744073709551615",
-        "-9223372036854775808",
-    ] {
+    for text in ["9007199254740992", "-9007199254740992", "18446744073709551615", "-9223372036854775808"] {
         let err = canonicalize_value(&serde_json::from_str(text).unwrap()).unwrap_err();
         assert_eq!(err.code(), "not_canonical", "{text}");
     }
-    assert_eq!(
-        to_canonical_string(&(1_u64 << 53)).unwrap_err().code(),
-        "not_canonical"
-    );
-    assert_eq!(
-        to_canonical_string(&i64::MIN).unwrap_err().code(),
-        "not_canonical"
-    );
+    assert_eq!(to_canonical_string(&(1_u64 << 53)).unwrap_err().code(), "not_canonical");
+    assert_eq!(to_canonical_string(&i64::MIN).unwrap_err().code(), "not_canonical");
 }

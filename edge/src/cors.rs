@@ -29,10 +29,7 @@ pub fn headers_for(origins: &[String], origin: Option<&str>) -> Vec<(&'static st
     let mut headers = vec![("Vary", "Origin".to_owned())];
     if let Some(o) = origin.filter(|o| origin_allowed(origins, o)) {
         headers.push(("Access-Control-Allow-Origin", o.to_owned()));
-        headers.push((
-            "Access-Control-Expose-Headers",
-            "ETag, Retry-After".to_owned(),
-        ));
+        headers.push(("Access-Control-Expose-Headers", "ETag, Retry-After".to_owned()));
     }
     headers
 }
@@ -41,36 +38,22 @@ pub fn headers_for(origins: &[String], origin: Option<&str>) -> Vec<(&'static st
 #[must_use]
 pub fn preflight_headers() -> Vec<(&'static str, String)> {
     vec![
-        (
-            "Access-Control-Allow-Methods",
-            "GET, POST, OPTIONS".to_owned(),
-        ),
+        ("Access-Control-Allow-Methods", "GET, POST, OPTIONS".to_owned()),
         ("Access-Control-Allow-Headers", "Content-Type".to_owned()),
-        (
-            "Access-Control-Max-Age",
-            PREFLIGHT_MAX_AGE_SECONDS.to_string(),
-        ),
+        ("Access-Control-Max-Age", PREFLIGHT_MAX_AGE_SECONDS.to_string()),
     ]
 }
 
 /// Checks an origin for the site configuration: `scheme://host[:port]`, no path, no trailing slash.
 #[must_use]
 pub fn is_valid_origin(origin: &str) -> bool {
-    let Some(rest) = origin
-        .strip_prefix("https://")
-        .or_else(|| origin.strip_prefix("http://"))
-    else {
+    let Some(rest) = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://")) else {
         return false;
     };
     !rest.is_empty()
-        && rest.bytes().all(|b| {
-            b.is_ascii_alphanumeric()
-                || b == b'.'
-                || b == b'-'
-                || b == b':'
-                || b == b'['
-                || b == b']'
-        })
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b':' || b == b'[' || b == b']')
 }
 
 #[cfg(test)]
@@ -81,13 +64,9 @@ mod tests {
     fn allowed_origin_is_echoed_foreign_gets_nothing() {
         let origins = vec!["http://127.0.0.1:8801".to_owned()];
         let allowed = headers_for(&origins, Some("http://127.0.0.1:8801"));
-        assert!(allowed
-            .iter()
-            .any(|(k, v)| *k == "Access-Control-Allow-Origin" && v == "http://127.0.0.1:8801"));
+        assert!(allowed.iter().any(|(k, v)| *k == "Access-Control-Allow-Origin" && v == "http://127.0.0.1:8801"));
         let foreign = headers_for(&origins, Some("https://evil.example"));
-        assert!(!foreign
-            .iter()
-            .any(|(k, _)| *k == "Access-Control-Allow-Origin"));
+        assert!(!foreign.iter().any(|(k, _)| *k == "Access-Control-Allow-Origin"));
         assert!(check_write_origin(&origins, Some("https://evil.example")).is_err());
         assert!(check_write_origin(&origins, None).is_ok());
     }
@@ -96,14 +75,7 @@ mod tests {
     fn origins_are_bare() {
         assert!(is_valid_origin("https://shop.example.kz"));
         assert!(is_valid_origin("http://127.0.0.1:8801"));
-        for bad in [
-            "https://a/",
-            "https://a/path",
-            "ftp://a",
-            "*",
-            "null",
-            "https://",
-        ] {
+        for bad in ["https://a/", "https://a/path", "ftp://a", "*", "null", "https://"] {
             assert!(!is_valid_origin(bad), "{bad}");
         }
     }

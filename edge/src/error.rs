@@ -30,20 +30,11 @@ struct Inner<'a> {
 
 impl ApiError {
     fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            retry_after: None,
-        }
+        Self { status, code, message: message.into(), retry_after: None }
     }
 
     pub fn malformed_body(detail: impl std::fmt::Display) -> Self {
-        Self::new(
-            400,
-            "malformed_body",
-            format!("request body is not valid: {detail}"),
-        )
+        Self::new(400, "malformed_body", format!("request body is not valid: {detail}"))
     }
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(400, code, message)
@@ -55,11 +46,7 @@ impl ApiError {
         Self::new(403, "forbidden", message)
     }
     pub fn origin_forbidden() -> Self {
-        Self::new(
-            403,
-            "origin_forbidden",
-            "this origin is not allowed for the site",
-        )
+        Self::new(403, "origin_forbidden", "this origin is not allowed for the site")
     }
     pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(404, code, message)
@@ -68,37 +55,24 @@ impl ApiError {
         Self::new(404, "unknown_site", "no such site")
     }
     pub fn method_not_allowed() -> Self {
-        Self::new(
-            405,
-            "method_not_allowed",
-            "method not allowed on this resource",
-        )
+        Self::new(405, "method_not_allowed", "method not allowed on this resource")
     }
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(409, code, message)
     }
     pub fn too_large(max: usize) -> Self {
-        Self::new(
-            413,
-            "body_too_large",
-            format!("request body exceeds {max} bytes"),
-        )
+        Self::new(413, "body_too_large", format!("request body exceeds {max} bytes"))
     }
     pub fn unsupported_media_type() -> Self {
-        Self::new(
-            415,
-            "unsupported_media_type",
-            "Content-Type must be application/json",
-        )
+        Self::new(415, "unsupported_media_type", "Content-Type must be application/json")
+    }
+    pub fn rate_limited(retry_after: u32) -> Self {
+        Self { retry_after: Some(retry_after), ..Self::new(429, "rate_limited", "too many requests; retry later") }
     }
     pub fn storage_unavailable() -> Self {
         Self {
             retry_after: Some(RETRY_AFTER_SECONDS),
-            ..Self::new(
-                503,
-                "storage_unavailable",
-                "storage is unavailable; retry later",
-            )
+            ..Self::new(503, "storage_unavailable", "storage is unavailable; retry later")
         }
     }
     pub fn internal() -> Self {
@@ -108,15 +82,9 @@ impl ApiError {
     /// The JSON body `{"error":{"code":…,"message":…}}`.
     #[must_use]
     pub fn body(&self) -> String {
-        let body = Body {
-            error: Inner {
-                code: self.code,
-                message: &self.message,
-            },
-        };
-        serde_json::to_string(&body).unwrap_or_else(|_| {
-            String::from("{\"error\":{\"code\":\"internal\",\"message\":\"\"}}")
-        })
+        let body = Body { error: Inner { code: self.code, message: &self.message } };
+        serde_json::to_string(&body)
+            .unwrap_or_else(|_| String::from("{\"error\":{\"code\":\"internal\",\"message\":\"\"}}"))
     }
 }
 

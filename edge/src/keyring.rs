@@ -21,20 +21,10 @@ impl Keyring {
     /// A message saying which entry is wrong (never the seed itself).
     pub fn parse(secret: &str) -> Result<Self, String> {
         let mut keys = Vec::new();
-        for (i, entry) in secret
-            .split(',')
-            .map(str::trim)
-            .filter(|e| !e.is_empty())
-            .enumerate()
-        {
-            let (kid, seed) = entry
-                .split_once(':')
-                .ok_or(format!("key {i}: expected kid:seed"))?;
+        for (i, entry) in secret.split(',').map(str::trim).filter(|e| !e.is_empty()).enumerate() {
+            let (kid, seed) = entry.split_once(':').ok_or(format!("key {i}: expected kid:seed"))?;
             check_slug("kid", kid).map_err(|e| format!("key {i}: {e}"))?;
-            keys.push(
-                EdgeSigningKey::from_seed_b64url(kid, seed)
-                    .map_err(|e| format!("key {i} ({kid}): {e}"))?,
-            );
+            keys.push(EdgeSigningKey::from_seed_b64url(kid, seed).map_err(|e| format!("key {i} ({kid}): {e}"))?);
         }
         if keys.is_empty() {
             return Err("no signing key configured".into());
@@ -54,9 +44,7 @@ impl Keyring {
     /// The public keys of every key in the ring.
     #[must_use]
     pub fn jwks(&self) -> Jwks {
-        Jwks {
-            keys: self.keys.iter().map(EdgeSigningKey::jwks_entry).collect(),
-        }
+        Jwks { keys: self.keys.iter().map(EdgeSigningKey::jwks_entry).collect() }
     }
 }
 

@@ -8,6 +8,8 @@
 //! | `receipt/{site}/{id}` | [`SignedReceipt`](kelisim_core::receipt::SignedReceipt), write-once | — | on submit |
 //! | `idx/t/{site}/{rev_ms}/{id}` | `""` | [`ReceiptSummary`](crate::service::ReceiptSummary) | on submit |
 //! | `idx/s/{site}/{subject}/{rev_ms}/{id}` | `""` | [`ReceiptSummary`](crate::service::ReceiptSummary) | on submit |
+//! | `token/{token_id}` | [`TokenRecord`](crate::auth::TokenRecord) (SHA-256 only) | the record without the hash | by the admin |
+//! | `erasure/{site}/{rev_ms}/{erasure_id}` | signed erasure record | — | on erase, write-once |
 //!
 //! `rev_ms` is `9999999999999 − server time in ms`, zero-padded to 13 digits, so a prefix list
 //! returns newest first and a time range is a key range. Index entries carry the summary as list
@@ -70,11 +72,37 @@ pub fn subject_index_prefix(site: &str, subject: &str) -> String {
 
 #[must_use]
 pub fn subject_index(site: &str, subject: &str, server_ms: i64, id: &str) -> String {
-    format!(
-        "{}{}/{id}",
-        subject_index_prefix(site, subject),
-        rev_ms(server_ms)
-    )
+    format!("{}{}/{id}", subject_index_prefix(site, subject), rev_ms(server_ms))
+}
+
+/// Tokens are keyed by id alone so a token presented on another site is recognised (403, not 401).
+pub const TOKEN_PREFIX: &str = "token/";
+
+#[must_use]
+pub fn token(token_id: &str) -> String {
+    format!("{TOKEN_PREFIX}{token_id}")
+}
+
+#[must_use]
+pub fn erasure_prefix(site: &str) -> String {
+    format!("erasure/{site}/")
+}
+
+#[must_use]
+pub fn erasure(site: &str, server_ms: i64, id: &str) -> String {
+    format!("{}{}/{id}", erasure_prefix(site), rev_ms(server_ms))
+}
+
+#[must_use]
+pub fn policy_version_prefix(site: &str) -> String {
+    format!("policy/{site}/v/")
+}
+
+/// The longest common prefix of the reversed-time encodings of a time range, to narrow a list.
+#[must_use]
+pub fn rev_range_prefix(from_ms: i64, to_ms: i64) -> String {
+    let (a, b) = (rev_ms(from_ms), rev_ms(to_ms));
+    a.chars().zip(b.chars()).take_while(|(x, y)| x == y).map(|(x, _)| x).collect()
 }
 
 #[cfg(test)]
@@ -86,10 +114,7 @@ mod tests {
         let older = time_index("s", 1_795_398_005_123, "A");
         let newer = time_index("s", 1_795_398_005_124, "A");
         assert!(newer < older);
-        assert_eq!(
-            from_rev_ms(&rev_ms(1_795_398_005_123)),
-            Some(1_795_398_005_123)
-        );
+        assert_eq!(from_rev_ms(&rev_ms(1_795_398_005_123)), Some(1_795_398_005_123));
         assert_eq!(from_rev_ms("12"), None);
     }
 }

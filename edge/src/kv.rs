@@ -31,18 +31,17 @@ pub trait Kv {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError>;
     /// # Errors
     /// [`StoreError`] when the write fails.
-    async fn put(&self, key: &str, value: &str, metadata: Option<&Value>)
-        -> Result<(), StoreError>;
+    async fn put(&self, key: &str, value: &str, metadata: Option<&Value>) -> Result<(), StoreError>;
     /// Keys under `prefix` in lexicographic order, at most `limit`, from `cursor`.
     ///
     /// # Errors
     /// [`StoreError`] when the store cannot be reached.
-    async fn list(
-        &self,
-        prefix: &str,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<ListPage, StoreError>;
+    async fn list(&self, prefix: &str, limit: usize, cursor: Option<&str>) -> Result<ListPage, StoreError>;
+    /// Removes `key` (no error when it is absent).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store cannot be reached.
+    async fn delete(&self, key: &str) -> Result<(), StoreError>;
 }
 
 /// An in-memory [`Kv`] for native tests of the service logic. Cursors are the last key returned.
@@ -84,12 +83,7 @@ impl Kv for MemoryKv {
         Ok(self.entries.borrow().get(key).map(|(v, _)| v.clone()))
     }
 
-    async fn put(
-        &self,
-        key: &str,
-        value: &str,
-        metadata: Option<&Value>,
-    ) -> Result<(), StoreError> {
+    async fn put(&self, key: &str, value: &str, metadata: Option<&Value>) -> Result<(), StoreError> {
         self.check()?;
         if let Some(left) = self.puts_before_failure.get() {
             if left == 0 {
@@ -97,18 +91,11 @@ impl Kv for MemoryKv {
             }
             self.puts_before_failure.set(Some(left - 1));
         }
-        self.entries
-            .borrow_mut()
-            .insert(key.to_owned(), (value.to_owned(), metadata.cloned()));
+        self.entries.borrow_mut().insert(key.to_owned(), (value.to_owned(), metadata.cloned()));
         Ok(())
     }
 
-    async fn list(
-        &self,
-        prefix: &str,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<ListPage, StoreError> {
+    async fn list(&self, prefix: &str, limit: usize, cursor: Option<&str>) -> Result<ListPage, StoreError> {
         self.check()?;
         let entries = self.entries.borrow();
         let mut keys: Vec<ListedKey> = entries
@@ -116,10 +103,7 @@ impl Kv for MemoryKv {
             .take_while(|(k, _)| k.starts_with(prefix))
             .filter(|(k, _)| cursor.is_none_or(|c| k.as_str() > c))
             .take(limit + 1)
-            .map(|(k, (_, m))| ListedKey {
-                name: k.clone(),
-                metadata: m.clone(),
-            })
+            .map(|(k, (_, m))| ListedKey { name: k.clone(), metadata: m.clone() })
             .collect();
         let cursor = if keys.len() > limit {
             keys.truncate(limit);
@@ -128,5 +112,11 @@ impl Kv for MemoryKv {
             None
         };
         Ok(ListPage { keys, cursor })
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.check()?;
+        self.entries.borrow_mut().remove(key);
+        Ok(())
     }
 }

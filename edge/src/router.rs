@@ -3,6 +3,7 @@
 
 use kelisim_core::id::{check_slug, is_subject_id, ulid_time_ms};
 
+use crate::auth::{Scope, TOKEN_ID_CHARS};
 use crate::error::ApiError;
 
 /// Longest path the edge will look at; anything longer is refused before parsing.
@@ -24,6 +25,7 @@ pub enum Method {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     Jwks,
+    OpenApi,
     /// CORS preflight for a site's public endpoints.
     Preflight {
         site: String,
@@ -34,6 +36,9 @@ pub enum Route {
     GetPolicyVersion {
         site: String,
         version: u32,
+    },
+    ListPolicyVersions {
+        site: String,
     },
     PublishPolicy {
         site: String,
@@ -52,10 +57,111 @@ pub enum Route {
         site: String,
         subject: String,
     },
+    EraseSubject {
+        site: String,
+        subject: String,
+    },
     PutSite {
         site: String,
     },
+    CreateToken {
+        site: String,
+    },
+    ListTokens {
+        site: String,
+    },
+    RevokeToken {
+        site: String,
+        id: String,
+    },
+    ListErasures {
+        site: String,
+    },
+    Export {
+        site: String,
+    },
+    Stats {
+        site: String,
+    },
 }
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Public,
+    /// Only the admin token.
+    Admin,
+    /// The admin token, or a site token of the route's site with this scope.
+    Scoped(Scope),
+}
+
+impl Route {
+    /// Who may call this route: the single table every operator check reads.
+    #[must_use]
+    pub fn access(&self) -> Access {
+        match self {
+            Self::Jwks
+            | Self::OpenApi
+            | Self::Preflight { .. }
+            | Self::GetPolicy { .. }
+            | Self::GetPolicyVersion { .. }
+            | Self::SubmitReceipt { .. } => Access::Public,
+            Self::PutSite { .. } | Self::CreateToken { .. } | Self::ListTokens { .. } | Self::RevokeToken { .. } => {
+                Access::Admin
+            }
+            Self::ListReceipts { .. }
+            | Self::GetReceipt { .. }
+            | Self::GetSubject { .. }
+            | Self::Stats { .. }
+            | Self::ListPolicyVersions { .. } => Access::Scoped(Scope::Read),
+            Self::Export { .. } => Access::Scoped(Scope::Export),
+            Self::EraseSubject { .. } | Self::ListErasures { .. } => Access::Scoped(Scope::Erase),
+            Self::PublishPolicy { .. } => Access::Scoped(Scope::Publish),
+        }
+    }
+
+    /// The site a route is about, if any.
+    #[must_use]
+    pub fn site(&self) -> Option<&str> {
+        match self {
+            Self::Jwks | Self::OpenApi => None,
+            Self::Preflight { site }
+            | Self::GetPolicy { site }
+            | Self::GetPolicyVersion { site, .. }
+            | Self::ListPolicyVersions { site }
+            | Self::PublishPolicy { site }
+            | Self::SubmitReceipt { site }
+            | Self::ListReceipts { site }
+            | Self::GetReceipt { site, .. }
+            | Self::GetSubject { site, .. }
+            | Self::EraseSubject { site, .. }
+            | Self::PutSite { site }
+            | Self::CreateToken { site }
+            | Self::ListTokens { site }
+            | Self::RevokeToken { site, .. }
+            | Self::ListErasures { site }
+            | Self::Export { site }
+            | Self::Stats { site } => Some(site),
+        }
+    }
+}
+
+/// Every operator route as (method, path template): what the auth-enumeration tests walk.
+pub const OPERATOR_ROUTES: &[(&str, &str)] = &[
+    ("PUT", "/v1/sites/{site}"),
+    ("POST", "/v1/sites/{site}/tokens"),
+    ("GET", "/v1/sites/{site}/tokens"),
+    ("DELETE", "/v1/sites/{site}/tokens/{token_id}"),
+    ("PUT", "/v1/sites/{site}/policy"),
+    ("GET", "/v1/sites/{site}/policy/versions"),
+    ("GET", "/v1/sites/{site}/receipts"),
+    ("GET", "/v1/sites/{site}/receipts/{id}"),
+    ("GET", "/v1/sites/{site}/subjects/{subject}"),
+    ("DELETE", "/v1/sites/{site}/subjects/{subject}"),
+    ("GET", "/v1/sites/{site}/erasures"),
+    ("GET", "/v1/sites/{site}/export"),
+    ("GET", "/v1/sites/{site}/stats"),
+];
 
 fn site_param(raw: &str) -> Result<String, ApiError> {
     check_slug("site", raw).map_err(|e| ApiError::bad_request("invalid_id", e.to_string()))?;
@@ -69,23 +175,22 @@ fn site_param(raw: &str) -> Result<String, ApiError> {
 /// `invalid_id` for a malformed identifier in the path.
 pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
     if path.len() > MAX_PATH_CHARS {
-        return Err(ApiError::bad_request(
-            "path_too_long",
-            format!("path exceeds {MAX_PATH_CHARS} characters"),
-        ));
+        return Err(ApiError::bad_request("path_too_long", format!("path exceeds {MAX_PATH_CHARS} characters")));
     }
     let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
     let not_found = || ApiError::not_found("not_found", "no such resource");
-    use Method::{Get, Head, Options, Post, Put};
+    use Method::{Delete, Get, Head, Options, Post, Put};
     let matched = match segments.as_slice() {
+        ["v1", "openapi.json"] => match method {
+            Get | Head => Route::OpenApi,
+            _ => return Err(ApiError::method_not_allowed()),
+        },
         [".well-known", "jwks.json"] => match method {
             Get | Head => Route::Jwks,
             _ => return Err(ApiError::method_not_allowed()),
         },
         ["v1", "sites", site] => match method {
-            Put => Route::PutSite {
-                site: site_param(site)?,
-            },
+            Put => Route::PutSite { site: site_param(site)? },
             _ => return Err(ApiError::method_not_allowed()),
         },
         ["v1", "sites", site, "policy"] => {
@@ -103,9 +208,7 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
                 .parse::<u32>()
                 .ok()
                 .filter(|v| *v > 0 && version.bytes().all(|b| b.is_ascii_digit()))
-                .ok_or_else(|| {
-                    ApiError::bad_request("invalid_id", "version must be a positive integer")
-                })?;
+                .ok_or_else(|| ApiError::bad_request("invalid_id", "version must be a positive integer"))?;
             match method {
                 Get | Head => Route::GetPolicyVersion { site, version },
                 Options => Route::Preflight { site },
@@ -124,33 +227,59 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
         ["v1", "sites", site, "receipts", id] => {
             let site = site_param(site)?;
             if ulid_time_ms(id).is_none() {
-                return Err(ApiError::bad_request(
-                    "invalid_id",
-                    "receipt id must be a ULID",
-                ));
+                return Err(ApiError::bad_request("invalid_id", "receipt id must be a ULID"));
             }
             match method {
-                Get | Head => Route::GetReceipt {
-                    site,
-                    id: (*id).to_owned(),
-                },
+                Get | Head => Route::GetReceipt { site, id: (*id).to_owned() },
                 _ => return Err(ApiError::method_not_allowed()),
             }
         }
         ["v1", "sites", site, "subjects", subject] => {
             let site = site_param(site)?;
             if !is_subject_id(subject) {
-                return Err(ApiError::bad_request(
-                    "invalid_id",
-                    "subject must be a 43-character base64url id",
-                ));
+                return Err(ApiError::bad_request("invalid_id", "subject must be a 43-character base64url id"));
+            }
+            let subject = (*subject).to_owned();
+            match method {
+                Get | Head => Route::GetSubject { site, subject },
+                Delete => Route::EraseSubject { site, subject },
+                _ => return Err(ApiError::method_not_allowed()),
+            }
+        }
+        ["v1", "sites", site, "policy", "versions"] => {
+            let site = site_param(site)?;
+            match method {
+                Get | Head => Route::ListPolicyVersions { site },
+                _ => return Err(ApiError::method_not_allowed()),
+            }
+        }
+        ["v1", "sites", site, "tokens"] => {
+            let site = site_param(site)?;
+            match method {
+                Get | Head => Route::ListTokens { site },
+                Post => Route::CreateToken { site },
+                _ => return Err(ApiError::method_not_allowed()),
+            }
+        }
+        ["v1", "sites", site, "tokens", id] => {
+            let site = site_param(site)?;
+            if id.len() != TOKEN_ID_CHARS || !id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+                return Err(ApiError::bad_request("invalid_id", "token id must be 24 lowercase hex characters"));
             }
             match method {
-                Get | Head => Route::GetSubject {
-                    site,
-                    subject: (*subject).to_owned(),
-                },
+                Delete => Route::RevokeToken { site, id: (*id).to_owned() },
                 _ => return Err(ApiError::method_not_allowed()),
+            }
+        }
+        ["v1", "sites", site, leaf @ ("erasures" | "export" | "stats")] => {
+            let site = site_param(site)?;
+            if !matches!(method, Get | Head) {
+                return Err(ApiError::method_not_allowed());
+            }
+            match *leaf {
+                "erasures" => Route::ListErasures { site },
+                "export" => Route::Export { site },
+                _ => Route::Stats { site },
             }
         }
         _ => return Err(not_found()),
@@ -165,53 +294,49 @@ mod tests {
 
     #[test]
     fn public_routes() {
-        assert_eq!(
-            route(Method::Get, "/.well-known/jwks.json"),
-            Ok(Route::Jwks)
-        );
-        assert_eq!(
-            route(Method::Get, "/v1/sites/crm-demo/policy"),
-            Ok(Route::GetPolicy {
-                site: "crm-demo".into()
-            })
-        );
+        assert_eq!(route(Method::Get, "/.well-known/jwks.json"), Ok(Route::Jwks));
+        assert_eq!(route(Method::Get, "/v1/sites/crm-demo/policy"), Ok(Route::GetPolicy { site: "crm-demo".into() }));
         assert_eq!(
             route(Method::Get, "/v1/sites/crm-demo/policy/versions/3"),
-            Ok(Route::GetPolicyVersion {
-                site: "crm-demo".into(),
-                version: 3
-            })
+            Ok(Route::GetPolicyVersion { site: "crm-demo".into(), version: 3 })
         );
         assert_eq!(
             route(Method::Post, "/v1/sites/crm-demo/receipts"),
-            Ok(Route::SubmitReceipt {
-                site: "crm-demo".into()
-            })
+            Ok(Route::SubmitReceipt { site: "crm-demo".into() })
         );
         assert_eq!(
             route(Method::Options, "/v1/sites/crm-demo/receipts"),
-            Ok(Route::Preflight {
-                site: "crm-demo".into()
-            })
+            Ok(Route::Preflight { site: "crm-demo".into() })
         );
     }
 
     #[test]
     fn wrong_method_is_405_and_unknown_path_404() {
-        assert_eq!(
-            route(Method::Delete, "/.well-known/jwks.json")
-                .unwrap_err()
-                .status,
-            405
-        );
-        assert_eq!(
-            route(Method::Other, "/v1/sites/a/receipts")
-                .unwrap_err()
-                .status,
-            405
-        );
+        assert_eq!(route(Method::Delete, "/.well-known/jwks.json").unwrap_err().status, 405);
+        assert_eq!(route(Method::Other, "/v1/sites/a/receipts").unwrap_err().status, 405);
         assert_eq!(route(Method::Get, "/v2/anything").unwrap_err().status, 404);
         assert_eq!(route(Method::Get, "/").unwrap_err().status, 404);
+    }
+
+    #[test]
+    fn every_operator_route_is_routed_and_not_public() {
+        let fill = |t: &str| {
+            t.replace("{site}", "crm-demo")
+                .replace("{token_id}", &"a".repeat(24))
+                .replace("{id}", "01ARZ3NDEKTSV4RRFFQ69G5FAV")
+                .replace("{subject}", &"s".repeat(43))
+        };
+        for (method, template) in OPERATOR_ROUTES {
+            let m = match *method {
+                "GET" => Method::Get,
+                "PUT" => Method::Put,
+                "POST" => Method::Post,
+                _ => Method::Delete,
+            };
+            let r = route(m, &fill(template)).unwrap();
+            assert_ne!(r.access(), Access::Public, "{method} {template}");
+            assert_eq!(r.site(), Some("crm-demo"));
+        }
     }
 
     #[test]

@@ -1,51 +1,54 @@
 //! The HTTP layer: turns a worker `Request` into a service call and the result into a
-//! `Response`. Thin by design: reading capped bodies, headers, CORS, auth; logic is in `service`.
+//! `Response`. Thin by design: capped bodies, headers, CORS, authorisation from the route table;
+//! the logic is in `service`.
+
+use std::rc::Rc;
 
 use futures_util::StreamExt;
 use serde::Serialize;
 use worker::{Date, Env, Headers, Request, Response};
 
-use kelisim_core::limits::{
-    DEFAULT_PAGE_LIMIT, MAX_POLICY_BODY_BYTES, MAX_RECEIPT_BODY_BYTES, MAX_SITE_BODY_BYTES,
-};
+use kelisim_core::limits::{MAX_POLICY_BODY_BYTES, MAX_RECEIPT_BODY_BYTES, MAX_SITE_BODY_BYTES};
 use kelisim_core::policy::check_language;
+use kelisim_core::receipt::SubmitReceipt;
 
-use crate::auth::require_admin;
+use crate::auth::{bearer, check_token, is_admin, Principal};
 use crate::cors;
 use crate::error::ApiError;
 use crate::keyring::Keyring;
-use crate::router::{route, Method, Route};
-use crate::service::Service;
+use crate::router::{route, Access, Method, Route};
+use crate::service::{parse_json, ExportFormat, ReceiptQuery, Service, CSV_HEADER};
 use crate::store_kv::{WorkersKv, BINDING};
 
 /// How long browsers and caches may keep the current policy before revalidating (ETag).
 const POLICY_MAX_AGE_SECONDS: u32 = 60;
 /// A published version never changes.
 const POLICY_VERSION_MAX_AGE_SECONDS: u32 = 86_400;
+/// Days of statistics when the operator names no range.
+const DEFAULT_STATS_DAYS: i64 = 30;
+/// The OpenAPI document of every route, served as is.
+const OPENAPI: &str = include_str!("../openapi.json");
 
 /// A response under construction.
 struct Reply {
     status: u16,
-    body: String,
+    body: Body,
     headers: Vec<(&'static str, String)>,
+}
+
+enum Body {
+    Text(String),
+    Stream(Response),
 }
 
 impl Reply {
     fn json<T: Serialize>(status: u16, value: &T) -> Result<Self, ApiError> {
         let body = serde_json::to_string(value).map_err(|_| ApiError::internal())?;
-        Ok(Self {
-            status,
-            body,
-            headers: Vec::new(),
-        })
+        Ok(Self::raw_json(status, body))
     }
 
     fn raw_json(status: u16, body: String) -> Self {
-        Self {
-            status,
-            body,
-            headers: Vec::new(),
-        }
+        Self { status, body: Body::Text(body), headers: Vec::new() }
     }
 
     fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
@@ -74,12 +77,7 @@ fn header(req: &Request, name: &str) -> Option<String> {
 /// streamed bytes for chunked bodies, so an oversized body is never buffered whole.
 async fn read_json_body(req: &mut Request, max: usize) -> Result<Vec<u8>, ApiError> {
     let content_type = header(req, "Content-Type").unwrap_or_default();
-    let media = content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
+    let media = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
     if media != "application/json" {
         return Err(ApiError::unsupported_media_type());
     }
@@ -88,9 +86,7 @@ async fn read_json_body(req: &mut Request, max: usize) -> Result<Vec<u8>, ApiErr
             return Err(ApiError::too_large(max));
         }
     }
-    let mut stream = req
-        .stream()
-        .map_err(|_| ApiError::malformed_body("no body"))?;
+    let mut stream = req.stream().map_err(|_| ApiError::malformed_body("empty body"))?;
     let mut body = Vec::new();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|_| ApiError::malformed_body("body could not be read"))?;
@@ -105,24 +101,40 @@ async fn read_json_body(req: &mut Request, max: usize) -> Result<Vec<u8>, ApiErr
     Ok(body)
 }
 
+fn query_pairs(req: &Request) -> Vec<(String, String)> {
+    req.url().map(|u| u.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()).unwrap_or_default()
+}
+
 fn query_param(req: &Request, name: &str) -> Option<String> {
-    req.url()
-        .ok()?
-        .query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
+    query_pairs(req).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
 }
 
 fn secret(env: &Env, name: &str) -> String {
     env.secret(name).map(|s| s.to_string()).unwrap_or_default()
 }
 
+fn random<const N: usize>() -> Result<[u8; N], ApiError> {
+    let mut bytes = [0u8; N];
+    getrandom::getrandom(&mut bytes).map_err(|_| ApiError::internal())?;
+    Ok(bytes)
+}
+
+/// Applies a Workers Rate Limiting binding to `key`. A missing binding or a limiter fault lets
+/// the request through: availability of consent recording outranks throttling.
+async fn rate_limit(env: &Env, binding: &str, key: &str, period_seconds: u32) -> Result<(), ApiError> {
+    let Ok(limiter) = env.rate_limiter(binding) else { return Ok(()) };
+    match limiter.limit(key.to_owned()).await {
+        Ok(outcome) if !outcome.success => Err(ApiError::rate_limited(period_seconds)),
+        _ => Ok(()),
+    }
+}
+
 thread_local! {
-    static KEYRING: std::cell::RefCell<Option<(String, std::rc::Rc<Keyring>)>> = const { std::cell::RefCell::new(None) };
+    static KEYRING: std::cell::RefCell<Option<(String, Rc<Keyring>)>> = const { std::cell::RefCell::new(None) };
 }
 
 /// The keyring for the current secret, parsed once per isolate.
-fn keyring(env: &Env) -> Result<std::rc::Rc<Keyring>, ApiError> {
+fn keyring(env: &Env) -> Result<Rc<Keyring>, ApiError> {
     let raw = secret(env, "EDGE_SIGNING_KEYS");
     KEYRING.with(|cell| {
         if let Some((cached, ring)) = cell.borrow().as_ref() {
@@ -130,7 +142,7 @@ fn keyring(env: &Env) -> Result<std::rc::Rc<Keyring>, ApiError> {
                 return Ok(ring.clone());
             }
         }
-        let ring = std::rc::Rc::new(Keyring::parse(&raw).map_err(|e| {
+        let ring = Rc::new(Keyring::parse(&raw).map_err(|e| {
             worker::console_error!("EDGE_SIGNING_KEYS: {e}");
             ApiError::internal()
         })?);
@@ -146,19 +158,13 @@ pub async fn handle(mut req: Request, env: Env) -> Response {
     let result = dispatch(&mut req, &env, method, &mut cors_headers).await;
     let reply = result.unwrap_or_else(|e| {
         if e.status >= 500 {
-            worker::console_error!(
-                "{} {}: {} {}",
-                req.method().to_string(),
-                req.path(),
-                e.code,
-                e.message
-            );
+            worker::console_error!("{} {}: {} {}", req.method().to_string(), req.path(), e.code, e.message);
         }
-        let mut reply = Reply::raw_json(e.status, e.body());
-        if let Some(seconds) = e.retry_after {
-            reply = reply.header("Retry-After", seconds.to_string());
+        let reply = Reply::raw_json(e.status, e.body());
+        match e.retry_after {
+            Some(seconds) => reply.header("Retry-After", seconds.to_string()),
+            None => reply,
         }
-        reply
     });
     let headers = Headers::new();
     let _ = headers.set("Content-Type", "application/json; charset=utf-8");
@@ -166,15 +172,36 @@ pub async fn handle(mut req: Request, env: Env) -> Response {
     for (name, value) in reply.headers.iter().chain(cors_headers.iter()) {
         let _ = headers.set(name, value);
     }
-    let body = if method == Method::Head || reply.status == 304 || reply.status == 204 {
-        Vec::new()
-    } else {
-        reply.body.into_bytes()
+    match reply.body {
+        Body::Stream(response) => response.with_status(reply.status).with_headers(headers),
+        Body::Text(text) => {
+            let body = if method == Method::Head || reply.status == 304 || reply.status == 204 {
+                Vec::new()
+            } else {
+                text.into_bytes()
+            };
+            Response::builder().with_status(reply.status).with_headers(headers).fixed(body)
+        }
+    }
+}
+
+/// Decides who the caller is from the route's access rule.
+async fn authorize(
+    route: &Route,
+    service: &Service<'_, WorkersKv>,
+    authorization: Option<&str>,
+    admin_token: &str,
+) -> Result<Option<Principal>, ApiError> {
+    let scope = match route.access() {
+        Access::Public => return Ok(None),
+        Access::Admin if is_admin(authorization, admin_token) => return Ok(Some(Principal::Admin)),
+        Access::Admin => return Err(ApiError::unauthorized()),
+        Access::Scoped(_) if is_admin(authorization, admin_token) => return Ok(Some(Principal::Admin)),
+        Access::Scoped(scope) => scope,
     };
-    Response::builder()
-        .with_status(reply.status)
-        .with_headers(headers)
-        .fixed(body)
+    let token = bearer(authorization).ok_or_else(ApiError::unauthorized)?;
+    let record = service.token_record(token).await?;
+    check_token(record, token, route.site().unwrap_or_default(), scope).map(Some)
 }
 
 async fn dispatch(
@@ -184,64 +211,46 @@ async fn dispatch(
     cors_headers: &mut Vec<(&'static str, String)>,
 ) -> Result<Reply, ApiError> {
     let route = route(method, &req.path())?;
-    let kv = WorkersKv(
-        env.kv(BINDING)
-            .map_err(|_| ApiError::storage_unavailable())?,
-    );
+    let kv = WorkersKv(env.kv(BINDING).map_err(|_| ApiError::storage_unavailable())?);
     let keys = keyring(env)?;
-    let service = Service {
-        kv: &kv,
-        keys: &keys,
-        now_ms: Date::now().as_millis() as i64,
-    };
+    let service = Service { kv: &kv, keys: &keys, now_ms: Date::now().as_millis() as i64 };
     let origin = header(req, "Origin");
     let authorization = header(req, "Authorization");
-    let admin = || require_admin(authorization.as_deref(), &secret(env, "ADMIN_TOKEN"));
+    let principal = authorize(&route, &service, authorization.as_deref(), &secret(env, "ADMIN_TOKEN")).await?;
 
     match route {
         Route::Jwks => {
             cors_headers.push(("Access-Control-Allow-Origin", "*".into()));
-            Ok(Reply::raw_json(200, service.jwks_json()?)
-                .header("Cache-Control", "public, max-age=300"))
+            Ok(Reply::raw_json(200, service.jwks_json()?).header("Cache-Control", "public, max-age=300"))
+        }
+        Route::OpenApi => {
+            cors_headers.push(("Access-Control-Allow-Origin", "*".into()));
+            Ok(Reply::raw_json(200, OPENAPI.to_owned()))
         }
         Route::Preflight { site } => {
             let config = service.site(&site).await?;
             cors_headers.extend(cors::headers_for(&config.origins, origin.as_deref()));
-            if !origin
-                .as_deref()
-                .is_some_and(|o| cors::origin_allowed(&config.origins, o))
-            {
+            if !origin.as_deref().is_some_and(|o| cors::origin_allowed(&config.origins, o)) {
                 return Err(ApiError::origin_forbidden());
             }
             cors_headers.extend(cors::preflight_headers());
             Ok(Reply::raw_json(204, String::new()))
         }
         Route::GetPolicy { ref site } | Route::GetPolicyVersion { ref site, .. } => {
-            let site = site.clone();
             let version = match route {
                 Route::GetPolicyVersion { version, .. } => Some(version),
                 _ => None,
             };
-            let config = service.site(&site).await?;
+            let config = service.site(site).await?;
             cors_headers.extend(cors::headers_for(&config.origins, origin.as_deref()));
-            let stored = service.policy(&site, version).await?;
+            let stored = service.policy(site, version).await?;
             let requested = query_param(req, "lang").filter(|l| check_language(l).is_ok());
             let language = stored.policy.pick_language(requested.as_deref()).to_owned();
-            let etag = format!(
-                "\"{}-{}\"",
-                &stored.sha256[..16.min(stored.sha256.len())],
-                language
-            );
-            let max_age = if version.is_some() {
-                POLICY_VERSION_MAX_AGE_SECONDS
-            } else {
-                POLICY_MAX_AGE_SECONDS
-            };
+            let etag = format!("\"{}-{}\"", stored.sha256.get(..16).unwrap_or_default(), language);
+            let max_age = if version.is_some() { POLICY_VERSION_MAX_AGE_SECONDS } else { POLICY_MAX_AGE_SECONDS };
             let cache = format!("public, max-age={max_age}");
             if header(req, "If-None-Match").as_deref() == Some(etag.as_str()) {
-                return Ok(Reply::raw_json(304, String::new())
-                    .header("ETag", etag)
-                    .header("Cache-Control", cache));
+                return Ok(Reply::raw_json(304, String::new()).header("ETag", etag).header("Cache-Control", cache));
             }
             let body = serde_json::json!({
                 "sha256": stored.sha256,
@@ -254,8 +263,11 @@ async fn dispatch(
                 .header("Cache-Control", cache)
                 .header("Content-Language", language))
         }
+        Route::ListPolicyVersions { site } => {
+            service.site(&site).await?;
+            Ok(Reply::json(200, &serde_json::json!({ "versions": service.policy_versions(&site).await? }))?)
+        }
         Route::PublishPolicy { site } => {
-            admin()?;
             let body = read_json_body(req, MAX_POLICY_BODY_BYTES).await?;
             let stored = service.publish_policy(&site, &body).await?;
             let out = serde_json::json!({ "site": site, "version": stored.policy.version, "sha256": stored.sha256 });
@@ -265,58 +277,114 @@ async fn dispatch(
             let config = service.site(&site).await?;
             cors_headers.extend(cors::headers_for(&config.origins, origin.as_deref()));
             cors::check_write_origin(&config.origins, origin.as_deref())?;
+            rate_limit(env, "SITE_LIMITER", &site, 10).await?;
             let body = read_json_body(req, MAX_RECEIPT_BODY_BYTES).await?;
-            let submitted = service.submit_receipt(&site, &body).await?;
+            let submit: SubmitReceipt = parse_json(&body)?;
+            rate_limit(env, "SUBJECT_LIMITER", &format!("{site}/{}", submit.claims.subject), 60).await?;
+            let submitted = service.submit_parsed(&site, submit).await?;
             let reply = Reply::json(201, &submitted.signed)?;
-            Ok(if submitted.replayed {
-                reply.header("Kelisim-Replayed", "true")
-            } else {
-                reply
-            })
+            Ok(if submitted.replayed { reply.header("Kelisim-Replayed", "true") } else { reply })
         }
         Route::PutSite { site } => {
-            admin()?;
             let body = read_json_body(req, MAX_SITE_BODY_BYTES).await?;
             let created = service.put_site(&site, &body).await?;
-            Ok(Reply::json(
-                if created { 201 } else { 200 },
-                &serde_json::json!({ "site": site }),
-            )?)
+            Ok(Reply::json(if created { 201 } else { 200 }, &serde_json::json!({ "site": site }))?)
+        }
+        Route::CreateToken { site } => {
+            let body = read_json_body(req, MAX_SITE_BODY_BYTES).await?;
+            let (record, token) = service.create_token(&site, &body, random()?).await?;
+            let out = serde_json::json!({
+                "id": record.id, "token": token, "site": record.site,
+                "scopes": record.scopes, "label": record.label, "created": record.created,
+            });
+            Ok(Reply::json(201, &out)?.header("Cache-Control", "no-store"))
+        }
+        Route::ListTokens { site } => {
+            Ok(Reply::json(200, &serde_json::json!({ "tokens": service.tokens(&site).await? }))?)
+        }
+        Route::RevokeToken { site, id } => {
+            service.revoke_token(&site, &id).await?;
+            Ok(Reply::raw_json(204, String::new()))
         }
         Route::ListReceipts { site } => {
-            admin()?;
-            let limit = match query_param(req, "limit") {
-                None => DEFAULT_PAGE_LIMIT,
-                Some(l) => l.parse().map_err(|_| {
-                    ApiError::bad_request("invalid_limit", "limit must be a number")
-                })?,
-            };
-            let cursor = query_param(req, "cursor");
-            let page = service
-                .list_receipts(&site, None, limit, cursor.as_deref())
-                .await?;
-            Ok(Reply::json(200, &page)?)
+            let pairs = query_pairs(req);
+            let query = ReceiptQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+            Ok(Reply::json(200, &service.list_receipts(&site, &query).await?)?)
         }
         Route::GetReceipt { site, id } => {
-            admin()?;
             let signed = service.receipt(&site, &id).await?;
             let verification = signed.verify(&keys.jwks());
-            Ok(Reply::json(
-                200,
-                &serde_json::json!({ "signed": signed, "verification": verification, "valid": verification.is_valid() }),
-            )?)
+            let prev_found = service.chain_link(&signed).await?;
+            let out = serde_json::json!({
+                "valid": verification.is_valid(),
+                "chain": { "prev": signed.receipt.claims.prev, "prev_found": prev_found },
+                "verification": verification,
+                "signed": signed,
+            });
+            Ok(Reply::json(200, &out)?)
         }
-        Route::GetSubject { site, subject } => {
-            admin()?;
-            let page = service
-                .list_receipts(
-                    &site,
-                    Some(&subject),
-                    kelisim_core::limits::MAX_PAGE_LIMIT,
-                    None,
-                )
-                .await?;
-            Ok(Reply::json(200, &page)?)
+        Route::GetSubject { site, subject } => Ok(Reply::json(200, &service.subject(&site, &subject).await?)?),
+        Route::EraseSubject { site, subject } => {
+            let by = principal.map(|p| p.audit_name()).unwrap_or_default();
+            Ok(Reply::json(200, &service.erase_subject(&site, &subject, &by, random()?).await?)?)
         }
+        Route::ListErasures { site } => {
+            Ok(Reply::json(200, &serde_json::json!({ "erasures": service.erasures(&site).await? }))?)
+        }
+        Route::Stats { site } => {
+            let today = kelisim_core::time::format_millis(service.now_ms);
+            let default_from = kelisim_core::time::format_millis(service.now_ms - DEFAULT_STATS_DAYS * 86_400_000);
+            let from = query_param(req, "from").unwrap_or_else(|| default_from[..10].to_owned());
+            let to = query_param(req, "to").unwrap_or_else(|| today[..10].to_owned());
+            Ok(Reply::json(200, &service.stats(&site, &from, &to).await?)?)
+        }
+        Route::Export { site } => export(req, &site, kv, keys).await,
     }
+}
+
+/// Streams an export: one KV list page (and its receipts) per chunk, so no range is held in
+/// memory whole.
+async fn export(req: &Request, site: &str, kv: WorkersKv, keys: Rc<Keyring>) -> Result<Reply, ApiError> {
+    let mut pairs = query_pairs(req);
+    let format = match pairs.iter().position(|(k, _)| k == "format").map(|i| pairs.remove(i).1).as_deref() {
+        None | Some("ndjson") => ExportFormat::Ndjson,
+        Some("csv") => ExportFormat::Csv,
+        Some(_) => return Err(ApiError::bad_request("invalid_query", "format: ndjson or csv")),
+    };
+    let mut query = ReceiptQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+    query.limit = kelisim_core::limits::MAX_PAGE_LIMIT;
+    let now_ms = Date::now().as_millis() as i64;
+    // Fail before streaming if the store is down, so the client gets a 503, not a cut body.
+    let first = Service { kv: &kv, keys: &keys, now_ms }.export_chunk(site, &query, format).await?;
+    let header = if format == ExportFormat::Csv { CSV_HEADER.to_owned() } else { String::new() };
+    let site = site.to_owned();
+    // Each step yields the pending chunk and fetches the next; a storage failure part-way ends
+    // the stream with an error, so the client sees a broken transfer rather than a short file.
+    let state = (kv, keys, query, site, Some(Ok::<_, ApiError>((header + &first.0, first.1))));
+    let stream = futures_util::stream::unfold(state, move |(kv, keys, mut query, site, pending)| async move {
+        let (chunk, cursor) = match pending? {
+            Ok(chunk) => chunk,
+            Err(e) => {
+                let error = worker::Error::RustError(format!("export cut short: {}", e.code));
+                return Some((Err(error), (kv, keys, query, site, None)));
+            }
+        };
+        let next = match cursor {
+            None => None,
+            Some(c) => {
+                query.cursor = Some(c);
+                Some((Service { kv: &kv, keys: &keys, now_ms }).export_chunk(&site, &query, format).await)
+            }
+        };
+        Some((Ok::<Vec<u8>, worker::Error>(chunk.into_bytes()), (kv, keys, query, site, next)))
+    });
+    let response = Response::from_stream(stream).map_err(|_| ApiError::internal())?;
+    let (content_type, extension) = match format {
+        ExportFormat::Ndjson => ("application/x-ndjson", "ndjson"),
+        ExportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
+    };
+    Ok(Reply { status: 200, body: Body::Stream(response), headers: Vec::new() }
+        .header("Content-Type", content_type)
+        .header("Content-Disposition", format!("attachment; filename=\"receipts.{extension}\""))
+        .header("Cache-Control", "no-store"))
 }

@@ -6,13 +6,19 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use kelisim_core::canonical::to_canonical_string;
+use std::collections::BTreeMap;
+
+use kelisim_core::canonical::{sha256_hex, to_canonical_string};
 use kelisim_core::category::Decision;
 use kelisim_core::error::ValidationError;
-use kelisim_core::limits::{MAX_ORIGINS, MAX_ORIGIN_CHARS, MAX_PAGE_LIMIT};
+use kelisim_core::id::{check_slug, is_subject_id, ulid_from_parts};
+use kelisim_core::limits::{DEFAULT_PAGE_LIMIT, MAX_ORIGINS, MAX_ORIGIN_CHARS, MAX_PAGE_LIMIT};
 use kelisim_core::policy::Policy;
 use kelisim_core::receipt::{Receipt, SignedReceipt, SubmitReceipt};
+use kelisim_core::sign::{b64url_encode, JwsHeader, JWS_ALG};
+use kelisim_core::time::{format_millis, parse_millis};
 
+use crate::auth::{token_digest, CreateToken, TokenRecord, MAX_TOKEN_LABEL_CHARS};
 use crate::cors::is_valid_origin;
 use crate::error::ApiError;
 use crate::keyring::Keyring;
@@ -33,19 +39,10 @@ pub struct SiteConfig {
 impl SiteConfig {
     fn validate(&self) -> Result<(), ValidationError> {
         if self.origins.len() > MAX_ORIGINS {
-            return Err(ValidationError::TooMany {
-                field: "origins",
-                max: MAX_ORIGINS,
-            });
+            return Err(ValidationError::TooMany { field: "origins", max: MAX_ORIGINS });
         }
-        match self
-            .origins
-            .iter()
-            .find(|o| o.len() > MAX_ORIGIN_CHARS || !is_valid_origin(o))
-        {
-            Some(bad) => Err(ValidationError::InvalidOrigin(
-                bad.chars().take(80).collect(),
-            )),
+        match self.origins.iter().find(|o| o.len() > MAX_ORIGIN_CHARS || !is_valid_origin(o)) {
+            Some(bad) => Err(ValidationError::InvalidOrigin(bad.chars().take(80).collect())),
             None => Ok(()),
         }
     }
@@ -66,6 +63,9 @@ pub struct StoredPolicy {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReceiptSummary {
     pub id: String,
+    /// The receipt's hash (SHA-256 of its canonical claims): lets a chain be checked from a listing.
+    #[serde(default)]
+    pub hash: String,
     pub subject: String,
     pub action: String,
     pub server_time: String,
@@ -80,16 +80,11 @@ pub struct ReceiptSummary {
 impl ReceiptSummary {
     fn of(signed: &SignedReceipt) -> Self {
         let claims = &signed.receipt.claims;
-        let ids = |want: Decision| {
-            claims
-                .decisions
-                .iter()
-                .filter(|(_, d)| **d == want)
-                .map(|(k, _)| k.clone())
-                .collect()
-        };
+        let ids =
+            |want: Decision| claims.decisions.iter().filter(|(_, d)| **d == want).map(|(k, _)| k.clone()).collect();
         let full = Self {
             id: claims.id.clone(),
+            hash: signed.receipt.hash.clone(),
             subject: claims.subject.clone(),
             action: claims.action.as_str().to_owned(),
             server_time: signed.receipt.server_time.clone(),
@@ -101,11 +96,7 @@ impl ReceiptSummary {
         if fits {
             full
         } else {
-            Self {
-                granted: None,
-                denied: None,
-                ..full
-            }
+            Self { granted: None, denied: None, ..full }
         }
     }
 }
@@ -145,9 +136,7 @@ async fn get_json<K: Kv, T: DeserializeOwned>(kv: &K, key: &str) -> Result<Optio
     match kv.get(key).await? {
         None => Ok(None),
         // A value we wrote that no longer parses is an internal fault, not the client's.
-        Some(text) => serde_json::from_str(&text)
-            .map(Some)
-            .map_err(|_| ApiError::internal()),
+        Some(text) => serde_json::from_str(&text).map(Some).map_err(|_| ApiError::internal()),
     }
 }
 
@@ -164,9 +153,7 @@ impl<K: Kv> Service<'_, K> {
         let config: SiteConfig = parse_json(body)?;
         config.validate()?;
         let existed = self.kv.get(&keys::site(site)).await?.is_some();
-        self.kv
-            .put(&keys::site(site), &to_json(&config)?, None)
-            .await?;
+        self.kv.put(&keys::site(site), &to_json(&config)?, None).await?;
         Ok(!existed)
     }
 
@@ -175,9 +162,7 @@ impl<K: Kv> Service<'_, K> {
     /// # Errors
     /// 404 `unknown_site`, 503 when KV fails.
     pub async fn site(&self, site: &str) -> Result<SiteConfig, ApiError> {
-        get_json(self.kv, &keys::site(site))
-            .await?
-            .ok_or_else(ApiError::unknown_site)
+        get_json(self.kv, &keys::site(site)).await?.ok_or_else(ApiError::unknown_site)
     }
 
     /// The current policy, or a given version.
@@ -185,18 +170,12 @@ impl<K: Kv> Service<'_, K> {
     /// # Errors
     /// 404 `unknown_site` / `policy_not_found`, 503 when KV fails.
     pub async fn policy(&self, site: &str, version: Option<u32>) -> Result<StoredPolicy, ApiError> {
-        let key = version.map_or_else(
-            || keys::current_policy(site),
-            |v| keys::policy_version(site, v),
-        );
+        let key = version.map_or_else(|| keys::current_policy(site), |v| keys::policy_version(site, v));
         match get_json(self.kv, &key).await? {
             Some(stored) => Ok(stored),
             None => {
                 self.site(site).await?;
-                Err(ApiError::not_found(
-                    "policy_not_found",
-                    "no such policy version",
-                ))
+                Err(ApiError::not_found("policy_not_found", "no such policy version"))
             }
         }
     }
@@ -211,49 +190,31 @@ impl<K: Kv> Service<'_, K> {
         let policy: Policy = parse_json(body)?;
         policy.validate()?;
         if policy.site != site {
-            return Err(ValidationError::SiteMismatch {
-                expected: site.into(),
-                found: policy.site,
-            }
-            .into());
+            return Err(ValidationError::SiteMismatch { expected: site.into(), found: policy.site }.into());
         }
         self.site(site).await?;
         let current: Option<StoredPolicy> = get_json(self.kv, &keys::current_policy(site)).await?;
-        let expected = current
-            .as_ref()
-            .map_or(1, |c| c.policy.version.saturating_add(1));
+        let expected = current.as_ref().map_or(1, |c| c.policy.version.saturating_add(1));
         if policy.version != expected {
-            let err = ValidationError::PolicyVersionConflict {
-                expected,
-                found: policy.version,
-            };
+            let err = ValidationError::PolicyVersionConflict { expected, found: policy.version };
             return Err(ApiError::conflict(err.code(), err.to_string()));
         }
         let last_material_version = if policy.material || current.is_none() {
             policy.version
         } else {
-            current
-                .as_ref()
-                .map_or(policy.version, |c| c.last_material_version)
+            current.as_ref().map_or(policy.version, |c| c.last_material_version)
         };
-        let stored = StoredPolicy {
-            sha256: policy.content_hash()?,
-            last_material_version,
-            policy,
-        };
+        let stored = StoredPolicy { sha256: policy.content_hash()?, last_material_version, policy };
         let json = to_json(&stored)?;
-        let meta = serde_json::json!({ "sha256": stored.sha256 });
+        let meta = serde_json::json!({
+            "version": stored.policy.version,
+            "sha256": stored.sha256,
+            "effective_date": stored.policy.effective_date,
+            "material": stored.policy.material,
+        });
         // The version key first: `current` never points at a version that is not stored.
-        self.kv
-            .put(
-                &keys::policy_version(site, stored.policy.version),
-                &json,
-                Some(&meta),
-            )
-            .await?;
-        self.kv
-            .put(&keys::current_policy(site), &json, None)
-            .await?;
+        self.kv.put(&keys::policy_version(site, stored.policy.version), &json, Some(&meta)).await?;
+        self.kv.put(&keys::current_policy(site), &json, None).await?;
         Ok(stored)
     }
 
@@ -263,18 +224,21 @@ impl<K: Kv> Service<'_, K> {
     /// 400 malformed body, 404 unknown site, 409 `receipt_conflict` (another receipt under this
     /// id), 422 for every validation failure, 503 when KV fails. Nothing is stored on error.
     pub async fn submit_receipt(&self, site: &str, body: &[u8]) -> Result<Submitted, ApiError> {
-        let submit: SubmitReceipt = parse_json(body)?;
+        self.submit_parsed(site, parse_json(body)?).await
+    }
+
+    /// [`Service::submit_receipt`] for an already parsed body.
+    ///
+    /// # Errors
+    /// As [`Service::submit_receipt`].
+    pub async fn submit_parsed(&self, site: &str, submit: SubmitReceipt) -> Result<Submitted, ApiError> {
         let claims = &submit.claims;
         claims.validate_shape(site)?;
-        let stored = match get_json::<K, StoredPolicy>(
-            self.kv,
-            &keys::policy_version(site, claims.policy.version),
-        )
-        .await?
-        {
-            Some(p) => p,
-            None => return Err(ValidationError::PolicyVersionUnknown(claims.policy.version).into()),
-        };
+        let stored =
+            match get_json::<K, StoredPolicy>(self.kv, &keys::policy_version(site, claims.policy.version)).await? {
+                Some(p) => p,
+                None => return Err(ValidationError::PolicyVersionUnknown(claims.policy.version).into()),
+            };
         if stored.sha256 != claims.policy.sha256 {
             return Err(ValidationError::PolicyHashMismatch(claims.policy.version).into());
         }
@@ -286,51 +250,28 @@ impl<K: Kv> Service<'_, K> {
             if existing.receipt.claims != submit.claims
                 || existing.receipt.visitor_signature != submit.visitor_signature
             {
-                return Err(ApiError::conflict(
-                    "receipt_conflict",
-                    "another receipt was stored under this id",
-                ));
+                return Err(ApiError::conflict("receipt_conflict", "another receipt was stored under this id"));
             }
             // The record may have been written by an attempt whose index writes failed.
             self.write_indexes(&existing).await?;
-            return Ok(Submitted {
-                signed: existing,
-                replayed: true,
-            });
+            return Ok(Submitted { signed: existing, replayed: true });
         }
         let signed = Receipt::accept(submit, self.now_ms)?.countersign(self.keys.current())?;
         // The record first, then the indexes: a failure in between leaves a record that a retry
         // (the widget's outbox resends until it gets a 201) re-indexes above.
         self.kv.put(&record_key, &to_json(&signed)?, None).await?;
         self.write_indexes(&signed).await?;
-        Ok(Submitted {
-            signed,
-            replayed: false,
-        })
+        Ok(Submitted { signed, replayed: false })
     }
 
     async fn write_indexes(&self, signed: &SignedReceipt) -> Result<(), ApiError> {
         let claims = &signed.receipt.claims;
-        let server_ms =
-            kelisim_core::time::parse_millis("server_time", &signed.receipt.server_time)
-                .map_err(|_| ApiError::internal())?;
-        let meta =
-            serde_json::to_value(ReceiptSummary::of(signed)).map_err(|_| ApiError::internal())?;
+        let server_ms = kelisim_core::time::parse_millis("server_time", &signed.receipt.server_time)
+            .map_err(|_| ApiError::internal())?;
+        let meta = serde_json::to_value(ReceiptSummary::of(signed)).map_err(|_| ApiError::internal())?;
         let site = &claims.site;
-        self.kv
-            .put(
-                &keys::time_index(site, server_ms, &claims.id),
-                "",
-                Some(&meta),
-            )
-            .await?;
-        self.kv
-            .put(
-                &keys::subject_index(site, &claims.subject, server_ms, &claims.id),
-                "",
-                Some(&meta),
-            )
-            .await?;
+        self.kv.put(&keys::time_index(site, server_ms, &claims.id), "", Some(&meta)).await?;
+        self.kv.put(&keys::subject_index(site, &claims.subject, server_ms, &claims.id), "", Some(&meta)).await?;
         Ok(())
     }
 
@@ -344,40 +285,325 @@ impl<K: Kv> Service<'_, K> {
             .ok_or_else(|| ApiError::not_found("receipt_not_found", "no such receipt"))
     }
 
-    /// A page of a site's receipts (or one subject's), newest first: one KV list call.
+    /// A page of a site's receipts, newest first, filtered by `query`: one KV list call.
     ///
     /// # Errors
-    /// 400 for a bad limit, 503 when KV fails.
-    pub async fn list_receipts(
+    /// 503 when KV fails.
+    pub async fn list_receipts(&self, site: &str, query: &ReceiptQuery) -> Result<ReceiptPage, ApiError> {
+        let base = query
+            .subject
+            .as_deref()
+            .map_or_else(|| keys::time_index_prefix(site), |s| keys::subject_index_prefix(site, s));
+        let narrowed = match (query.from_ms, query.to_ms) {
+            (Some(from), Some(to)) if to > from => keys::rev_range_prefix(from, to - 1),
+            _ => String::new(),
+        };
+        let page = self.kv.list(&format!("{base}{narrowed}"), query.limit, query.cursor.as_deref()).await?;
+        let mut receipts = Vec::new();
+        let mut cursor = page.cursor;
+        for key in page.keys {
+            let time = key.name.rsplit('/').nth(1).and_then(keys::from_rev_ms);
+            if let (Some(t), Some(from)) = (time, query.from_ms) {
+                if t < from {
+                    cursor = None; // newest first: everything after this is older still
+                    break;
+                }
+            }
+            if let (Some(t), Some(to)) = (time, query.to_ms) {
+                if t >= to {
+                    continue;
+                }
+            }
+            let Some(summary) = key.metadata.and_then(|m: Value| serde_json::from_value::<ReceiptSummary>(m).ok())
+            else {
+                continue;
+            };
+            if query.matches(&summary) {
+                receipts.push(summary);
+            }
+        }
+        Ok(ReceiptPage { receipts, cursor })
+    }
+
+    /// Every index entry of a subject, newest first (bounded by [`MAX_SUBJECT_PAGES`] pages).
+    async fn subject_summaries(&self, site: &str, subject: &str) -> Result<Vec<ReceiptSummary>, ApiError> {
+        let mut query =
+            ReceiptQuery { subject: Some(subject.to_owned()), limit: MAX_PAGE_LIMIT, ..ReceiptQuery::default() };
+        let mut all = Vec::new();
+        for _ in 0..MAX_SUBJECT_PAGES {
+            let page = self.list_receipts(site, &query).await?;
+            all.extend(page.receipts);
+            match page.cursor {
+                Some(c) => query.cursor = Some(c),
+                None => break,
+            }
+        }
+        Ok(all)
+    }
+
+    /// A subject's current consent state (from the newest receipt) and full history.
+    ///
+    /// # Errors
+    /// 503 when KV fails.
+    pub async fn subject(&self, site: &str, subject: &str) -> Result<SubjectView, ApiError> {
+        let receipts = self.subject_summaries(site, subject).await?;
+        let state = match receipts.first() {
+            None => None,
+            Some(newest) => {
+                let decisions = match (&newest.granted, &newest.denied) {
+                    (Some(g), Some(d)) => g
+                        .iter()
+                        .map(|c| (c.clone(), Decision::Granted))
+                        .chain(d.iter().map(|c| (c.clone(), Decision::Denied)))
+                        .collect(),
+                    _ => self.receipt(site, &newest.id).await?.receipt.claims.decisions,
+                };
+                Some(SubjectState {
+                    receipt_id: newest.id.clone(),
+                    server_time: newest.server_time.clone(),
+                    policy_version: newest.policy_version,
+                    action: newest.action.clone(),
+                    decisions,
+                })
+            }
+        };
+        Ok(SubjectView { subject: subject.to_owned(), state, receipts })
+    }
+
+    /// Whether the receipt a chain link names is held for the same subject.
+    ///
+    /// # Errors
+    /// 503 when KV fails.
+    pub async fn chain_link(&self, signed: &SignedReceipt) -> Result<Option<bool>, ApiError> {
+        let claims = &signed.receipt.claims;
+        let Some(prev) = &claims.prev else { return Ok(None) };
+        let history = self.subject_summaries(&claims.site, &claims.subject).await?;
+        Ok(Some(history.iter().any(|s| &s.hash == prev)))
+    }
+
+    /// Erases a subject: every receipt and index entry goes; a signed erasure record (with the
+    /// subject's SHA-256, not the id) stays. The record is written first, so a failure part-way
+    /// leaves an auditable record and a retry finishes the deletion.
+    ///
+    /// # Errors
+    /// 404 `subject_not_found`, 503 when KV fails.
+    pub async fn erase_subject(
         &self,
         site: &str,
-        subject: Option<&str>,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<ReceiptPage, ApiError> {
-        if limit == 0 || limit > MAX_PAGE_LIMIT {
+        subject: &str,
+        requested_by: &str,
+        random: [u8; 10],
+    ) -> Result<SignedErasure, ApiError> {
+        let held = self.subject_summaries(site, subject).await?;
+        if held.is_empty() {
+            return Err(ApiError::not_found("subject_not_found", "no receipts are held for this subject"));
+        }
+        let erasure = Erasure {
+            id: ulid_from_parts(u64::try_from(self.now_ms).unwrap_or_default(), random),
+            site: site.to_owned(),
+            subject_sha256: sha256_hex(subject.as_bytes()),
+            requested_by: requested_by.to_owned(),
+            time: format_millis(self.now_ms),
+            receipt_ids: held.iter().map(|s| s.id.clone()).collect(),
+        };
+        let header = JwsHeader {
+            alg: JWS_ALG.into(),
+            kid: Some(self.keys.current().kid().into()),
+            typ: Some(ERASURE_JWS_TYP.into()),
+        };
+        let jws = self.keys.current().sign_compact(&header, to_canonical_string(&erasure)?.as_bytes());
+        let signed = SignedErasure { erasure, jws };
+        self.kv.put(&keys::erasure(site, self.now_ms, &signed.erasure.id), &to_json(&signed)?, None).await?;
+        for summary in &held {
+            let server_ms = parse_millis("server_time", &summary.server_time).map_err(|_| ApiError::internal())?;
+            self.kv.delete(&keys::receipt(site, &summary.id)).await?;
+            self.kv.delete(&keys::time_index(site, server_ms, &summary.id)).await?;
+            self.kv.delete(&keys::subject_index(site, subject, server_ms, &summary.id)).await?;
+        }
+        Ok(signed)
+    }
+
+    /// A site's erasure records, newest first.
+    ///
+    /// # Errors
+    /// 503 when KV fails.
+    pub async fn erasures(&self, site: &str) -> Result<Vec<SignedErasure>, ApiError> {
+        let page = self.kv.list(&keys::erasure_prefix(site), MAX_PAGE_LIMIT, None).await?;
+        let mut out = Vec::new();
+        for key in page.keys {
+            if let Some(record) = get_json(self.kv, &key.name).await? {
+                out.push(record);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Opt-in counts per category and day over `[from_day, to_day]`, computed from the time
+    /// index's list metadata (no counters, so no read-modify-write on hot keys).
+    ///
+    /// # Errors
+    /// 400 for bad dates or a range over [`MAX_STATS_DAYS`], 503 when KV fails.
+    pub async fn stats(&self, site: &str, from_day: &str, to_day: &str) -> Result<StatsView, ApiError> {
+        let bad = |_| ApiError::bad_request("invalid_range", "from and to must be dates YYYY-MM-DD");
+        let from_ms = parse_millis("from", &format!("{from_day}T00:00:00.000Z")).map_err(bad)?;
+        let to_ms = parse_millis("to", &format!("{to_day}T00:00:00.000Z")).map_err(bad)? + DAY_MS;
+        if to_ms <= from_ms || (to_ms - from_ms) / DAY_MS > MAX_STATS_DAYS {
             return Err(ApiError::bad_request(
-                "invalid_limit",
-                format!("limit must be 1 to {MAX_PAGE_LIMIT}"),
+                "invalid_range",
+                format!("the range must be 1 to {MAX_STATS_DAYS} days"),
             ));
         }
-        let prefix = subject.map_or_else(
-            || keys::time_index_prefix(site),
-            |s| keys::subject_index_prefix(site, s),
-        );
-        let page = self.kv.list(&prefix, limit, cursor).await?;
-        let receipts = page
-            .keys
+        let mut days: BTreeMap<String, DayStats> = BTreeMap::new();
+        let mut query = ReceiptQuery {
+            from_ms: Some(from_ms),
+            to_ms: Some(to_ms),
+            limit: MAX_PAGE_LIMIT,
+            ..ReceiptQuery::default()
+        };
+        let mut truncated = true;
+        for _ in 0..MAX_STATS_PAGES {
+            let page = self.list_receipts(site, &query).await?;
+            for summary in &page.receipts {
+                let day = days.entry(summary.server_time.chars().take(10).collect()).or_default();
+                day.total += 1;
+                for (ids, granted) in [(&summary.granted, true), (&summary.denied, false)] {
+                    for id in ids.iter().flatten() {
+                        let counts = day.categories.entry(id.clone()).or_default();
+                        if granted {
+                            counts.granted += 1
+                        } else {
+                            counts.denied += 1
+                        }
+                    }
+                }
+            }
+            match page.cursor {
+                Some(c) => query.cursor = Some(c),
+                None => {
+                    truncated = false;
+                    break;
+                }
+            }
+        }
+        let categories: Vec<String> = days.values().flat_map(|d| d.categories.keys().cloned()).collect();
+        let days = days
             .into_iter()
-            .filter_map(|k| {
-                k.metadata
-                    .and_then(|m: Value| serde_json::from_value(m).ok())
+            .map(|(day, mut stats)| {
+                for id in &categories {
+                    let total = stats.total;
+                    let c = stats.categories.entry(id.clone()).or_default();
+                    c.no_choice = total - c.granted - c.denied;
+                }
+                DayView { day, total: stats.total, categories: stats.categories }
             })
             .collect();
-        Ok(ReceiptPage {
-            receipts,
-            cursor: page.cursor,
-        })
+        Ok(StatsView { from: from_day.to_owned(), to: to_day.to_owned(), days, truncated })
+    }
+
+    /// The published policy versions, newest first, from one list call's metadata.
+    ///
+    /// # Errors
+    /// 503 when KV fails.
+    pub async fn policy_versions(&self, site: &str) -> Result<Vec<Value>, ApiError> {
+        let page = self.kv.list(&keys::policy_version_prefix(site), MAX_PAGE_LIMIT, None).await?;
+        Ok(page.keys.into_iter().rev().filter_map(|k| k.metadata).collect())
+    }
+
+    /// Creates a site token with `random` as its secret part. Returns the record and the token.
+    ///
+    /// # Errors
+    /// 400 / 422 for a bad body, 404 for an unknown site, 503 when KV fails.
+    pub async fn create_token(
+        &self,
+        site: &str,
+        body: &[u8],
+        random: [u8; 32],
+    ) -> Result<(TokenRecord, String), ApiError> {
+        let request: CreateToken = parse_json(body)?;
+        if request.scopes.is_empty() {
+            return Err(ValidationError::Empty { field: "scopes" }.into());
+        }
+        if request.label.chars().count() > MAX_TOKEN_LABEL_CHARS {
+            return Err(ValidationError::TooLong { field: "label", max: MAX_TOKEN_LABEL_CHARS }.into());
+        }
+        self.site(site).await?;
+        let token = format!("kls_{}", b64url_encode(&random));
+        let (id, sha256) = token_digest(&token);
+        let mut scopes = request.scopes;
+        scopes.sort();
+        scopes.dedup();
+        let record = TokenRecord {
+            id,
+            site: site.to_owned(),
+            scopes,
+            label: request.label,
+            created: format_millis(self.now_ms),
+            sha256,
+        };
+        let listed = serde_json::to_value(TokenRecord { sha256: String::new(), ..record.clone() })
+            .map_err(|_| ApiError::internal())?;
+        self.kv.put(&keys::token(&record.id), &to_json(&record)?, Some(&listed)).await?;
+        Ok((record, token))
+    }
+
+    /// The stored record of a presented token, if any.
+    ///
+    /// # Errors
+    /// 503 when KV fails.
+    pub async fn token_record(&self, token: &str) -> Result<Option<TokenRecord>, ApiError> {
+        get_json(self.kv, &keys::token(&token_digest(token).0)).await
+    }
+
+    /// A site's tokens (without digests).
+    ///
+    /// # Errors
+    /// 503 when KV fails.
+    pub async fn tokens(&self, site: &str) -> Result<Vec<TokenRecord>, ApiError> {
+        let page = self.kv.list(keys::TOKEN_PREFIX, MAX_PAGE_LIMIT, None).await?;
+        Ok(page
+            .keys
+            .into_iter()
+            .filter_map(|k| k.metadata.and_then(|m| serde_json::from_value::<TokenRecord>(m).ok()))
+            .filter(|t| t.site == site)
+            .collect())
+    }
+
+    /// Revokes a site token.
+    ///
+    /// # Errors
+    /// 404 `token_not_found`, 503 when KV fails.
+    pub async fn revoke_token(&self, site: &str, id: &str) -> Result<(), ApiError> {
+        match get_json::<K, TokenRecord>(self.kv, &keys::token(id)).await? {
+            Some(record) if record.site == site => Ok(self.kv.delete(&keys::token(id)).await?),
+            _ => Err(ApiError::not_found("token_not_found", "no such token for this site")),
+        }
+    }
+
+    /// One export chunk: the full receipts of one index page, formatted, and where to go on.
+    ///
+    /// # Errors
+    /// 503 when KV fails.
+    pub async fn export_chunk(
+        &self,
+        site: &str,
+        query: &ReceiptQuery,
+        format: ExportFormat,
+    ) -> Result<(String, Option<String>), ApiError> {
+        let page = self.list_receipts(site, query).await?;
+        let mut out = String::new();
+        for summary in &page.receipts {
+            // An entry whose record was erased between list and get is skipped.
+            if let Some(signed) = get_json::<K, SignedReceipt>(self.kv, &keys::receipt(site, &summary.id)).await? {
+                match format {
+                    ExportFormat::Ndjson => {
+                        out.push_str(&to_json(&signed)?);
+                        out.push('\n');
+                    }
+                    ExportFormat::Csv => out.push_str(&csv_row(&signed)),
+                }
+            }
+        }
+        Ok((out, page.cursor))
     }
 
     /// The canonical JSON of the JWKS.
@@ -386,5 +612,272 @@ impl<K: Kv> Service<'_, K> {
     /// 500 if it cannot be serialised.
     pub fn jwks_json(&self) -> Result<String, ApiError> {
         to_canonical_string(&self.keys.jwks()).map_err(|_| ApiError::internal())
+    }
+}
+
+/// Pages of a subject's index read at most (1000 receipts a page: far beyond one browser's).
+pub const MAX_SUBJECT_PAGES: usize = 20;
+/// Pages read at most for one statistics answer (20 000 receipts); beyond, `truncated` is set.
+pub const MAX_STATS_PAGES: usize = 20;
+/// Longest statistics range in days.
+pub const MAX_STATS_DAYS: i64 = 366;
+/// Longest cursor accepted back from a client (KV cursors are a few hundred characters).
+pub const MAX_CURSOR_CHARS: usize = 2_048;
+const DAY_MS: i64 = 86_400_000;
+
+/// `typ` of the edge's signature over an erasure record.
+pub const ERASURE_JWS_TYP: &str = "kelisim-erasure+jws";
+
+/// Filters of a receipt listing, parsed from the query string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptQuery {
+    /// Inclusive lower bound on server time (ms).
+    pub from_ms: Option<i64>,
+    /// Exclusive upper bound on server time (ms).
+    pub to_ms: Option<i64>,
+    pub subject: Option<String>,
+    pub category: Option<String>,
+    pub decision: Option<Decision>,
+    pub limit: usize,
+    pub cursor: Option<String>,
+}
+
+impl Default for ReceiptQuery {
+    fn default() -> Self {
+        Self {
+            from_ms: None,
+            to_ms: None,
+            subject: None,
+            category: None,
+            decision: None,
+            limit: DEFAULT_PAGE_LIMIT,
+            cursor: None,
+        }
+    }
+}
+
+impl ReceiptQuery {
+    /// Parses `from`, `to`, `subject`, `category`, `decision`, `limit`, `cursor`; unknown
+    /// parameters are refused so a typo never silently widens a query.
+    ///
+    /// # Errors
+    /// 400 `invalid_query` naming the parameter.
+    pub fn parse<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, ApiError> {
+        let bad = |name: &str, why: &str| ApiError::bad_request("invalid_query", format!("{name}: {why}"));
+        let mut q = Self::default();
+        for (name, value) in pairs {
+            match name {
+                "from" => {
+                    q.from_ms =
+                        Some(parse_millis("from", value).map_err(|_| bad(name, "expected YYYY-MM-DDTHH:MM:SS.sssZ"))?)
+                }
+                "to" => {
+                    q.to_ms =
+                        Some(parse_millis("to", value).map_err(|_| bad(name, "expected YYYY-MM-DDTHH:MM:SS.sssZ"))?)
+                }
+                "subject" if is_subject_id(value) => q.subject = Some(value.to_owned()),
+                "category" if check_slug("category", value).is_ok() => q.category = Some(value.to_owned()),
+                "decision" => {
+                    q.decision = Some(match value {
+                        "granted" => Decision::Granted,
+                        "denied" => Decision::Denied,
+                        _ => return Err(bad(name, "granted or denied")),
+                    });
+                }
+                "limit" => {
+                    q.limit = value
+                        .parse()
+                        .ok()
+                        .filter(|l| (1..=MAX_PAGE_LIMIT).contains(l))
+                        .ok_or_else(|| bad(name, "1 to 1000"))?;
+                }
+                "cursor" if !value.is_empty() && value.len() <= MAX_CURSOR_CHARS => q.cursor = Some(value.to_owned()),
+                "subject" | "category" | "cursor" => return Err(bad(name, "malformed")),
+                _ => return Err(bad(name, "unknown parameter")),
+            }
+        }
+        if q.decision.is_some() && q.category.is_none() {
+            return Err(bad("decision", "needs a category"));
+        }
+        Ok(q)
+    }
+
+    /// Whether a summary passes the category/decision filter. A summary whose lists did not
+    /// fit the metadata cap is kept (the caller can open the receipt).
+    #[must_use]
+    pub fn matches(&self, summary: &ReceiptSummary) -> bool {
+        let Some(category) = &self.category else { return true };
+        let in_list = |list: &Option<Vec<String>>| list.as_ref().map(|l| l.contains(category));
+        match self.decision {
+            Some(Decision::Granted) => in_list(&summary.granted).unwrap_or(true),
+            Some(Decision::Denied) => in_list(&summary.denied).unwrap_or(true),
+            None => in_list(&summary.granted).unwrap_or(true) || in_list(&summary.denied).unwrap_or(true),
+        }
+    }
+}
+
+/// A subject's consent state: the newest receipt's decisions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SubjectState {
+    pub receipt_id: String,
+    pub server_time: String,
+    pub policy_version: u32,
+    pub action: String,
+    pub decisions: BTreeMap<String, Decision>,
+}
+
+/// A subject's state and history, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SubjectView {
+    pub subject: String,
+    pub state: Option<SubjectState>,
+    pub receipts: Vec<ReceiptSummary>,
+}
+
+/// The auditable trace of an erasure: who asked, when, which receipts went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Erasure {
+    pub id: String,
+    pub site: String,
+    pub subject_sha256: String,
+    pub requested_by: String,
+    pub time: String,
+    pub receipt_ids: Vec<String>,
+}
+
+/// An erasure record with the edge's JWS over its canonical JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedErasure {
+    pub erasure: Erasure,
+    pub jws: String,
+}
+
+/// Counts for one category on one day.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CategoryCounts {
+    pub granted: u64,
+    pub denied: u64,
+    pub no_choice: u64,
+}
+
+#[derive(Debug, Default)]
+struct DayStats {
+    total: u64,
+    categories: BTreeMap<String, CategoryCounts>,
+}
+
+/// One day of statistics.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DayView {
+    pub day: String,
+    pub total: u64,
+    pub categories: BTreeMap<String, CategoryCounts>,
+}
+
+/// Opt-in statistics over a range of days.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatsView {
+    pub from: String,
+    pub to: String,
+    pub days: Vec<DayView>,
+    /// More receipts than [`MAX_STATS_PAGES`] pages fell in the range; counts are partial.
+    pub truncated: bool,
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Ndjson,
+    Csv,
+}
+
+/// The CSV header line of an export.
+pub const CSV_HEADER: &str =
+    "id,server_time,client_time,subject,action,policy_version,policy_sha256,language,gpc,granted,denied,visitor_signed,hash,prev,kid\n";
+
+fn csv_field(value: &str) -> String {
+    // Quote fields with separators, and neutralise spreadsheet formulas (CSV injection).
+    let value =
+        if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_owned() };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+/// One receipt as a CSV line.
+#[must_use]
+pub fn csv_row(signed: &SignedReceipt) -> String {
+    let r = &signed.receipt;
+    let c = &r.claims;
+    let ids = |want: Decision| {
+        c.decisions.iter().filter(|(_, d)| **d == want).map(|(k, _)| k.as_str()).collect::<Vec<_>>().join("|")
+    };
+    let kid = signed
+        .jws
+        .split('.')
+        .next()
+        .and_then(|h| kelisim_core::sign::b64url_decode(h).ok())
+        .and_then(|h| serde_json::from_slice::<JwsHeader>(&h).ok())
+        .and_then(|h| h.kid)
+        .unwrap_or_default();
+    let fields = [
+        c.id.clone(),
+        r.server_time.clone(),
+        c.client_time.clone(),
+        c.subject.clone(),
+        c.action.as_str().to_owned(),
+        c.policy.version.to_string(),
+        c.policy.sha256.clone(),
+        c.policy.language.clone(),
+        c.gpc.to_string(),
+        ids(Decision::Granted),
+        ids(Decision::Denied),
+        r.visitor_signature.is_some().to_string(),
+        r.hash.clone(),
+        c.prev.clone().unwrap_or_default(),
+        kid,
+    ];
+    let mut line = fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(",");
+    line.push('\n');
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_parse_strictly() {
+        let q = ReceiptQuery::parse([
+            ("from", "2026-11-01T00:00:00.000Z"),
+            ("category", "analytics"),
+            ("decision", "granted"),
+            ("limit", "5"),
+        ])
+        .unwrap();
+        assert_eq!((q.limit, q.decision, q.category.as_deref()), (5, Some(Decision::Granted), Some("analytics")));
+        for bad in [
+            vec![("limit", "0")],
+            vec![("limit", "1001")],
+            vec![("from", "yesterday")],
+            vec![("decision", "granted")],
+            vec![("category", "../x"), ("decision", "denied")],
+            vec![("subject", "short")],
+            vec![("colour", "red")],
+        ] {
+            assert_eq!(ReceiptQuery::parse(bad.clone()).unwrap_err().code, "invalid_query", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_neutralised() {
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(csv_field("plain"), "plain");
     }
 }

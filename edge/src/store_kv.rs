@@ -21,12 +21,7 @@ impl Kv for WorkersKv {
         self.0.get(key).text().await.map_err(store_err)
     }
 
-    async fn put(
-        &self,
-        key: &str,
-        value: &str,
-        metadata: Option<&Value>,
-    ) -> Result<(), StoreError> {
+    async fn put(&self, key: &str, value: &str, metadata: Option<&Value>) -> Result<(), StoreError> {
         let mut put = self.0.put(key, value).map_err(store_err)?;
         if let Some(meta) = metadata {
             put = put.metadata(meta).map_err(store_err)?;
@@ -34,31 +29,19 @@ impl Kv for WorkersKv {
         put.execute().await.map_err(store_err)
     }
 
-    async fn list(
-        &self,
-        prefix: &str,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<ListPage, StoreError> {
+    async fn list(&self, prefix: &str, limit: usize, cursor: Option<&str>) -> Result<ListPage, StoreError> {
         let mut list = self.0.list().prefix(prefix.to_owned()).limit(limit as u64);
         if let Some(c) = cursor {
             list = list.cursor(c.to_owned());
         }
         let page = list.execute().await.map_err(store_err)?;
         Ok(ListPage {
-            keys: page
-                .keys
-                .into_iter()
-                .map(|k| ListedKey {
-                    name: k.name,
-                    metadata: k.metadata,
-                })
-                .collect(),
-            cursor: if page.list_complete {
-                None
-            } else {
-                page.cursor.filter(|c| !c.is_empty())
-            },
+            keys: page.keys.into_iter().map(|k| ListedKey { name: k.name, metadata: k.metadata }).collect(),
+            cursor: if page.list_complete { None } else { page.cursor.filter(|c| !c.is_empty()) },
         })
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.0.delete(key).await.map_err(store_err)
     }
 }

@@ -9,7 +9,7 @@ use kelisim_core::sign::{EdgeSigningKey, JwsHeader, JWS_ALG};
 use kelisim_core::time::format_millis;
 use kelisim_edge::keyring::Keyring;
 use kelisim_edge::kv::MemoryKv;
-use kelisim_edge::service::Service;
+use kelisim_edge::service::{ReceiptQuery, Service};
 use pollster::block_on;
 
 const NOW: i64 = 1_795_398_005_123;
@@ -21,15 +21,9 @@ fn ring() -> Keyring {
 }
 
 fn setup(kv: &MemoryKv, keys: &Keyring) -> String {
-    let svc = Service {
-        kv,
-        keys,
-        now_ms: NOW,
-    };
+    let svc = Service { kv, keys, now_ms: NOW };
     block_on(svc.put_site("services-demo", br#"{"origins":["http://127.0.0.1:8802"]}"#)).unwrap();
-    block_on(svc.publish_policy("services-demo", POLICY.as_bytes()))
-        .unwrap()
-        .sha256
+    block_on(svc.publish_policy("services-demo", POLICY.as_bytes())).unwrap().sha256
 }
 
 fn submission(sha256: &str, seed: u8, action: Action) -> Vec<u8> {
@@ -38,16 +32,7 @@ fn submission(sha256: &str, seed: u8, action: Action) -> Vec<u8> {
     let granted = action == Action::AcceptAll;
     let decisions = ["necessary", "analytics", "marketing", "cross_border"]
         .iter()
-        .map(|c| {
-            (
-                c.to_string(),
-                if granted || *c == "necessary" {
-                    Decision::Granted
-                } else {
-                    Decision::Denied
-                },
-            )
-        })
+        .map(|c| (c.to_string(), if granted || *c == "necessary" { Decision::Granted } else { Decision::Denied }))
         .collect();
     let claims = ReceiptClaims {
         schema: 1,
@@ -55,11 +40,7 @@ fn submission(sha256: &str, seed: u8, action: Action) -> Vec<u8> {
         site: "services-demo".into(),
         subject: jwk.thumbprint(),
         subject_key: Some(jwk.clone()),
-        policy: PolicyRef {
-            version: 1,
-            sha256: sha256.into(),
-            language: "ru".into(),
-        },
+        policy: PolicyRef { version: 1, sha256: sha256.into(), language: "ru".into() },
         decisions,
         action,
         gpc: false,
@@ -67,17 +48,9 @@ fn submission(sha256: &str, seed: u8, action: Action) -> Vec<u8> {
         prev: None,
         widget_version: "0.1.0".into(),
     };
-    let header = JwsHeader {
-        alg: JWS_ALG.into(),
-        kid: Some(jwk.thumbprint()),
-        typ: None,
-    };
+    let header = JwsHeader { alg: JWS_ALG.into(), kid: Some(jwk.thumbprint()), typ: None };
     let sig = visitor.sign_detached(&header, to_canonical_string(&claims).unwrap().as_bytes());
-    serde_json::to_vec(&SubmitReceipt {
-        claims,
-        visitor_signature: Some(sig),
-    })
-    .unwrap()
+    serde_json::to_vec(&SubmitReceipt { claims, visitor_signature: Some(sig) }).unwrap()
 }
 
 #[test]
@@ -85,27 +58,12 @@ fn replay_returns_the_same_receipt_and_stores_nothing_new() {
     let (kv, keys) = (MemoryKv::default(), ring());
     let sha = setup(&kv, &keys);
     let body = submission(&sha, 1, Action::RejectAll);
-    let first = block_on(
-        Service {
-            kv: &kv,
-            keys: &keys,
-            now_ms: NOW,
-        }
-        .submit_receipt("services-demo", &body),
-    )
-    .unwrap();
+    let first = block_on(Service { kv: &kv, keys: &keys, now_ms: NOW }.submit_receipt("services-demo", &body)).unwrap();
     let stored = kv.len();
-    let later = Service {
-        kv: &kv,
-        keys: &keys,
-        now_ms: NOW + 5000,
-    };
+    let later = Service { kv: &kv, keys: &keys, now_ms: NOW + 5000 };
     let second = block_on(later.submit_receipt("services-demo", &body)).unwrap();
     assert!(!first.replayed && second.replayed);
-    assert_eq!(
-        first.signed, second.signed,
-        "the server time of the first acceptance is kept"
-    );
+    assert_eq!(first.signed, second.signed, "the server time of the first acceptance is kept");
     assert_eq!(kv.len(), stored);
     assert!(first.signed.verify(&keys.jwks()).is_valid());
 }
@@ -114,27 +72,19 @@ fn replay_returns_the_same_receipt_and_stores_nothing_new() {
 fn a_different_receipt_under_the_same_id_conflicts() {
     let (kv, keys) = (MemoryKv::default(), ring());
     let sha = setup(&kv, &keys);
-    let svc = Service {
-        kv: &kv,
-        keys: &keys,
-        now_ms: NOW,
-    };
+    let svc = Service { kv: &kv, keys: &keys, now_ms: NOW };
     block_on(svc.submit_receipt("services-demo", &submission(&sha, 2, Action::RejectAll))).unwrap();
-    let mut other: SubmitReceipt =
-        serde_json::from_slice(&submission(&sha, 3, Action::AcceptAll)).unwrap();
+    let mut other: SubmitReceipt = serde_json::from_slice(&submission(&sha, 3, Action::AcceptAll)).unwrap();
     other.claims.id = ulid_from_parts(NOW as u64, [2; 10]);
-    let err = block_on(svc.submit_receipt("services-demo", &serde_json::to_vec(&other).unwrap()))
-        .unwrap_err();
+    let err = block_on(svc.submit_receipt("services-demo", &serde_json::to_vec(&other).unwrap())).unwrap_err();
     // The signature no longer matches the changed id, so this is refused before the id check;
     // an unsigned copy with another decision reaches the conflict check.
     assert_eq!(err.code, "signature_invalid");
     other.claims.subject_key = None;
     other.visitor_signature = None;
-    let original: SubmitReceipt =
-        serde_json::from_slice(&submission(&sha, 2, Action::RejectAll)).unwrap();
+    let original: SubmitReceipt = serde_json::from_slice(&submission(&sha, 2, Action::RejectAll)).unwrap();
     other.claims.subject = original.claims.subject;
-    let err = block_on(svc.submit_receipt("services-demo", &serde_json::to_vec(&other).unwrap()))
-        .unwrap_err();
+    let err = block_on(svc.submit_receipt("services-demo", &serde_json::to_vec(&other).unwrap())).unwrap_err();
     assert_eq!((err.status, err.code), (409, "receipt_conflict"));
 }
 
@@ -145,18 +95,11 @@ fn storage_outage_is_503_with_retry_after_and_nothing_stored() {
     let before = kv.len();
     kv.failing.set(true);
     let err = block_on(
-        Service {
-            kv: &kv,
-            keys: &keys,
-            now_ms: NOW,
-        }
-        .submit_receipt("services-demo", &submission(&sha, 4, Action::RejectAll)),
+        Service { kv: &kv, keys: &keys, now_ms: NOW }
+            .submit_receipt("services-demo", &submission(&sha, 4, Action::RejectAll)),
     )
     .unwrap_err();
-    assert_eq!(
-        (err.status, err.code, err.retry_after.is_some()),
-        (503, "storage_unavailable", true)
-    );
+    assert_eq!((err.status, err.code, err.retry_after.is_some()), (503, "storage_unavailable", true));
     kv.failing.set(false);
     assert_eq!(kv.len(), before);
 }
@@ -166,34 +109,29 @@ fn a_failure_between_record_and_index_is_repaired_by_the_retry() {
     let (kv, keys) = (MemoryKv::default(), ring());
     let sha = setup(&kv, &keys);
     let body = submission(&sha, 5, Action::AcceptAll);
-    let svc = Service {
-        kv: &kv,
-        keys: &keys,
-        now_ms: NOW,
-    };
+    let svc = Service { kv: &kv, keys: &keys, now_ms: NOW };
     kv.puts_before_failure.set(Some(1)); // the record is written, the indexes are not
-    assert_eq!(
-        block_on(svc.submit_receipt("services-demo", &body))
-            .unwrap_err()
-            .status,
-        503
-    );
-    assert!(block_on(svc.list_receipts("services-demo", None, 10, None))
+    assert_eq!(block_on(svc.submit_receipt("services-demo", &body)).unwrap_err().status, 503);
+    assert!(block_on(svc.list_receipts("services-demo", &ReceiptQuery { limit: 10, ..ReceiptQuery::default() }))
         .unwrap()
         .receipts
         .is_empty());
     kv.puts_before_failure.set(None);
     let retried = block_on(svc.submit_receipt("services-demo", &body)).unwrap();
     assert!(retried.replayed);
-    let page = block_on(svc.list_receipts("services-demo", None, 10, None)).unwrap();
+    let page =
+        block_on(svc.list_receipts("services-demo", &ReceiptQuery { limit: 10, ..ReceiptQuery::default() })).unwrap();
     assert_eq!(page.receipts.len(), 1);
     assert_eq!(page.receipts[0].id, retried.signed.receipt.claims.id);
     let subject = &retried.signed.receipt.claims.subject;
     assert_eq!(
-        block_on(svc.list_receipts("services-demo", Some(subject), 10, None))
-            .unwrap()
-            .receipts
-            .len(),
+        block_on(svc.list_receipts(
+            "services-demo",
+            &ReceiptQuery { limit: 10, subject: Some(subject.clone()), ..ReceiptQuery::default() }
+        ))
+        .unwrap()
+        .receipts
+        .len(),
         1
     );
 }
@@ -203,28 +141,18 @@ fn pages_are_newest_first_with_a_cursor() {
     let (kv, keys) = (MemoryKv::default(), ring());
     let sha = setup(&kv, &keys);
     for seed in 10..15u8 {
-        let svc = Service {
-            kv: &kv,
-            keys: &keys,
-            now_ms: NOW + i64::from(seed),
-        };
-        block_on(svc.submit_receipt("services-demo", &submission(&sha, seed, Action::RejectAll)))
-            .unwrap();
+        let svc = Service { kv: &kv, keys: &keys, now_ms: NOW + i64::from(seed) };
+        block_on(svc.submit_receipt("services-demo", &submission(&sha, seed, Action::RejectAll))).unwrap();
     }
-    let svc = Service {
-        kv: &kv,
-        keys: &keys,
-        now_ms: NOW + 100,
-    };
-    let first = block_on(svc.list_receipts("services-demo", None, 3, None)).unwrap();
-    let second =
-        block_on(svc.list_receipts("services-demo", None, 3, first.cursor.as_deref())).unwrap();
-    let times: Vec<_> = first
-        .receipts
-        .iter()
-        .chain(&second.receipts)
-        .map(|r| r.server_time.clone())
-        .collect();
+    let svc = Service { kv: &kv, keys: &keys, now_ms: NOW + 100 };
+    let first =
+        block_on(svc.list_receipts("services-demo", &ReceiptQuery { limit: 3, ..ReceiptQuery::default() })).unwrap();
+    let second = block_on(svc.list_receipts(
+        "services-demo",
+        &ReceiptQuery { limit: 3, cursor: first.cursor.clone(), ..ReceiptQuery::default() },
+    ))
+    .unwrap();
+    let times: Vec<_> = first.receipts.iter().chain(&second.receipts).map(|r| r.server_time.clone()).collect();
     assert_eq!(times.len(), 5);
     assert!(times.windows(2).all(|w| w[0] > w[1]), "{times:?}");
     assert!(second.cursor.is_none());

@@ -53,9 +53,9 @@ export function parseDevVars(text) {
 }
 
 /** A wrangler config for `dir`: edge/wrangler.toml with absolute paths to the built edge and assets. */
-async function writeConfig(dir, secrets) {
+async function writeConfig(dir, secrets, edit = (text) => text) {
   const base = await readFile(join(ROOT, 'edge/wrangler.toml'), 'utf8');
-  const config = base
+  const config = edit(base)
     .replace(/^main = .*$/m, `main = ${JSON.stringify(join(ROOT, 'edge/build/index.js'))}`)
     .replace(/^directory = .*$/m, `directory = ${JSON.stringify(join(ROOT, 'www/dist'))}`);
   await writeFile(join(dir, 'wrangler.toml'), config);
@@ -104,7 +104,8 @@ export async function startStack(options = {}) {
   await mkdir(logDir, { recursive: true });
   await mkdir(persistDir, { recursive: true });
   const secrets = options.secrets ?? generateSecrets();
-  const configPath = options.configPath ?? (await writeConfig(work, secrets));
+  // options.editConfig(text) may change the generated wrangler.toml (e.g. lower rate limits).
+  const configPath = options.configPath ?? (await writeConfig(work, secrets, options.editConfig));
   const edgePort = options.edgePort || (await freePort());
   const edgeUrl = `http://127.0.0.1:${edgePort}`;
 
@@ -169,6 +170,13 @@ export async function startStack(options = {}) {
     api: (method, path, opts) => api(edgeUrl, method, path, opts),
     admin: (method, path, opts = {}) => api(edgeUrl, method, path, { token: secrets.ADMIN_TOKEN, ...opts }),
     startEdge, stopEdge,
+    /** Replaces the edge's secrets (e.g. a rotated key ring) and restarts it. */
+    setSecrets: async (next) => {
+      Object.assign(secrets, next);
+      await writeFile(join(dirname(configPath), '.dev.vars'), devVarsText(secrets));
+      await stopEdge();
+      await startEdge();
+    },
     restartEdge: async () => { await stopEdge(); await startEdge(); },
     stop: async () => { await stopEdge(); await Promise.all(Object.values(servers).map((s) => s.close())); },
   };
