@@ -4,8 +4,8 @@
 
 use std::rc::Rc;
 
-use futures_util::StreamExt;
 use serde::Serialize;
+use wasm_bindgen_futures::JsFuture;
 use worker::{Date, Env, Headers, Request, Response};
 
 use kelisim_core::limits::{MAX_POLICY_BODY_BYTES, MAX_RECEIPT_BODY_BYTES, MAX_SITE_BODY_BYTES};
@@ -24,6 +24,9 @@ use crate::store_kv::{WorkersKv, BINDING};
 const POLICY_MAX_AGE_SECONDS: u32 = 60;
 /// A published version never changes.
 const POLICY_VERSION_MAX_AGE_SECONDS: u32 = 86_400;
+/// Past a body cap, how much more of an upload is read and discarded before the connection is
+/// cut: enough for any honest mistake, little enough that it costs nothing.
+const MAX_DRAIN_BYTES: usize = 1024 * 1024;
 /// Days of statistics when the operator names no range.
 const DEFAULT_STATS_DAYS: i64 = 30;
 /// The OpenAPI document of every route, served as is.
@@ -82,18 +85,41 @@ async fn read_json_body(req: &mut Request, max: usize) -> Result<Vec<u8>, ApiErr
         return Err(ApiError::unsupported_media_type());
     }
     if let Some(len) = header(req, "Content-Length").and_then(|l| l.trim().parse::<usize>().ok()) {
-        if len > max {
+        // Far over the cap: refuse unread. Slightly over: the loop below reads and discards it.
+        if len > MAX_DRAIN_BYTES {
             return Err(ApiError::too_large(max));
         }
     }
-    let mut stream = req.stream().map_err(|_| ApiError::malformed_body("empty body"))?;
+    let Some(stream) = req.inner().body() else {
+        return Err(ApiError::malformed_body("empty body"));
+    };
+    let reader = web_sys::ReadableStreamDefaultReader::new(&stream).map_err(|_| ApiError::internal())?;
     let mut body = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| ApiError::malformed_body("body could not be read"))?;
-        if body.len() + chunk.len() > max {
-            return Err(ApiError::too_large(max));
+    let mut received = 0usize;
+    loop {
+        let chunk =
+            JsFuture::from(reader.read()).await.map_err(|_| ApiError::malformed_body("body could not be read"))?;
+        let done = js_sys::Reflect::get(&chunk, &"done".into()).map(|d| d.is_truthy()).unwrap_or(true);
+        if done {
+            break;
         }
-        body.extend_from_slice(&chunk);
+        let value = js_sys::Reflect::get(&chunk, &"value".into()).map_err(|_| ApiError::internal())?;
+        let bytes = js_sys::Uint8Array::new(&value);
+        received += bytes.length() as usize;
+        if received > max {
+            if received > MAX_DRAIN_BYTES {
+                let _ = JsFuture::from(reader.cancel()).await;
+                return Err(ApiError::too_large(max));
+            }
+            // Past the cap nothing is kept, but the upload is read to its end: answering while
+            // the runtime still pipes an unread body makes it fail the connection.
+            body.clear();
+            continue;
+        }
+        body.extend_from_slice(&bytes.to_vec());
+    }
+    if received > max {
+        return Err(ApiError::too_large(max));
     }
     if body.is_empty() {
         return Err(ApiError::malformed_body("empty body"));

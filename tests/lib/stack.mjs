@@ -117,7 +117,7 @@ export async function startStack(options = {}) {
     exited = null;
     child = spawn(WRANGLER, ['dev', '--config', configPath, '--ip', '127.0.0.1', '--port', String(edgePort),
       '--inspector-port', String(inspectorPort), '--persist-to', persistDir,
-      '--show-interactive-dev-session=false', '--log-level', 'warn'], {
+      '--show-interactive-dev-session=false', '--log-level', process.env.KELISIM_WRANGLER_LOG ?? 'warn'], {
       cwd: dirname(configPath),
       env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -170,6 +170,16 @@ export async function startStack(options = {}) {
     api: (method, path, opts) => api(edgeUrl, method, path, opts),
     admin: (method, path, opts = {}) => api(edgeUrl, method, path, { token: secrets.ADMIN_TOKEN, ...opts }),
     startEdge, stopEdge,
+    /** The process group of the running wrangler (workerd runs in it). */
+    edgeProcessGroup: () => child?.pid,
+    /** Kills the runtime at once (SIGKILL), as a crash would. */
+    killEdge: async () => {
+      if (!child || exited !== null) return;
+      const proc = child;
+      const done = new Promise((r) => proc.once('exit', r));
+      try { process.kill(-proc.pid, 'SIGKILL'); } catch { /* gone */ }
+      await done;
+    },
     /** Replaces the edge's secrets (e.g. a rotated key ring) and restarts it. */
     setSecrets: async (next) => {
       Object.assign(secrets, next);
