@@ -1,0 +1,158 @@
+//! `kelisim subject show|erase`: one data subject's consent state, history and erasure.
+
+use std::collections::BTreeMap;
+
+use clap::Subcommand;
+use kelisim_core::canonical::canonicalize_value;
+use kelisim_core::sign::verify_compact;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{answer, check_site, check_subject, Ctx, Summary, SUMMARY_HEADER};
+use crate::client::{Access, Req};
+use crate::error::{Result, EXIT_INVALID, EXIT_OK};
+use crate::output::{note, out, out_json, table};
+
+/// `typ` of the edge's JWS over an erasure record.
+const ERASURE_JWS_TYP: &str = "kelisim-erasure+jws";
+
+#[derive(Debug, Subcommand)]
+pub enum SubjectCmd {
+    /// Shows a subject's current consent and every receipt held for it
+    Show {
+        /// The site id, e.g. crm-demo
+        #[arg(long)]
+        site: String,
+        /// The subject id (43 base64url characters)
+        /// The subject id (43 base64url characters)
+        subject: String,
+        /// Prints the edge's answer as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Erases every receipt of a subject; prints the edge-signed erasure record
+    Erase {
+        /// The site id, e.g. crm-demo
+        #[arg(long)]
+        site: String,
+        /// The subject id (43 base64url characters)
+        subject: String,
+        /// Prints the edge's answer as JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+struct State {
+    receipt_id: String,
+    server_time: String,
+    policy_version: u32,
+    action: String,
+    decisions: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct View {
+    state: Option<State>,
+    receipts: Vec<Summary>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Erasure {
+    id: String,
+    time: String,
+    receipt_ids: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Erased {
+    erasure: Erasure,
+    jws: String,
+}
+
+/// Runs a `subject` command.
+///
+/// # Errors
+/// Any [`crate::error::Error`].
+pub fn run(ctx: &Ctx, cmd: &SubjectCmd) -> Result<u8> {
+    let client = ctx.client()?;
+    match cmd {
+        SubjectCmd::Show { site, subject, json } => {
+            check_site(site)?;
+            check_subject(subject)?;
+            let req = Req::get(
+                format!("/v1/sites/{site}/subjects/{subject}"),
+                Access::Scope("read"),
+                format!("read subjects of site {site}"),
+            );
+            let value = client.json(&req)?;
+            if *json {
+                out_json(&value)?;
+                return Ok(EXIT_OK);
+            }
+            let view: View = answer(value, "subject show")?;
+            match &view.state {
+                None => out(&format!("no receipts held for subject {subject} on site {site}"))?,
+                Some(s) => {
+                    let decisions: Vec<String> = s.decisions.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    out(&format!(
+                        "current: {} under policy v{} at {} (receipt {})\n{}",
+                        s.action,
+                        s.policy_version,
+                        s.server_time,
+                        s.receipt_id,
+                        decisions.join(" ")
+                    ))?;
+                }
+            }
+            if !view.receipts.is_empty() {
+                out(&format!("\n{}", table(&SUMMARY_HEADER, &super::summary_rows(&view.receipts))))?;
+            }
+            Ok(EXIT_OK)
+        }
+        SubjectCmd::Erase { site, subject, json } => {
+            check_site(site)?;
+            check_subject(subject)?;
+            let req = Req::new(
+                "DELETE",
+                format!("/v1/sites/{site}/subjects/{subject}"),
+                Access::Scope("erase"),
+                format!("erase subjects of site {site}"),
+            );
+            let value = client.json(&req)?;
+            let erasure_value = value.get("erasure").cloned().unwrap_or(Value::Null);
+            let erased: Erased = answer(value.clone(), "subject erase")?;
+            if *json {
+                out_json(&value)?;
+            } else {
+                out(&format!(
+                    "erased {} receipts of subject {subject} on site {site}: erasure {} at {}\n{}",
+                    erased.erasure.receipt_ids.len(),
+                    erased.erasure.id,
+                    erased.erasure.time,
+                    erased.jws
+                ))?;
+            }
+            // The record is the proof the erasure happened: check it is the edge's, over this record.
+            let jwks_value =
+                client.json(&Req::get("/.well-known/jwks.json", Access::Public, "read the edge's JWKS"))?;
+            let jwks = crate::verify::parse_jwks(jwks_value, "the edge's JWKS")?;
+            let canonical = canonicalize_value(&erasure_value).unwrap_or_default();
+            match verify_compact(&erased.jws, &jwks, Some(ERASURE_JWS_TYP)) {
+                Ok((header, payload)) if payload == canonical.as_bytes() => {
+                    note(&format!("erasure record signed by edge key {}", header.kid.unwrap_or_default()));
+                    Ok(EXIT_OK)
+                }
+                Ok(_) => {
+                    note("warning: the erasure JWS does not cover the record returned");
+                    Ok(EXIT_INVALID)
+                }
+                Err(e) => {
+                    note(&format!("warning: the erasure JWS does not verify: {e}"));
+                    Ok(EXIT_INVALID)
+                }
+            }
+        }
+    }
+}

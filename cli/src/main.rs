@@ -1,0 +1,151 @@
+//! `kelisim`: the operator command line for Kelisim. It talks to the edge's operator API
+//! (`docs/operator-api.md`) and verifies receipts offline.
+//!
+//! # Layout
+//! - `main.rs`: the command line (clap) and exit codes.
+//! - [`client`]: HTTP to the edge; every transport failure and refusal becomes one [`error::Error`].
+//! - [`commands`]: one module per command group (`token`, `receipts`, `subject`, `policy`, `key`, `verify`).
+//! - [`markdown`]: Markdown policy text to structured blocks (pure).
+//! - [`verify`]: reading signed receipts in every shape the edge hands out, and verdicts (pure).
+//! - [`devvars`]: rotating `EDGE_SIGNING_KEYS` in a `.dev.vars` file (pure).
+//! - [`atomic`]: files written whole or not at all.
+//! - [`output`]: standard output, notes on standard error, tables.
+//!
+//! # Exit codes
+//! 0 done; 1 a receipt or erasure record does not verify; 2 usage or input error, edge
+//! unreachable, or a refusal by the edge (the message says which).
+
+mod atomic;
+mod client;
+mod commands;
+mod devvars;
+mod error;
+mod markdown;
+mod output;
+mod verify;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use commands::key::KeyCmd;
+use commands::policy::PolicyCmd;
+use commands::receipts::ReceiptsCmd;
+use commands::subject::SubjectCmd;
+use commands::token::TokenCmd;
+use commands::verify::VerifyArgs;
+use commands::Ctx;
+
+/// The operator command line for Kelisim: tokens, receipts, subjects, policies, keys.
+#[derive(Debug, Parser)]
+#[command(name = "kelisim", version, propagate_version = true)]
+#[command(after_help = "Exit codes: 0 done; 1 a receipt does not verify; 2 usage, input, network or API error.")]
+struct Cli {
+    /// The edge's URL
+    #[arg(long, global = true, env = "KELISIM_EDGE", default_value = "http://127.0.0.1:8787")]
+    edge: String,
+    /// Operator token (admin or site token)
+    #[arg(long, global = true, env = "KELISIM_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Site tokens (admin token only)
+    #[command(subcommand)]
+    Token(TokenCmd),
+    /// Query, show and export receipts
+    #[command(subcommand)]
+    Receipts(ReceiptsCmd),
+    /// A data subject's consent, and erasure
+    #[command(subcommand)]
+    Subject(SubjectCmd),
+    /// Publish and list policy versions
+    #[command(subcommand)]
+    Policy(PolicyCmd),
+    /// Edge signing keys
+    #[command(subcommand)]
+    Key(KeyCmd),
+    /// Verify signed receipts offline against a JWKS
+    Verify(VerifyArgs),
+}
+
+fn run(cli: &Cli) -> error::Result<u8> {
+    let ctx = Ctx { edge: cli.edge.clone(), token: cli.token.clone() };
+    match &cli.command {
+        Command::Token(cmd) => commands::token::run(&ctx, cmd),
+        Command::Receipts(cmd) => commands::receipts::run(&ctx, cmd),
+        Command::Subject(cmd) => commands::subject::run(&ctx, cmd),
+        Command::Policy(cmd) => commands::policy::run(&ctx, cmd),
+        Command::Key(cmd) => commands::key::run(cmd),
+        Command::Verify(args) => commands::verify::run(args),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            if !matches!(e, error::Error::BrokenPipe) {
+                output::note(&format!("kelisim: {}", e.one_line()));
+            }
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn arguments_parse() {
+        let cli = Cli::try_parse_from([
+            "kelisim",
+            "receipts",
+            "list",
+            "--site",
+            "s",
+            "--category",
+            "analytics",
+            "--decision",
+            "granted",
+            "--edge",
+            "http://e",
+        ])
+        .unwrap();
+        assert_eq!(cli.edge, "http://e");
+        assert!(Cli::try_parse_from(["kelisim", "receipts", "list", "--site", "s", "--decision", "granted"]).is_err());
+        assert!(Cli::try_parse_from(["kelisim", "receipts", "list", "--site", "s", "--limit", "0"]).is_err());
+        assert!(Cli::try_parse_from(["kelisim", "token", "create", "--site", "s", "--scopes", "read,bogus"]).is_err());
+        assert!(Cli::try_parse_from(["kelisim", "token", "create", "--site", "s", "--scopes", "read,export"]).is_ok());
+        assert!(Cli::try_parse_from(["kelisim", "policy", "publish", "--site", "s"]).is_err());
+        assert!(Cli::try_parse_from(["kelisim", "policy", "publish", "--site", "s", "p.json", "--text", "ru=a.md"])
+            .is_err());
+        assert!(Cli::try_parse_from([
+            "kelisim",
+            "policy",
+            "publish",
+            "--site",
+            "s",
+            "--text",
+            "ru=a.md",
+            "--text",
+            "kk=b.md",
+            "--material"
+        ])
+        .is_ok());
+        assert!(Cli::try_parse_from(["kelisim", "verify", "-", "--jwks", "j.json"]).is_ok());
+        assert!(Cli::try_parse_from(["kelisim", "verify", "x.json"]).is_err());
+    }
+}
