@@ -24,6 +24,10 @@ impl Keyring {
         for (i, entry) in secret.split(',').map(str::trim).filter(|e| !e.is_empty()).enumerate() {
             let (kid, seed) = entry.split_once(':').ok_or(format!("key {i}: expected kid:seed"))?;
             check_slug("kid", kid).map_err(|e| format!("key {i}: {e}"))?;
+            // Two keys under one kid make the JWKS ambiguous: verifiers refuse such a kid.
+            if keys.iter().any(|k: &EdgeSigningKey| k.kid() == kid) {
+                return Err(format!("key {i}: kid {kid} appears twice"));
+            }
             keys.push(EdgeSigningKey::from_seed_b64url(kid, seed).map_err(|e| format!("key {i} ({kid}): {e}"))?);
         }
         if keys.is_empty() {
@@ -65,7 +69,8 @@ mod tests {
 
     #[test]
     fn bad_secrets_are_refused_without_echoing_seeds() {
-        for bad in ["", "nokid", "BAD:abc", "k:tooshort", "k:"] {
+        let twice = format!("same:{SEED_A},same:{SEED_A}");
+        for bad in ["", "nokid", "BAD:abc", "k:tooshort", "k:", twice.as_str()] {
             let err = Keyring::parse(bad).unwrap_err();
             assert!(!err.contains(SEED_A), "{err}");
         }

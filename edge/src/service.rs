@@ -70,6 +70,9 @@ pub struct ReceiptSummary {
     pub action: String,
     pub server_time: String,
     pub policy_version: u32,
+    /// Whether the visitor's browser signed the receipt.
+    #[serde(default)]
+    pub visitor_signed: bool,
     /// Granted category ids; `None` when the list did not fit the metadata cap.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub granted: Option<Vec<String>>,
@@ -89,6 +92,7 @@ impl ReceiptSummary {
             action: claims.action.as_str().to_owned(),
             server_time: signed.receipt.server_time.clone(),
             policy_version: claims.policy.version,
+            visitor_signed: signed.receipt.visitor_signature.is_some(),
             granted: Some(ids(Decision::Granted)),
             denied: Some(ids(Decision::Denied)),
         };
@@ -245,6 +249,9 @@ impl<K: Kv> Service<'_, K> {
         claims.validate(site, &stored.policy, self.now_ms)?;
         claims.verify_visitor_signature(submit.visitor_signature.as_deref())?;
 
+        if claims.subject_key.is_none() {
+            self.refuse_unsigned_takeover(site, &claims.subject).await?;
+        }
         let record_key = keys::receipt(site, &claims.id);
         if let Some(existing) = get_json::<K, SignedReceipt>(self.kv, &record_key).await? {
             if existing.receipt.claims != submit.claims
@@ -262,6 +269,24 @@ impl<K: Kv> Service<'_, K> {
         self.kv.put(&record_key, &to_json(&signed)?, None).await?;
         self.write_indexes(&signed).await?;
         Ok(Submitted { signed, replayed: false })
+    }
+
+    /// An unsigned receipt names its subject without proof. Once a subject has signed receipts
+    /// (its id is a key's thumbprint), an unsigned one could overwrite that visitor's current
+    /// state, so it is refused; the newest entry is enough, as no unsigned one can follow a signed.
+    async fn refuse_unsigned_takeover(&self, site: &str, subject: &str) -> Result<(), ApiError> {
+        let page = self.kv.list(&keys::subject_index_prefix(site, subject), 1, None).await?;
+        let newest_signed = page
+            .keys
+            .first()
+            .and_then(|k| k.metadata.clone())
+            .and_then(|m| serde_json::from_value::<ReceiptSummary>(m).ok())
+            .is_some_and(|s| s.visitor_signed);
+        if newest_signed {
+            Err(ApiError::conflict("subject_requires_signature", "this subject's receipts are signed by its key"))
+        } else {
+            Ok(())
+        }
     }
 
     async fn write_indexes(&self, signed: &SignedReceipt) -> Result<(), ApiError> {

@@ -77,13 +77,17 @@ fn a_different_receipt_under_the_same_id_conflicts() {
     let mut other: SubmitReceipt = serde_json::from_slice(&submission(&sha, 3, Action::AcceptAll)).unwrap();
     other.claims.id = ulid_from_parts(NOW as u64, [2; 10]);
     let err = block_on(svc.submit_receipt("services-demo", &serde_json::to_vec(&other).unwrap())).unwrap_err();
-    // The signature no longer matches the changed id, so this is refused before the id check;
-    // an unsigned copy with another decision reaches the conflict check.
+    // The signature no longer matches the changed id, so this is refused before the id check.
     assert_eq!(err.code, "signature_invalid");
+    // Unsigned under the signed subject: refused, it would take over that visitor's state.
     other.claims.subject_key = None;
     other.visitor_signature = None;
     let original: SubmitReceipt = serde_json::from_slice(&submission(&sha, 2, Action::RejectAll)).unwrap();
     other.claims.subject = original.claims.subject;
+    let err = block_on(svc.submit_receipt("services-demo", &serde_json::to_vec(&other).unwrap())).unwrap_err();
+    assert_eq!((err.status, err.code), (409, "subject_requires_signature"));
+    // Unsigned under a fresh subject reaches the id check: another receipt holds this id.
+    other.claims.subject = "u".repeat(43);
     let err = block_on(svc.submit_receipt("services-demo", &serde_json::to_vec(&other).unwrap())).unwrap_err();
     assert_eq!((err.status, err.code), (409, "receipt_conflict"));
 }

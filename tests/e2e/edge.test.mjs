@@ -336,3 +336,17 @@ describe('persistence', () => {
     assert.equal((await stack.api('GET', '/v1/sites/crm-demo/policy')).json.sha256, served.sha256);
   });
 });
+
+describe('subjects', () => {
+  test('an unsigned receipt cannot take over a subject whose receipts are signed', async () => {
+    const key = visitorKey();
+    assert.equal((await post(makeSubmission(served, { key, action: 'reject_all' }))).status, 201);
+    const forged = makeSubmission(served, { key: null, action: 'accept_all', mutate: (c) => { c.subject = key.thumbprint; } });
+    const res = await post(forged);
+    assert.equal(res.status, 409);
+    assert.equal(res.json.error.code, 'subject_requires_signature');
+    assert.equal((await storedReceipt(forged.claims.id)).status, 404);
+    const state = await stack.admin('GET', `/v1/sites/crm-demo/subjects/${key.thumbprint}`);
+    assert.equal(state.json.state.action, 'reject_all');
+  });
+});
