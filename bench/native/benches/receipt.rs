@@ -1,0 +1,272 @@
+//! CPU per receipt, natively: the core pieces (canonical JSON, the visitor's signature, the edge's
+//! countersignature) and the whole `Service::submit_receipt` over the in-memory KV, plus one
+//! operator page at 1k / 10k / 100k stored receipts. The Service code is the code the worker
+//! runs; only the KV behind the `Kv` seam differs (memory here, Workers KV there).
+//!
+//! Before the timings, the KV operations each path makes are counted through a counting `Kv`
+//! and written as JSON to `$KELISIM_BENCH_KVOPS` (when set).
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::cell::Cell;
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BatchSize, BenchmarkId, Criterion};
+use kelisim_core::canonical::to_canonical_string;
+use kelisim_core::category::Decision;
+use kelisim_core::id::ulid_from_parts;
+use kelisim_core::receipt::{Action, PolicyRef, Receipt, ReceiptClaims, SubmitReceipt};
+use kelisim_core::sign::{EdgeSigningKey, JwsHeader, JWS_ALG};
+use kelisim_core::time::format_millis;
+use kelisim_edge::error::StoreError;
+use kelisim_edge::keyring::Keyring;
+use kelisim_edge::kv::{Kv, ListPage, MemoryKv};
+use kelisim_edge::service::{ReceiptQuery, Service};
+use pollster::block_on;
+use serde_json::Value;
+
+const NOW: i64 = 1_795_398_005_123;
+const SITE: &str = "crm-demo";
+const EDGE_SEED: &str = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A";
+const POLICY: &str = include_str!("../../../www/demo/policies/crm-demo.json");
+const CATEGORIES: [&str; 5] = ["necessary", "analytics", "marketing", "cross_border", "ai_processing"];
+
+/// A [`Kv`] that counts the calls it forwards.
+#[derive(Default)]
+struct CountingKv {
+    inner: MemoryKv,
+    gets: Cell<u32>,
+    puts: Cell<u32>,
+    lists: Cell<u32>,
+    deletes: Cell<u32>,
+}
+
+impl CountingKv {
+    fn reset(&self) {
+        for c in [&self.gets, &self.puts, &self.lists, &self.deletes] {
+            c.set(0);
+        }
+    }
+    fn counts(&self) -> Value {
+        serde_json::json!({
+            "get": self.gets.get(), "put": self.puts.get(), "list": self.lists.get(), "delete": self.deletes.get(),
+        })
+    }
+}
+
+fn bump(c: &Cell<u32>) {
+    c.set(c.get() + 1);
+}
+
+impl Kv for CountingKv {
+    async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        bump(&self.gets);
+        self.inner.get(key).await
+    }
+    async fn put(&self, key: &str, value: &str, metadata: Option<&Value>) -> Result<(), StoreError> {
+        bump(&self.puts);
+        self.inner.put(key, value, metadata).await
+    }
+    async fn list(&self, prefix: &str, limit: usize, cursor: Option<&str>) -> Result<ListPage, StoreError> {
+        bump(&self.lists);
+        self.inner.list(prefix, limit, cursor).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        bump(&self.deletes);
+        self.inner.delete(key).await
+    }
+}
+
+fn ring() -> Keyring {
+    Keyring::parse(&format!("bench:{EDGE_SEED}")).unwrap()
+}
+
+/// Configures the site and publishes the crm-demo policy; returns its hash.
+fn setup<K: Kv>(kv: &K, keys: &Keyring) -> String {
+    let svc = Service { kv, keys, now_ms: NOW };
+    block_on(svc.put_site(SITE, br#"{"origins":["http://127.0.0.1:8801"]}"#)).unwrap();
+    block_on(svc.publish_policy(SITE, POLICY.as_bytes())).unwrap().sha256
+}
+
+/// A valid signed submission with a unique id and visitor key (`n` seeds both).
+fn submission(sha256: &str, n: u64) -> SubmitReceipt {
+    let mut seed = [0u8; 32];
+    seed[..8].copy_from_slice(&n.to_le_bytes());
+    seed[31] = 0x5a;
+    let visitor = EdgeSigningKey::from_seed("v", seed);
+    let jwk = visitor.public_jwk();
+    let mut random = [0u8; 10];
+    random[..8].copy_from_slice(&n.to_le_bytes());
+    let claims = ReceiptClaims {
+        schema: 1,
+        id: ulid_from_parts(NOW as u64, random),
+        site: SITE.into(),
+        subject: jwk.thumbprint(),
+        subject_key: Some(jwk.clone()),
+        policy: PolicyRef { version: 1, sha256: sha256.into(), language: "ru".into() },
+        decisions: CATEGORIES
+            .iter()
+            .map(|c| (c.to_string(), if *c == "necessary" { Decision::Granted } else { Decision::Denied }))
+            .collect(),
+        action: Action::RejectAll,
+        gpc: false,
+        client_time: format_millis(NOW - 1000),
+        prev: None,
+        widget_version: "0.1.0".into(),
+    };
+    let header = JwsHeader { alg: JWS_ALG.into(), kid: Some(jwk.thumbprint()), typ: None };
+    let sig = visitor.sign_detached(&header, to_canonical_string(&claims).unwrap().as_bytes());
+    SubmitReceipt { claims, visitor_signature: Some(sig) }
+}
+
+fn body(s: &SubmitReceipt) -> Vec<u8> {
+    serde_json::to_vec(s).unwrap()
+}
+
+/// Stores `n` receipts' index entries (and records) the way `submit_receipt` writes them, but
+/// without signing each one (that would dominate the setup): a real signed receipt is stored
+/// first, and its record and summary are copied under new ids and times.
+fn fill(kv: &MemoryKv, keys: &Keyring, sha: &str, n: usize) {
+    let svc = Service { kv, keys, now_ms: NOW };
+    let first = block_on(svc.submit_receipt(SITE, &body(&submission(sha, 0)))).unwrap();
+    let record = serde_json::to_string(&first.signed).unwrap();
+    let page = block_on(svc.list_receipts(SITE, &ReceiptQuery { limit: 1, ..ReceiptQuery::default() })).unwrap();
+    let summary = serde_json::to_value(&page.receipts[0]).unwrap();
+    for i in 1..n {
+        let ms = NOW - i as i64 * 1000;
+        let mut random = [0u8; 10];
+        random[..8].copy_from_slice(&(i as u64).to_le_bytes());
+        let id = ulid_from_parts(ms as u64, random);
+        let mut meta = summary.clone();
+        meta["id"] = Value::from(id.clone());
+        meta["server_time"] = Value::from(format_millis(ms));
+        block_on(kv.put(&kelisim_edge::keys::receipt(SITE, &id), &record, None)).unwrap();
+        block_on(kv.put(&kelisim_edge::keys::time_index(SITE, ms, &id), "", Some(&meta))).unwrap();
+        let subject = format!("s{i:042}");
+        block_on(kv.put(&kelisim_edge::keys::subject_index(SITE, &subject, ms, &id), "", Some(&meta))).unwrap();
+    }
+}
+
+/// Counts the KV operations of each path once, through the Service, and writes them as JSON.
+fn count_kv_ops() {
+    let Ok(path) = std::env::var("KELISIM_BENCH_KVOPS") else { return };
+    let keys = ring();
+    let kv = CountingKv::default();
+    let sha = setup(&kv, &keys);
+    let svc = Service { kv: &kv, keys: &keys, now_ms: NOW };
+    let sub = body(&submission(&sha, 1));
+    let mut out = serde_json::Map::new();
+    kv.reset();
+    block_on(svc.submit_receipt(SITE, &sub)).unwrap();
+    out.insert("submit_new".into(), kv.counts());
+    kv.reset();
+    block_on(svc.submit_receipt(SITE, &sub)).unwrap();
+    out.insert("submit_replay".into(), kv.counts());
+    kv.reset();
+    let mut wrong = submission(&sha, 2);
+    wrong.claims.policy.sha256 = "0".repeat(64);
+    assert!(block_on(svc.submit_receipt(SITE, &body(&wrong))).is_err());
+    out.insert("submit_wrong_hash".into(), kv.counts());
+    kv.reset();
+    block_on(svc.policy(SITE, None)).unwrap();
+    out.insert("policy_current".into(), kv.counts());
+    kv.reset();
+    block_on(svc.site(SITE)).unwrap();
+    out.insert("site_config".into(), kv.counts());
+    kv.reset();
+    let page = block_on(svc.list_receipts(SITE, &ReceiptQuery { limit: 100, ..ReceiptQuery::default() })).unwrap();
+    out.insert("list_page_100".into(), kv.counts());
+    out.insert("list_page_100_returned".into(), Value::from(page.receipts.len()));
+    kv.reset();
+    block_on(svc.token_record("kls_not-a-real-token")).unwrap();
+    out.insert("token_lookup".into(), kv.counts());
+    std::fs::write(path, serde_json::to_string_pretty(&Value::Object(out)).unwrap()).unwrap();
+}
+
+fn core_pieces(c: &mut Criterion) {
+    let keys = ring();
+    let sha = setup(&MemoryKv::default(), &keys);
+    let sub = submission(&sha, 7);
+    let mut g = c.benchmark_group("core");
+    g.bench_function("ReceiptClaims::canonical", |b| b.iter(|| black_box(&sub.claims).canonical().unwrap()));
+    g.bench_function("verify_visitor_signature", |b| {
+        b.iter(|| black_box(&sub.claims).verify_visitor_signature(sub.visitor_signature.as_deref()).unwrap());
+    });
+    g.bench_function("Receipt::accept (hash)", |b| {
+        b.iter_batched(|| sub.clone(), |s| Receipt::accept(s, NOW).unwrap(), BatchSize::SmallInput);
+    });
+    let accepted = Receipt::accept(sub.clone(), NOW).unwrap();
+    g.bench_function("Receipt::countersign", |b| {
+        b.iter_batched(|| accepted.clone(), |r| r.countersign(keys.current()).unwrap(), BatchSize::SmallInput);
+    });
+    let json = body(&sub);
+    g.bench_function("parse SubmitReceipt JSON", |b| {
+        b.iter(|| serde_json::from_slice::<SubmitReceipt>(black_box(&json)).unwrap());
+    });
+    g.finish();
+}
+
+fn service(c: &mut Criterion) {
+    let keys = ring();
+    let kv = MemoryKv::default();
+    let sha = setup(&kv, &keys);
+    let svc = Service { kv: &kv, keys: &keys, now_ms: NOW };
+    let mut g = c.benchmark_group("service");
+    let mut n = 1_000_000u64;
+    g.bench_function("submit_receipt (new, MemoryKv)", |b| {
+        b.iter_batched(
+            || {
+                n += 1;
+                body(&submission(&sha, n))
+            },
+            |body| block_on(svc.submit_receipt(SITE, &body)).unwrap(),
+            BatchSize::SmallInput,
+        );
+    });
+    let replay = body(&submission(&sha, 3));
+    block_on(svc.submit_receipt(SITE, &replay)).unwrap();
+    g.bench_function("submit_receipt (replay, MemoryKv)", |b| {
+        b.iter(|| block_on(svc.submit_receipt(SITE, black_box(&replay))).unwrap());
+    });
+    let mut wrong = submission(&sha, 4);
+    wrong.claims.policy.sha256 = "0".repeat(64);
+    let wrong = body(&wrong);
+    g.bench_function("submit_receipt (wrong policy hash, 422)", |b| {
+        b.iter(|| block_on(svc.submit_receipt(SITE, black_box(&wrong))).unwrap_err());
+    });
+    g.bench_function("policy (read + parse the stored policy)", |b| {
+        b.iter(|| block_on(svc.policy(SITE, None)).unwrap());
+    });
+    g.finish();
+}
+
+fn list_page(c: &mut Criterion) {
+    let mut g = c.benchmark_group("list_receipts");
+    for n in [1_000usize, 10_000, 100_000] {
+        let keys = ring();
+        let kv = MemoryKv::default();
+        let sha = setup(&kv, &keys);
+        fill(&kv, &keys, &sha, n);
+        let svc = Service { kv: &kv, keys: &keys, now_ms: NOW };
+        let q = ReceiptQuery { limit: 100, ..ReceiptQuery::default() };
+        g.bench_with_input(BenchmarkId::new("page of 100", n), &n, |b, _| {
+            b.iter(|| block_on(svc.list_receipts(SITE, black_box(&q))).unwrap());
+        });
+    }
+    g.finish();
+}
+
+fn main() {
+    count_kv_ops();
+    let quick = std::env::var("KELISIM_BENCH_QUICK").is_ok_and(|v| v == "1");
+    let (warm, measure, samples) = if quick { (300, 1000, 20) } else { (1000, 3000, 50) };
+    let mut c = Criterion::default()
+        .warm_up_time(Duration::from_millis(warm))
+        .measurement_time(Duration::from_millis(measure))
+        .sample_size(samples)
+        .configure_from_args();
+    core_pieces(&mut c);
+    service(&mut c);
+    list_page(&mut c);
+    c.final_summary();
+}

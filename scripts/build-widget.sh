@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Builds the widget into www/dist (served by the edge as static assets):
+#   www/dist/v1/kelisim.js                          the one file the tag loads (loader + glue)
+#   www/dist/v1/assets/kelisim-<sha256:16>.wasm     content-hashed, cached for a year
+#   www/dist/_headers                               CORS and cache rules for both
+# Run from the repository root (./x build runs it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
+WASM_BINDGEN="${WASM_BINDGEN_BIN:-$CARGO_BIN/wasm-bindgen}"
+WASM_OPT="${WASM_OPT_BIN:-$ROOT/node_modules/.bin/wasm-opt}"
+ESBUILD="$ROOT/node_modules/.bin/esbuild"
+DIST="$ROOT/www/dist"
+# The brotli budget for everything the tag brings (loader + glue + wasm, CSS inside the wasm).
+# Over budget is a warning; KELISIM_WIDGET_SIZE_STRICT=1 makes it an error.
+BUDGET_BYTES=$((30 * 1024))
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+cargo build -p kelisim-widget --target wasm32-unknown-unknown --release --quiet
+"$WASM_BINDGEN" --target no-modules --no-typescript --out-dir "$tmp" --out-name kelisim \
+  "$ROOT/target/wasm32-unknown-unknown/release/kelisim_widget.wasm"
+"$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  --strip-debug --strip-producers -o "$tmp/kelisim.opt.wasm" "$tmp/kelisim_bg.wasm"
+
+hash=$(sha256sum "$tmp/kelisim.opt.wasm" | cut -c1-16)
+wasm_name="kelisim-$hash.wasm"
+
+# The loader with the glue inlined. The glue declares `let wasm_bindgen`; inside the loader's
+# function it is a local, so the page gets no global but window.kelisim (and the Consent Mode
+# dataLayer/gtag).
+node - "$ROOT/widget/js/loader.js" "$tmp/kelisim.js" "$wasm_name" "$tmp/loader.js" <<'EOF'
+const fs = require('fs');
+const [loaderPath, gluePath, wasmName, out] = process.argv.slice(2);
+const loader = fs.readFileSync(loaderPath, 'utf8');
+const glue = fs.readFileSync(gluePath, 'utf8');
+if (!loader.includes('/*GLUE*/') || !loader.includes("'assets/WASM_FILE'")) {
+  throw new Error('loader.js lost its GLUE or WASM_FILE marker');
+}
+fs.writeFileSync(out, loader.replace('/*GLUE*/', () => glue).replace("'assets/WASM_FILE'", () => `'assets/${wasmName}'`));
+EOF
+
+rm -rf "$DIST/v1"
+mkdir -p "$DIST/v1/assets"
+if [ -x "$ESBUILD" ]; then
+  "$ESBUILD" "$tmp/loader.js" --minify --target=es2019 --legal-comments=inline --log-level=warning \
+    --outfile="$DIST/v1/kelisim.js"
+else
+  cp "$tmp/loader.js" "$DIST/v1/kelisim.js"
+fi
+cp "$tmp/kelisim.opt.wasm" "$DIST/v1/assets/$wasm_name"
+cat > "$DIST/_headers" <<'EOF'
+/v1/*
+  Access-Control-Allow-Origin: *
+/v1/assets/*
+  Cache-Control: public, max-age=31536000, immutable
+/v1/kelisim.js
+  Cache-Control: public, max-age=300
+EOF
+
+size() { wc -c < "$1" | tr -d ' '; }
+br() { brotli -c -q 11 "$1" | wc -c | tr -d ' '; }
+js="$DIST/v1/kelisim.js"
+wasm="$DIST/v1/assets/$wasm_name"
+total_br=$(($(br "$js") + $(br "$wasm")))
+printf 'widget: %-34s %7s bytes raw %6s brotli\n' "v1/kelisim.js" "$(size "$js")" "$(br "$js")" >&2
+printf 'widget: %-34s %7s bytes raw %6s brotli\n' "v1/assets/$wasm_name" "$(size "$wasm")" "$(br "$wasm")" >&2
+printf 'widget: total %s bytes brotli (budget %s)\n' "$total_br" "$BUDGET_BYTES" >&2
+if [ "$total_br" -gt "$BUDGET_BYTES" ]; then
+  echo "widget: WARNING: over the size budget by $((total_br - BUDGET_BYTES)) bytes" >&2
+  if [ "${KELISIM_WIDGET_SIZE_STRICT:-0}" = 1 ]; then exit 1; fi
+fi

@@ -1,0 +1,517 @@
+// The widget in real headless Chromium against the edge on real workerd: first visit in ru, kk
+// and en; reject all (nothing runs, nothing stored but the choice, a valid receipt at the edge);
+// reopening and granting one category (a chained second receipt, its script runs); a material
+// policy version asks again; a decision made while the edge is down is delivered exactly once;
+// keyboard only; Global Privacy Control; a strict CSP; a hostile policy; broken storage; theming.
+// Nothing sleeps: every wait is on a condition.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ROOT, startStack } from '../lib/stack.mjs';
+import { launchBrowser } from '../lib/browser.mjs';
+import { serveDir } from '../lib/static.mjs';
+
+const ARTIFACTS = join(ROOT, 'tests/artifacts');
+const NONCE = 'kelisim-test-nonce';
+
+let stack;
+let pages; // tests/pages, served with a strict CSP on /csp*
+let browsers = [];
+
+/** Routes /v1/kelisim.js and /v1/assets/* to the static assets (www/dist) rather than the worker. */
+function serveWidgetAssets(config) {
+  if (config.includes('"!/v1/kelisim.js"')) return config;
+  return config.replace(/^run_worker_first = \[/m, 'run_worker_first = ["!/v1/kelisim.js", "!/v1/assets/*", ');
+}
+
+const csp = (edge) => [
+  "default-src 'none'",
+  `script-src 'self' ${edge} 'wasm-unsafe-eval' 'nonce-${NONCE}'`,
+  `connect-src 'self' ${edge}`,
+  "style-src 'self'",
+  "img-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+before(async () => {
+  stack = await startStack({ name: 'widget', editConfig: serveWidgetAssets });
+  pages = await serveDir(join(ROOT, 'tests/pages'), 0, {
+    edge: stack.edgeUrl,
+    headers: (path) => (path.startsWith('/csp') ? { 'Content-Security-Policy': csp(stack.edgeUrl) } : {}),
+  });
+  // The test pages post receipts for crm-demo and hostile-demo from their own origin.
+  const origins = [...stack.origins.crm, pages.url];
+  assert.equal((await stack.admin('PUT', '/v1/sites/crm-demo', { body: { origins } })).status, 200);
+  const hostile = await stack.admin('PUT', '/v1/sites/hostile-demo', { body: { origins: [pages.url] } });
+  assert.ok([200, 201].includes(hostile.status), hostile.text);
+  const policy = JSON.parse(await readFile(join(ROOT, 'tests/fixtures/hostile-policy.json'), 'utf8'));
+  const published = await stack.admin('PUT', '/v1/sites/hostile-demo/policy', { body: policy });
+  assert.equal(published.status, 201, published.text);
+  await mkdir(ARTIFACTS, { recursive: true });
+});
+
+after(async () => {
+  await Promise.all(browsers.map((b) => b.close().catch(() => {})));
+  await pages?.close();
+  await stack?.stop();
+});
+
+/** A fresh browser profile; every page of it records console errors, page errors and requests. */
+async function browser(options = {}) {
+  const ctx = await launchBrowser(options);
+  browsers.push(ctx);
+  ctx.errors = [];
+  ctx.requests = [];
+  ctx.on('page', (page) => watch(ctx, page));
+  return ctx;
+}
+
+function watch(ctx, page) {
+  page.on('pageerror', (e) => ctx.errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') ctx.errors.push(`console.error: ${m.text()}`); });
+  page.on('request', (r) => ctx.requests.push(r.url()));
+}
+
+async function open(ctx, url) {
+  const page = await ctx.newPage();
+  await page.goto(url);
+  return page;
+}
+
+const banner = (page) => page.locator('kelisim-consent section[role=region]');
+const dialog = (page) => page.locator('kelisim-consent [role=dialog]:visible');
+const button = (page, action) => page.locator(`kelisim-consent [data-action=${action}]:visible`);
+
+/** The receipts this browser kept (countersigned and verified), once there are at least `n`. */
+async function keptReceipts(page, n) {
+  await page.waitForFunction((count) => {
+    const key = Object.keys(localStorage).find((k) => k.endsWith(':receipts'));
+    return key && JSON.parse(localStorage.getItem(key)).length >= count;
+  }, n);
+  return page.evaluate(() => window.kelisim.receipts());
+}
+
+/** Polls `fn` until it returns a truthy value (the edge is read over HTTP). */
+async function until(fn, what, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+async function edgeReceipt(site, id) {
+  const res = await stack.admin('GET', `/v1/sites/${site}/receipts/${id}`);
+  assert.equal(res.status, 200, res.text);
+  return res.json;
+}
+
+async function subjectReceipts(site, subject) {
+  const res = await stack.admin('GET', `/v1/sites/${site}/subjects/${subject}`);
+  return res.status === 200 ? res.json.receipts : [];
+}
+
+describe('a visitor on the CRM demo', () => {
+  let ctx;
+  let page;
+  let first; // the reject-all receipt
+
+  before(async () => {
+    ctx = await browser();
+  });
+
+  test('first visit: a fixed banner in Russian with three equal buttons, no layout shift', async () => {
+    page = await ctx.newPage();
+    await page.goto(stack.pageUrl('crm'));
+    const heightBefore = await page.evaluate(() => document.documentElement.scrollHeight);
+    await banner(page).waitFor();
+    const text = await banner(page).innerText();
+    assert.match(text, /Согласие на обработку данных/);
+    assert.match(text, /ТОО «Келісім Демо CRM»/);
+    assert.match(text, /Мы используем необходимые cookie/);
+    const labels = await page.locator('kelisim-consent section .actions button').allInnerTexts();
+    assert.deepEqual(labels, ['Принять все', 'Отклонить все', 'Настроить']);
+
+    // Equally prominent: same size and the same style.
+    const looks = await page.locator('kelisim-consent section .actions button').evaluateAll((buttons) =>
+      buttons.map((b) => {
+        const s = getComputedStyle(b);
+        const r = b.getBoundingClientRect();
+        return { w: Math.round(r.width), h: Math.round(r.height), bg: s.backgroundColor, color: s.color, font: s.font, border: s.border };
+      }));
+    for (const look of looks.slice(1)) assert.deepEqual(look, looks[0]);
+
+    // Overlaying: the banner is fixed, the host takes no room, the page did not grow.
+    const layout = await page.evaluate(() => {
+      const host = document.querySelector('kelisim-consent');
+      const section = host.shadowRoot.querySelector('section');
+      return { position: getComputedStyle(section).position, hostHeight: host.getBoundingClientRect().height,
+        parent: host.parentElement.tagName, labelled: host.shadowRoot.getElementById(section.getAttribute('aria-labelledby'))?.textContent };
+    });
+    assert.deepEqual(layout, { position: 'fixed', hostHeight: 0, parent: 'BODY', labelled: 'Согласие на обработку данных' });
+    assert.equal(await page.evaluate(() => document.documentElement.scrollHeight), heightBefore);
+
+    // Nothing optional before a choice; Consent Mode defaults are denied.
+    assert.equal(await page.evaluate(() => window.__kelisimDemoRan), undefined);
+    assert.equal(await page.evaluate(() => window.kelisim.get('analytics')), null);
+    const defaults = await page.evaluate(() => JSON.parse(JSON.stringify(Array.from(window.dataLayer[0]))));
+    assert.deepEqual(defaults.slice(0, 2), ['consent', 'default']);
+    assert.equal(defaults[2].analytics_storage, 'denied');
+    assert.equal(defaults[2].ad_storage, 'denied');
+    assert.equal(defaults[2].security_storage, 'granted');
+    await page.screenshot({ path: join(ARTIFACTS, 'banner-ru.png') });
+  });
+
+  test('reject all: nothing runs, no cookie, a valid signed receipt at the edge', async () => {
+    await page.evaluate(() => {
+      window.__changes = [];
+      document.addEventListener('kelisim:change', (e) => window.__changes.push(['event', e.detail]));
+      window.kelisim.subscribe((detail) => window.__changes.push(['subscriber', detail]));
+    });
+    await button(page, 'reject').click();
+    await banner(page).waitFor({ state: 'detached' });
+    const [kept] = await keptReceipts(page, 1);
+    first = kept.receipt;
+    assert.equal(first.claims.action, 'reject_all');
+    assert.equal(first.claims.decisions.necessary, 'granted');
+    for (const c of ['analytics', 'marketing', 'cross_border', 'ai_processing']) assert.equal(first.claims.decisions[c], 'denied');
+    assert.equal(first.claims.prev, null);
+    assert.equal(first.claims.subject_key.kty, 'OKP');
+    assert.match(kept.jws, /^[\w-]+\.[\w-]+\.[\w-]+$/);
+
+    const stored = await edgeReceipt('crm-demo', first.claims.id);
+    assert.equal(stored.valid, true);
+    assert.equal(stored.verification.visitor_signature.status, 'valid');
+    assert.equal(stored.signed.receipt.hash, first.hash);
+    const listed = await stack.admin('GET', '/v1/sites/crm-demo/receipts');
+    assert.ok(listed.json.receipts.some((r) => r.id === first.claims.id));
+
+    assert.equal(await page.evaluate(() => window.__kelisimDemoRan), undefined);
+    assert.ok(!(await ctx.cookies()).some((c) => c.name === 'demo_analytics'));
+    assert.deepEqual(await ctx.cookies(), [], 'the widget sets no cookie');
+    assert.equal(await page.evaluate(() => window.kelisim.get('analytics')), false);
+    assert.equal(await page.evaluate(() => window.kelisim.get('necessary')), true);
+    const changes = await page.evaluate(() => window.__changes);
+    assert.deepEqual(changes.map(([kind, d]) => [kind, d.action, d.decisions.analytics]),
+      [['event', 'reject_all', 'denied'], ['subscriber', 'reject_all', 'denied']]);
+    const update = await page.evaluate(() => JSON.parse(JSON.stringify(Array.from(window.dataLayer.at(-1)))));
+    assert.deepEqual(update.slice(0, 2), ['consent', 'update']);
+    assert.equal(update[2].analytics_storage, 'denied');
+
+    // Only the page's own origin and the edge were contacted.
+    const origins = new Set(ctx.requests.map((u) => new URL(u).origin));
+    assert.deepEqual([...origins].sort(), [stack.crmUrl, stack.edgeUrl].sort());
+    assert.deepEqual(ctx.errors, []);
+  });
+
+  test('the choice is remembered: no banner on the next page view', async () => {
+    await page.reload();
+    await page.waitForFunction(() => window.kelisim.get('analytics') === false);
+    assert.equal(await page.locator('kelisim-consent section').count(), 0);
+  });
+
+  test('reopen from the footer, grant AI processing: a chained receipt, the AI script runs', async () => {
+    await page.getByText('Настройки конфиденциальности').click();
+    await dialog(page).waitFor();
+    assert.equal(await dialog(page).getAttribute('aria-modal'), 'true');
+    const switches = await page.locator('kelisim-consent input[role=switch]').evaluateAll((inputs) =>
+      inputs.map((i) => ({ id: i.dataset.category ?? 'locked', on: i.checked, disabled: i.disabled })));
+    assert.deepEqual(switches, [
+      { id: 'locked', on: true, disabled: true },
+      { id: 'analytics', on: false, disabled: false },
+      { id: 'marketing', on: false, disabled: false },
+      { id: 'cross_border', on: false, disabled: false },
+      { id: 'ai_processing', on: false, disabled: false },
+    ]);
+    await page.locator('kelisim-consent input[data-category=ai_processing]').check();
+    await button(page, 'save').click();
+    await dialog(page).waitFor({ state: 'detached' });
+    await page.waitForFunction(() => (window.__kelisimDemoRan ?? []).includes('ai_processing'));
+    assert.deepEqual(await page.evaluate(() => window.__kelisimDemoRan), ['ai_processing']);
+
+    const kept = await keptReceipts(page, 2);
+    const second = kept[1].receipt;
+    assert.equal(second.claims.action, 'custom');
+    assert.equal(second.claims.prev, first.hash);
+    assert.equal(second.claims.subject, first.claims.subject);
+    assert.equal(second.claims.decisions.ai_processing, 'granted');
+    assert.equal(second.claims.decisions.analytics, 'denied');
+    assert.equal((await edgeReceipt('crm-demo', second.claims.id)).valid, true);
+    assert.equal(await page.evaluate(() => window.kelisim.get('ai_processing')), true);
+  });
+
+  test('withdraw() records a withdrawal chained to the previous receipt', async () => {
+    await page.evaluate(() => window.kelisim.withdraw());
+    const kept = await keptReceipts(page, 3);
+    const [, second, third] = kept.map((k) => k.receipt);
+    assert.equal(third.claims.action, 'withdraw');
+    assert.equal(third.claims.prev, second.hash);
+    assert.ok(Object.entries(third.claims.decisions).every(([c, d]) => d === (c === 'necessary' ? 'granted' : 'denied')));
+    assert.equal((await edgeReceipt('crm-demo', third.claims.id)).valid, true);
+    assert.equal(await page.evaluate(() => window.kelisim.get('ai_processing')), false);
+  });
+
+  test('a material policy version asks again', async () => {
+    const current = await stack.api('GET', '/v1/sites/crm-demo/policy');
+    const full = JSON.parse(await readFile(join(ROOT, 'www/demo/policies/crm-demo.json'), 'utf8'));
+    const next = { ...full, version: current.json.policy.version + 1, material: true };
+    const published = await stack.admin('PUT', '/v1/sites/crm-demo/policy', { body: next });
+    assert.equal(published.status, 201, published.text);
+    await page.reload();
+    await banner(page).waitFor();
+    await button(page, 'accept').click();
+    const kept = await keptReceipts(page, 4);
+    const fourth = kept[3].receipt;
+    assert.equal(fourth.claims.policy.version, next.version);
+    assert.equal(fourth.claims.action, 'accept_all');
+    assert.equal(fourth.claims.prev, kept[2].receipt.hash);
+    await page.waitForFunction(() => ['analytics', 'marketing', 'cross_border', 'ai_processing']
+      .every((c) => (window.__kelisimDemoRan ?? []).includes(c)));
+    assert.deepEqual(ctx.errors, []);
+  });
+});
+
+test('languages: data-lang="kk" on a Russian page; the browser language (en) on a page without one', async () => {
+  const kk = await open(await browser(), `${pages.url}/kk.html`);
+  await banner(kk).waitFor();
+  assert.match(await banner(kk).innerText(), /Барлығын қабылдау/);
+  assert.match(await banner(kk).innerText(), /Платформаның жұмысы үшін/);
+  assert.equal(await kk.locator('kelisim-consent').getAttribute('lang'), 'kk');
+
+  const en = await open(await browser({ locale: 'en-US' }), `${pages.url}/plain.html`);
+  await banner(en).waitFor();
+  assert.match(await banner(en).innerText(), /Accept all/);
+  assert.match(await banner(en).innerText(), /We use necessary cookies/);
+
+  // Russian is the default when the visitor's languages are not offered.
+  const de = await open(await browser({ locale: 'de-DE' }), `${pages.url}/plain.html`);
+  await banner(de).waitFor();
+  assert.match(await banner(de).innerText(), /Принять все/);
+});
+
+test('marked scripts run in document order, inline and external alike, only for granted categories', async () => {
+  const ctx = await browser({ locale: 'en-US' });
+  const page = await open(ctx, `${pages.url}/plain.html`);
+  await button(page, 'settings').click();
+  await page.locator('kelisim-consent input[data-category=analytics]').check();
+  await button(page, 'save').click();
+  await page.waitForFunction(() => (window.__ran ?? []).length >= 3);
+  assert.deepEqual(await page.evaluate(() => window.__ran), ['inline-analytics', 'external-analytics', 'inline-analytics-2']);
+  // Added later: picked up by the mutation observer, run once granted.
+  await page.evaluate(() => {
+    const s = document.createElement('script');
+    s.type = 'text/plain';
+    s.dataset.category = 'analytics';
+    s.text = "window.__ran.push('added-later')";
+    document.body.append(s);
+  });
+  await page.waitForFunction(() => window.__ran.includes('added-later'));
+  assert.ok(!(await page.evaluate(() => window.__ran.includes('inline-marketing'))));
+  assert.deepEqual(ctx.errors, []);
+});
+
+test('a decision made while the edge is down is delivered exactly once after it is back', async () => {
+  const ctx = await browser();
+  const page = await open(ctx, stack.pageUrl('crm'));
+  await banner(page).waitFor();
+  await stack.stopEdge();
+  try {
+    await button(page, 'reject').click();
+    // Kept in the outbox, not delivered.
+    const waiting = await page.waitForFunction(() => {
+      const o = JSON.parse(localStorage.getItem('kelisim:crm-demo:outbox') ?? '[]');
+      return o.length === 1 && o[0].attempts >= 1 && o[0];
+    });
+    const entry = await waiting.jsonValue();
+    assert.equal(await page.evaluate(() => localStorage.getItem('kelisim:crm-demo:receipts')), null);
+    const choice = await page.evaluate(() => JSON.parse(localStorage.getItem('kelisim:crm-demo')));
+    assert.equal(choice.action, 'reject_all');
+    await stack.startEdge();
+    await page.reload();
+    const [kept] = await keptReceipts(page, 1);
+    assert.equal(kept.receipt.claims.id, entry.id);
+    await page.waitForFunction(() => localStorage.getItem('kelisim:crm-demo:outbox') === null);
+    const atEdge = await until(async () => {
+      const list = await subjectReceipts('crm-demo', kept.receipt.claims.subject);
+      return list.length ? list : null;
+    }, 'the receipt at the edge');
+    assert.deepEqual(atEdge.map((r) => r.id), [entry.id], 'exactly one receipt, the one made offline');
+    assert.equal((await edgeReceipt('crm-demo', entry.id)).valid, true);
+  } finally {
+    await stack.startEdge().catch(() => {});
+  }
+});
+
+test('keyboard only: Tab to the buttons, Enter opens the settings, focus is trapped, Esc returns', async () => {
+  const page = await open(await browser(), stack.pageUrl('crm'));
+  await banner(page).waitFor();
+  const focused = () => page.evaluate(() => {
+    const host = document.querySelector('kelisim-consent');
+    const el = document.activeElement === host ? host.shadowRoot.activeElement : document.activeElement;
+    return el ? (el.dataset.action ?? el.getAttribute('role') ?? el.tagName) : null;
+  });
+  // The banner took focus (nothing else had it): Tab walks its controls.
+  assert.equal(await focused(), 'region');
+  const order = [];
+  for (let i = 0; i < 4; i++) {
+    await page.keyboard.press('Tab');
+    order.push(await focused());
+  }
+  assert.deepEqual(order, ['policy', 'accept', 'reject', 'settings']);
+  await page.keyboard.press('Enter');
+  await dialog(page).waitFor();
+  assert.equal(await focused(), 'close', 'focus moved into the dialog');
+  // Shift+Tab from the first control wraps to the last; Tab from the last wraps to the first.
+  await page.keyboard.press('Shift+Tab');
+  assert.equal(await focused(), 'save');
+  await page.keyboard.press('Tab');
+  assert.equal(await focused(), 'close');
+  for (let i = 0; i < 12; i++) {
+    await page.keyboard.press('Tab');
+    const inside = await page.evaluate(() => {
+      const host = document.querySelector('kelisim-consent');
+      return document.activeElement === host && !!host.shadowRoot.activeElement.closest('[role=dialog]');
+    });
+    assert.ok(inside, 'focus stays in the dialog');
+  }
+  await page.keyboard.press('Escape');
+  await dialog(page).waitFor({ state: 'detached' });
+  assert.equal(await focused(), 'settings', 'Esc returned focus to the Settings button');
+  await page.keyboard.press('Shift+Tab');
+  assert.equal(await focused(), 'reject');
+  await page.keyboard.press('Enter');
+  const [kept] = await keptReceipts(page, 1);
+  assert.equal(kept.receipt.claims.action, 'reject_all');
+});
+
+test('Global Privacy Control: marketing starts off with a note, and the receipt records gpc', async () => {
+  const ctx = await browser();
+  await ctx.addInitScript(() => {
+    Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true, configurable: true });
+  });
+  const page = await open(ctx, stack.pageUrl('crm'));
+  await button(page, 'settings').click();
+  await dialog(page).waitFor();
+  assert.equal(await page.locator('kelisim-consent input[data-category=marketing]').isChecked(), false);
+  const note = page.locator('kelisim-consent .cat:has(input[data-category=marketing]) .note');
+  assert.match(await note.innerText(), /Global Privacy Control/);
+  await page.locator('kelisim-consent input[data-category=analytics]').check();
+  await button(page, 'save').click();
+  const [kept] = await keptReceipts(page, 1);
+  assert.equal(kept.receipt.claims.gpc, true);
+  assert.equal(kept.receipt.claims.decisions.marketing, 'denied');
+  assert.equal(kept.receipt.claims.decisions.analytics, 'granted');
+  const stored = await edgeReceipt('crm-demo', kept.receipt.claims.id);
+  assert.equal(stored.valid, true);
+  assert.equal(stored.signed.receipt.claims.gpc, true);
+});
+
+test('a strict CSP page (no unsafe-inline) works: styles, wasm, receipts, nonce-carrying scripts', async () => {
+  const ctx = await browser({ locale: 'en-US' });
+  const page = await open(ctx, `${pages.url}/csp.html`);
+  await banner(page).waitFor();
+  const looks = await page.evaluate(() => {
+    const root = document.querySelector('kelisim-consent').shadowRoot;
+    const b = root.querySelector('.actions button');
+    return { sheets: root.adoptedStyleSheets.length, styleElements: root.querySelectorAll('style').length,
+      position: getComputedStyle(root.querySelector('section')).position, radius: getComputedStyle(b).borderTopLeftRadius };
+  });
+  assert.deepEqual(looks, { sheets: 1, styleElements: 0, position: 'fixed', radius: '10px' });
+  await button(page, 'accept').click();
+  const [kept] = await keptReceipts(page, 1);
+  assert.equal((await edgeReceipt('crm-demo', kept.receipt.claims.id)).valid, true);
+  await page.waitForFunction(() => (window.__ran ?? []).length >= 2);
+  assert.deepEqual(await page.evaluate(() => window.__ran), ['csp-external', 'csp-inline-with-nonce']);
+  assert.deepEqual(await page.evaluate(() => window.__violations), []);
+  assert.deepEqual(ctx.errors, []);
+});
+
+test('a hostile policy renders inert: text stays text, unsafe links stay plain', async () => {
+  const ctx = await browser();
+  const page = await open(ctx, `${pages.url}/hostile.html`);
+  await banner(page).waitFor();
+  await button(page, 'settings').click();
+  await dialog(page).waitFor();
+  await dialog(page).locator('[data-action=policy]').click();
+  await page.locator('kelisim-consent [aria-labelledby=k-policy-title]').waitFor();
+  const inside = await page.evaluate(() => {
+    const root = document.querySelector('kelisim-consent').shadowRoot;
+    return {
+      dangerous: root.querySelectorAll('script, img, svg, iframe, object, embed, style, b').length,
+      handlers: [...root.querySelectorAll('*')].filter((e) => [...e.attributes].some((a) => a.name.startsWith('on'))).length,
+      links: [...root.querySelectorAll('a')].map((a) => ({ href: a.getAttribute('href'), rel: a.rel, target: a.target })),
+      text: root.textContent,
+    };
+  });
+  assert.equal(inside.dangerous, 0);
+  assert.equal(inside.handlers, 0);
+  assert.ok(inside.text.includes('<script>alert(1)</script>'), 'markup is shown as text');
+  assert.ok(inside.text.includes('<img src=x onerror="window.__pwned=1">'));
+  for (const link of inside.links) {
+    assert.match(link.href, /^(https?:|mailto:|tel:)/);
+    assert.equal(link.rel, 'noopener noreferrer');
+    assert.equal(link.target, '_blank');
+  }
+  assert.ok(inside.links.some((l) => l.href.startsWith('https://example.kz/privacy')));
+  assert.ok(!inside.links.some((l) => l.href.startsWith('tel:') && /javascript/i.test(l.href)));
+  assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Escape');
+  await button(page, 'reject').click();
+  const [kept] = await keptReceipts(page, 1);
+  assert.equal(kept.receipt.claims.site, 'hostile-demo');
+  assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  assert.deepEqual(ctx.errors, []);
+});
+
+test('storage that throws: the widget still works for the session and records unsigned receipts', async () => {
+  const ctx = await browser({ locale: 'en-US' });
+  await ctx.addInitScript(() => {
+    const fail = () => { throw new DOMException('blocked', 'SecurityError'); };
+    Object.defineProperty(window, 'localStorage', { get: fail, configurable: true });
+    Object.defineProperty(window, 'indexedDB', { get: fail, configurable: true });
+  });
+  const page = await open(ctx, `${pages.url}/plain.html`);
+  await banner(page).waitFor();
+  await page.evaluate(() => {
+    window.__received = new Promise((resolve) => window.kelisim.subscribe(resolve));
+  });
+  await button(page, 'reject').click();
+  const detail = await page.evaluate(() => window.__received);
+  assert.equal(detail.action, 'reject_all');
+  const { receipt } = await page.evaluate(async () => {
+    for (;;) {
+      const [kept] = await window.kelisim.receipts();
+      if (kept) return kept;
+      await new Promise(requestAnimationFrame);
+    }
+  });
+  assert.equal(receipt.claims.subject_key, null);
+  assert.equal(receipt.visitor_signature, null);
+  assert.match(receipt.claims.subject, /^[\w-]{43}$/);
+  const stored = await edgeReceipt('crm-demo', receipt.claims.id);
+  assert.equal(stored.valid, true);
+  assert.equal(stored.verification.visitor_signature.status, 'absent');
+  assert.deepEqual(ctx.errors, []);
+});
+
+test('theme and position from the tag; page styles do not leak in', async () => {
+  const page = await open(await browser(), `${pages.url}/themed.html`);
+  await banner(page).waitFor();
+  const looks = await page.evaluate(() => {
+    const root = document.querySelector('kelisim-consent').shadowRoot;
+    const section = root.querySelector('section');
+    const b = root.querySelector('.actions button');
+    const s = getComputedStyle(b);
+    return { top: Math.round(section.getBoundingClientRect().top), display: getComputedStyle(section).display,
+      bg: s.backgroundColor, radius: s.borderTopLeftRadius, fontSize: s.fontSize };
+  });
+  assert.deepEqual(looks, { top: 16, display: 'block', bg: 'rgb(11, 122, 75)', radius: '2px', fontSize: '15px' });
+  // And the widget's styles do not leak out.
+  assert.equal(await page.evaluate(() => getComputedStyle(document.getElementById('page-button')).fontSize), '40px');
+});

@@ -1,0 +1,244 @@
+//! The outbox: receipts waiting for the edge. A receipt is written here before it is sent and
+//! leaves only when the edge accepted it (201) or refused it for good (4xx); on a network error or
+//! a 5xx it stays and is retried with backoff, on this page and on the next page view. A retry
+//! sends the same body (same `claims.id`), and the edge is idempotent by that id, so nothing is
+//! lost and nothing is recorded twice.
+//!
+//! Pure: the caller persists [`Outbox`] as JSON (`localStorage["kelisim:{site}:outbox"]`) and
+//! passes the time in.
+
+use serde::{Deserialize, Serialize};
+
+/// The first retry waits this long; each next one twice as long as the one before.
+pub const FIRST_RETRY_MS: u64 = 2_000;
+/// Retries never wait longer than this while the page is open.
+pub const MAX_RETRY_MS: u64 = 5 * 60_000;
+/// Receipts kept waiting at most. A visitor makes a handful of choices; this bound only stops a
+/// broken edge from filling the site's storage. When full, the oldest is dropped, never the new.
+pub const MAX_ENTRIES: usize = 50;
+
+/// One receipt waiting to be delivered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// `claims.id`: the idempotency key.
+    pub id: String,
+    /// The exact JSON body to POST (a `SubmitReceipt`); retries resend these bytes.
+    pub body: String,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    /// Not before this time (ms since the epoch).
+    pub next_at: u64,
+}
+
+/// The receipts waiting, oldest first (they are delivered in the order they were made, so a
+/// chain's `prev` always reaches the edge before the receipt naming it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Outbox {
+    pub entries: Vec<Entry>,
+}
+
+/// How one delivery attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// 201: stored (or already stored) and countersigned.
+    Delivered,
+    /// Another 4xx: the edge will never take this receipt; drop it and warn.
+    Rejected,
+    /// Network error, 5xx, 408 or 429: try again later.
+    Retry,
+}
+
+/// Classifies an HTTP status (`None` for a network error).
+#[must_use]
+pub fn classify(status: Option<u16>) -> Outcome {
+    match status {
+        Some(200..=299) => Outcome::Delivered,
+        // Timeouts and rate limits are the edge saying "later", not "never".
+        Some(408 | 429) => Outcome::Retry,
+        Some(400..=499) => Outcome::Rejected,
+        _ => Outcome::Retry,
+    }
+}
+
+/// How long to wait after the `attempts`-th failure.
+#[must_use]
+pub fn backoff_ms(attempts: u32) -> u64 {
+    let exp = attempts.saturating_sub(1).min(20);
+    FIRST_RETRY_MS.saturating_mul(1 << exp).min(MAX_RETRY_MS)
+}
+
+impl Outbox {
+    /// Parses the stored outbox; anything unreadable counts as empty.
+    #[must_use]
+    pub fn parse(text: Option<&str>) -> Self {
+        text.and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default()
+    }
+
+    /// The JSON to store.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "[]".into())
+    }
+
+    /// Adds a receipt to send now. The same id twice is one entry.
+    pub fn push(&mut self, id: String, body: String) {
+        if self.entries.iter().any(|e| e.id == id) {
+            return;
+        }
+        if self.entries.len() >= MAX_ENTRIES {
+            self.entries.remove(0);
+        }
+        self.entries.push(Entry { id, body, attempts: 0, next_at: 0 });
+    }
+
+    /// The first entry due at `now_ms`. Entries go one at a time and in order: a later one is not
+    /// due while an earlier one waits.
+    #[must_use]
+    pub fn next_due(&self, now_ms: u64) -> Option<&Entry> {
+        self.entries.first().filter(|e| e.next_at <= now_ms)
+    }
+
+    /// When the first entry becomes due, if any is waiting.
+    #[must_use]
+    pub fn wake_at(&self) -> Option<u64> {
+        self.entries.first().map(|e| e.next_at)
+    }
+
+    /// Records the outcome of sending entry `id`; returns whether it left the outbox.
+    pub fn settle(&mut self, id: &str, outcome: Outcome, now_ms: u64) -> bool {
+        let Some(pos) = self.entries.iter().position(|e| e.id == id) else {
+            return false;
+        };
+        match outcome {
+            Outcome::Delivered | Outcome::Rejected => {
+                self.entries.remove(pos);
+                true
+            }
+            Outcome::Retry => {
+                let e = &mut self.entries[pos];
+                e.attempts = e.attempts.saturating_add(1);
+                e.next_at = now_ms.saturating_add(backoff_ms(e.attempts));
+                false
+            }
+        }
+    }
+
+    /// A new page view: whatever waited is due now.
+    pub fn wake_all(&mut self) {
+        self.entries.iter_mut().for_each(|e| e.next_at = 0);
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outbox(ids: &[&str]) -> Outbox {
+        let mut o = Outbox::default();
+        for id in ids {
+            o.push((*id).into(), format!("{{\"id\":\"{id}\"}}"));
+        }
+        o
+    }
+
+    #[test]
+    fn statuses_are_classified() {
+        assert_eq!(classify(Some(201)), Outcome::Delivered);
+        assert_eq!(classify(None), Outcome::Retry);
+        assert_eq!(classify(Some(500)), Outcome::Retry);
+        assert_eq!(classify(Some(503)), Outcome::Retry);
+        assert_eq!(classify(Some(429)), Outcome::Retry);
+        assert_eq!(classify(Some(408)), Outcome::Retry);
+        assert_eq!(classify(Some(400)), Outcome::Rejected);
+        assert_eq!(classify(Some(409)), Outcome::Rejected);
+        assert_eq!(classify(Some(422)), Outcome::Rejected);
+    }
+
+    #[test]
+    fn delivered_leaves_the_outbox() {
+        let mut o = outbox(&["A"]);
+        assert_eq!(o.next_due(0).map(|e| e.id.as_str()), Some("A"));
+        assert!(o.settle("A", Outcome::Delivered, 0));
+        assert!(o.is_empty());
+        assert_eq!(o.next_due(0), None);
+    }
+
+    #[test]
+    fn rejected_leaves_the_outbox() {
+        let mut o = outbox(&["A", "B"]);
+        assert!(o.settle("A", Outcome::Rejected, 0));
+        assert_eq!(o.next_due(0).map(|e| e.id.as_str()), Some("B"));
+    }
+
+    #[test]
+    fn retry_keeps_the_same_body_and_backs_off() {
+        let mut o = outbox(&["A", "B"]);
+        let body = o.entries[0].body.clone();
+        assert!(!o.settle("A", Outcome::Retry, 1_000));
+        assert_eq!(o.entries[0].attempts, 1);
+        assert_eq!(o.entries[0].body, body, "a retry resends the same bytes");
+        assert_eq!(o.next_due(1_000), None, "not due during backoff, and B waits behind A");
+        assert_eq!(o.wake_at(), Some(1_000 + FIRST_RETRY_MS));
+        assert_eq!(o.next_due(1_000 + FIRST_RETRY_MS).map(|e| e.id.as_str()), Some("A"));
+        o.settle("A", Outcome::Retry, 5_000);
+        assert_eq!(o.wake_at(), Some(5_000 + 2 * FIRST_RETRY_MS));
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_a_ceiling() {
+        assert_eq!(backoff_ms(1), 2_000);
+        assert_eq!(backoff_ms(2), 4_000);
+        assert_eq!(backoff_ms(3), 8_000);
+        assert_eq!(backoff_ms(30), MAX_RETRY_MS);
+        assert_eq!(backoff_ms(u32::MAX), MAX_RETRY_MS);
+    }
+
+    #[test]
+    fn next_page_view_retries_at_once() {
+        let mut o = outbox(&["A"]);
+        o.settle("A", Outcome::Retry, 1_000);
+        let stored = o.to_json();
+        let mut again = Outbox::parse(Some(&stored));
+        assert_eq!(again, o);
+        again.wake_all();
+        assert_eq!(again.next_due(0).map(|e| e.id.as_str()), Some("A"));
+    }
+
+    #[test]
+    fn same_receipt_is_queued_once() {
+        let mut o = outbox(&["A"]);
+        o.push("A".into(), "other".into());
+        assert_eq!(o.entries.len(), 1);
+    }
+
+    #[test]
+    fn full_outbox_drops_the_oldest() {
+        let ids: Vec<String> = (0..MAX_ENTRIES + 1).map(|i| format!("{i:02}")).collect();
+        let mut o = Outbox::default();
+        for id in &ids {
+            o.push(id.clone(), String::new());
+        }
+        assert_eq!(o.entries.len(), MAX_ENTRIES);
+        assert_eq!(o.entries[0].id, "01");
+    }
+
+    #[test]
+    fn unreadable_storage_is_an_empty_outbox() {
+        assert!(Outbox::parse(None).is_empty());
+        assert!(Outbox::parse(Some("{not json")).is_empty());
+        assert!(Outbox::parse(Some("{\"a\":1}")).is_empty());
+    }
+
+    #[test]
+    fn settling_an_unknown_id_changes_nothing() {
+        let mut o = outbox(&["A"]);
+        assert!(!o.settle("Z", Outcome::Delivered, 0));
+        assert_eq!(o.entries.len(), 1);
+    }
+}

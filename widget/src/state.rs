@@ -1,0 +1,351 @@
+//! What the widget knows about a visitor's choice and what follows from it: whether to show the
+//! banner, which categories are granted after each action, what the settings show. Pure: no
+//! clock, no storage, no DOM; time comes in as milliseconds.
+
+use std::collections::BTreeMap;
+
+use kelisim_core::category::{Decision, NECESSARY};
+use kelisim_core::policy::{Policy, PolicyCategory};
+use kelisim_core::receipt::Action;
+use serde::{Deserialize, Serialize};
+
+/// Milliseconds in a day.
+pub const DAY_MS: u64 = 86_400_000;
+
+/// The choice remembered first-party (`localStorage["kelisim:{site}"]`), with the link to the
+/// subject's receipt chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Remembered {
+    /// The policy version the choice was made under.
+    pub version: u32,
+    pub decisions: BTreeMap<String, Decision>,
+    pub action: Action,
+    pub gpc: bool,
+    /// When the choice was made (ms since the epoch).
+    pub at: u64,
+    /// When the choice stops counting and the banner returns.
+    pub expires: u64,
+    /// The subject the receipts of this browser are made under.
+    pub subject: String,
+    /// Whether `subject` is the thumbprint of a key this browser keeps (else a random id).
+    #[serde(default)]
+    pub keyed: bool,
+    /// The hash of the last receipt made: the next receipt's `prev`.
+    pub hash: String,
+}
+
+/// The edge's answer to `GET /v1/sites/{site}/policy?lang=`: the policy in one language, the
+/// hash of the full document (what receipts bind to) and the last version marked material.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Served {
+    pub sha256: String,
+    pub last_material_version: u32,
+    pub language: String,
+    pub policy: Policy,
+}
+
+/// Why the banner is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ask {
+    /// No choice remembered.
+    FirstVisit,
+    /// The policy changed materially since the choice.
+    MaterialChange,
+    /// The choice is older than the site's expiry.
+    Expired,
+}
+
+/// What to do on a page view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Show the banner; nothing optional is granted.
+    Ask(Ask),
+    /// Apply the remembered choice silently.
+    Remembered,
+}
+
+/// Decides a page view from the remembered choice, the policy's `last_material_version` and now.
+#[must_use]
+pub fn status(remembered: Option<&Remembered>, last_material_version: u32, now_ms: u64) -> Status {
+    match remembered {
+        None => Status::Ask(Ask::FirstVisit),
+        Some(r) if r.version < last_material_version => Status::Ask(Ask::MaterialChange),
+        Some(r) if now_ms >= r.expires => Status::Ask(Ask::Expired),
+        Some(_) => Status::Remembered,
+    }
+}
+
+/// What a visitor did in the widget.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Choice {
+    AcceptAll,
+    RejectAll,
+    /// The settings' switches: the ids of the categories switched on.
+    Custom(Vec<String>),
+    Withdraw,
+}
+
+impl Choice {
+    /// The receipt action this choice is recorded as.
+    #[must_use]
+    pub fn action(&self) -> Action {
+        match self {
+            Self::AcceptAll => Action::AcceptAll,
+            Self::RejectAll => Action::RejectAll,
+            Self::Custom(_) => Action::Custom,
+            Self::Withdraw => Action::Withdraw,
+        }
+    }
+}
+
+/// The decision on every category of the policy after `choice`: `necessary` always granted, other
+/// categories that cannot be switched keep the policy's default, switchable ones follow the
+/// choice (a switch not mentioned is off).
+#[must_use]
+pub fn decisions(categories: &[PolicyCategory], choice: &Choice) -> BTreeMap<String, Decision> {
+    // Built by insertion rather than `collect()`: in the wasm that avoids a sort per map type.
+    let mut out = BTreeMap::new();
+    for c in categories {
+        let granted = if c.id == NECESSARY {
+            true
+        } else if !c.switchable {
+            c.default
+        } else {
+            match choice {
+                Choice::AcceptAll => true,
+                Choice::RejectAll | Choice::Withdraw => false,
+                Choice::Custom(on) => on.contains(&c.id),
+            }
+        };
+        out.insert(c.id.clone(), if granted { Decision::Granted } else { Decision::Denied });
+    }
+    out
+}
+
+/// The decisions in force on this page for the current policy: the remembered ones, with every
+/// category the policy added since counted as denied (and `necessary` granted).
+#[must_use]
+pub fn effective(categories: &[PolicyCategory], remembered: &BTreeMap<String, Decision>) -> BTreeMap<String, Decision> {
+    let on = remembered.iter().filter(|(_, d)| d.is_granted()).map(|(k, _)| k.clone()).collect();
+    decisions(categories, &Choice::Custom(on))
+}
+
+/// Which switches of the settings start on. A valid current choice shows as it is. Otherwise
+/// every switchable category starts off: a pre-ticked box is not consent, whatever a policy's
+/// `default` says, so the categories Global Privacy Control covers are off in any case.
+#[must_use]
+pub fn initial_switches(categories: &[PolicyCategory], current: Option<&BTreeMap<String, Decision>>) -> Vec<String> {
+    categories
+        .iter()
+        .filter(|c| c.switchable && current.and_then(|d| d.get(&c.id)).is_some_and(|d| d.is_granted()))
+        .map(|c| c.id.clone())
+        .collect()
+}
+
+/// `window.kelisim.get(category)`: `Some(true|false)` once decided, `None` while undecided or for
+/// a category the policy does not have. `necessary` is granted from the start.
+#[must_use]
+pub fn get(decisions: Option<&BTreeMap<String, Decision>>, category: &str) -> Option<bool> {
+    match decisions {
+        Some(d) => d.get(category).map(|d| d.is_granted()),
+        None => (category == NECESSARY).then_some(true),
+    }
+}
+
+/// Whether the visitor currently grants anything optional (there is something to withdraw).
+#[must_use]
+pub fn grants_optional(categories: &[PolicyCategory], decisions: &BTreeMap<String, Decision>) -> bool {
+    categories.iter().any(|c| c.switchable && decisions.get(&c.id).is_some_and(|d| d.is_granted()))
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn category(id: &str, switchable: bool, gpc_sensitive: bool) -> PolicyCategory {
+        PolicyCategory {
+            id: id.into(),
+            switchable,
+            default: !switchable,
+            gpc_sensitive,
+            title: BTreeMap::from([("ru".into(), id.to_uppercase())]),
+            description: BTreeMap::from([("ru".into(), format!("about {id}"))]),
+            sections: vec![],
+        }
+    }
+
+    pub(crate) fn crm_categories() -> Vec<PolicyCategory> {
+        vec![
+            category("necessary", false, false),
+            category("analytics", true, false),
+            category("marketing", true, true),
+            category("cross_border", true, false),
+            category("ai_processing", true, false),
+        ]
+    }
+
+    fn remembered(version: u32, at: u64, expires: u64) -> Remembered {
+        Remembered {
+            version,
+            decisions: BTreeMap::new(),
+            action: Action::RejectAll,
+            gpc: false,
+            at,
+            expires,
+            subject: "s".repeat(43),
+            keyed: true,
+            hash: "0".repeat(64),
+        }
+    }
+
+    fn granted(d: &BTreeMap<String, Decision>) -> Vec<&str> {
+        d.iter().filter(|(_, d)| d.is_granted()).map(|(k, _)| k.as_str()).collect()
+    }
+
+    #[test]
+    fn first_visit_asks() {
+        assert_eq!(status(None, 1, 0), Status::Ask(Ask::FirstVisit));
+    }
+
+    #[test]
+    fn remembered_choice_is_applied_until_material_change_or_expiry() {
+        let r = remembered(2, 1_000, 1_000 + 365 * DAY_MS);
+        assert_eq!(status(Some(&r), 1, 2_000), Status::Remembered);
+        assert_eq!(status(Some(&r), 2, 2_000), Status::Remembered, "same material version");
+        assert_eq!(status(Some(&r), 3, 2_000), Status::Ask(Ask::MaterialChange));
+        assert_eq!(status(Some(&r), 2, 1_000 + 365 * DAY_MS), Status::Ask(Ask::Expired));
+        assert_eq!(status(Some(&r), 2, 1_000 + 365 * DAY_MS - 1), Status::Remembered);
+    }
+
+    #[test]
+    fn non_material_versions_do_not_ask_again() {
+        // Consented under v2; v3 and v4 were published without `material` (last material = 2).
+        let r = remembered(2, 0, u64::MAX);
+        assert_eq!(status(Some(&r), 2, 10), Status::Remembered);
+    }
+
+    #[test]
+    fn accept_and_reject_cover_every_category() {
+        let cats = crm_categories();
+        let all = decisions(&cats, &Choice::AcceptAll);
+        assert_eq!(all.len(), 5);
+        assert_eq!(granted(&all).len(), 5);
+        let none = decisions(&cats, &Choice::RejectAll);
+        assert_eq!(none.len(), 5);
+        assert_eq!(granted(&none), vec!["necessary"]);
+        assert_eq!(decisions(&cats, &Choice::Withdraw), none);
+    }
+
+    #[test]
+    fn custom_grants_only_switched_on_and_never_denies_necessary() {
+        let cats = crm_categories();
+        let on = vec!["ai_processing".to_owned(), "made_up".to_owned()];
+        let d = decisions(&cats, &Choice::Custom(on));
+        assert_eq!(granted(&d), vec!["ai_processing", "necessary"]);
+        assert_eq!(d.len(), 5, "every category has a decision");
+    }
+
+    #[test]
+    fn unswitchable_site_categories_keep_their_default() {
+        let mut cats = crm_categories();
+        let mut fixed_on = category("security_log", false, false);
+        fixed_on.default = true;
+        let mut fixed_off = category("legacy", false, false);
+        fixed_off.default = false;
+        cats.push(fixed_on);
+        cats.push(fixed_off);
+        let d = decisions(&cats, &Choice::AcceptAll);
+        assert_eq!(d["security_log"], Decision::Granted);
+        assert_eq!(d["legacy"], Decision::Denied);
+    }
+
+    #[test]
+    fn actions_match_what_the_edge_checks() {
+        assert_eq!(Choice::AcceptAll.action(), Action::AcceptAll);
+        assert_eq!(Choice::RejectAll.action(), Action::RejectAll);
+        assert_eq!(Choice::Custom(vec![]).action(), Action::Custom);
+        assert_eq!(Choice::Withdraw.action(), Action::Withdraw);
+    }
+
+    #[test]
+    fn effective_decisions_deny_categories_added_later() {
+        let cats = crm_categories();
+        let old = BTreeMap::from([
+            ("necessary".to_owned(), Decision::Granted),
+            ("analytics".to_owned(), Decision::Granted),
+            ("gone".to_owned(), Decision::Granted),
+        ]);
+        let d = effective(&cats, &old);
+        assert_eq!(granted(&d), vec!["analytics", "necessary"]);
+        assert!(!d.contains_key("gone"));
+        assert_eq!(d["ai_processing"], Decision::Denied);
+    }
+
+    #[test]
+    fn switches_start_off_and_show_the_current_choice_when_reopened() {
+        let cats = crm_categories();
+        assert!(initial_switches(&cats, None).is_empty());
+        let current = decisions(&cats, &Choice::AcceptAll);
+        assert_eq!(
+            initial_switches(&cats, Some(&current)),
+            ["analytics", "marketing", "cross_border", "ai_processing"]
+        );
+        let some = decisions(&cats, &Choice::Custom(vec!["cross_border".into()]));
+        assert_eq!(initial_switches(&cats, Some(&some)), ["cross_border"]);
+    }
+
+    #[test]
+    fn gpc_keeps_sensitive_categories_off_even_if_the_policy_defaults_them_on() {
+        let mut cats = crm_categories();
+        cats.iter_mut().for_each(|c| c.default = true);
+        assert!(initial_switches(&cats, None).is_empty());
+        // A visitor who chose to grant marketing despite GPC sees that choice when reopening.
+        let current = decisions(&cats, &Choice::AcceptAll);
+        assert!(initial_switches(&cats, Some(&current)).contains(&"marketing".to_owned()));
+    }
+
+    #[test]
+    fn get_is_null_until_decided() {
+        assert_eq!(get(None, "analytics"), None);
+        assert_eq!(get(None, "necessary"), Some(true));
+        let d = decisions(&crm_categories(), &Choice::RejectAll);
+        assert_eq!(get(Some(&d), "analytics"), Some(false));
+        assert_eq!(get(Some(&d), "necessary"), Some(true));
+        assert_eq!(get(Some(&d), "unknown"), None);
+    }
+
+    #[test]
+    fn withdraw_is_offered_only_when_something_is_granted() {
+        let cats = crm_categories();
+        assert!(!grants_optional(&cats, &decisions(&cats, &Choice::RejectAll)));
+        assert!(grants_optional(&cats, &decisions(&cats, &Choice::AcceptAll)));
+    }
+
+    #[test]
+    fn served_policy_parses() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/demo/policies/crm-demo.json");
+        let policy: Policy = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let body = serde_json::json!({
+            "sha256": policy.content_hash().unwrap(),
+            "last_material_version": 1,
+            "language": "kk",
+            "policy": policy.localized("kk"),
+        });
+        let served: Served = serde_json::from_value(body).unwrap();
+        assert_eq!(served.policy.categories.len(), 5);
+        assert!(served.policy.summary.contains_key("kk"));
+        let d = decisions(&served.policy.categories, &Choice::RejectAll);
+        assert_eq!(granted(&d), vec!["necessary"]);
+    }
+
+    #[test]
+    fn remembered_round_trips_as_json() {
+        let mut r = remembered(3, 5, 6);
+        r.decisions = decisions(&crm_categories(), &Choice::AcceptAll);
+        r.action = Action::AcceptAll;
+        let text = serde_json::to_string(&r).unwrap();
+        assert_eq!(serde_json::from_str::<Remembered>(&text).unwrap(), r);
+        assert!(text.contains(r#""action":"accept_all""#));
+    }
+}
