@@ -3,11 +3,12 @@
 // edge (wrk against the edge and a bare worker on wrangler dev), scale (an operator page at
 // 1k/10k/100k receipts). Nothing here asserts a speed: it measures and reports.
 //
-// Usage: node bench/run.mjs [--quick] [--only=native,widget,edge,scale]
+// Usage: node bench/run.mjs [--quick] [--only=native,widget,edge,scale] | --report-only
 //   --quick  fewer cold loads, shorter wrk runs, scale up to 10k: for iterating on the harness
 //   --only   run some sections; the report then goes to bench/out/BENCHMARKS.partial.md and
 //            BENCHMARKS.md is left alone (only a run of every section rewrites it)
-import { mkdir, writeFile } from 'node:fs/promises';
+//   --report-only  re-render the report from bench/out/latest.json without measuring anything
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ROOT, startStack } from '../tests/lib/stack.mjs';
 import { benchEdge } from './lib/edge.mjs';
@@ -21,6 +22,13 @@ import { log } from './lib/util.mjs';
 
 const SECTIONS = ['native', 'widget', 'edge', 'scale'];
 const argv = process.argv.slice(2);
+if (argv.includes('--report-only')) {
+  const saved = JSON.parse(await readFile(join(ROOT, 'bench/out/latest.json'), 'utf8'));
+  const target = saved.complete ? join(ROOT, 'BENCHMARKS.md') : join(ROOT, 'bench/out/BENCHMARKS.partial.md');
+  await writeFile(target, report(saved));
+  log(`re-rendered ${target.slice(ROOT.length + 1)} from bench/out/latest.json`);
+  process.exit(0);
+}
 const quick = argv.includes('--quick');
 const onlyArg = argv.find((a) => a.startsWith('--only='));
 const only = onlyArg ? onlyArg.slice('--only='.length).split(',').filter(Boolean) : SECTIONS;

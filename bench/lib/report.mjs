@@ -212,8 +212,10 @@ function nativeSection(n, lines) {
     const sum = ['parse', 'verify', 'accept', 'countersign'].reduce((a, k) => a + W.shipped[k], 0);
     lines.push(`The receipt pieces together cost **${nsToUs(sum * 1000)}** of wasm CPU per new receipt. Natively the same code at ` +
       `opt-level "z" is ${fmt(g(S, 'core/verify_visitor_signature') / 1000 / W.shipped.verify, 0)} × slower on the signatures than in wasm: ` +
-      'the size-first profile costs the x86-64 build of the curve arithmetic (64-bit limbs, 128-bit products) far more than the ' +
-      'wasm32 build (32-bit limbs). That is a cost for the native CLI\'s offline verification and the native tests, not for the edge.', '');
+      'the size-first profile costs the x86-64 build of the curve arithmetic far more than the wasm32 build (presumably the 64-bit ' +
+      'backend\'s 128-bit multiplications left out of line at "z"; the wasm32 build uses 32-bit limbs). That is a cost for native ' +
+      'builds — the CLI\'s offline verification, the native tests — not for the edge' +
+      (O ? `; with the curve crates at O3 a native submission takes ${nsToUs(g(O, 'service/submit_receipt (new, MemoryKv)'))} instead of ${nsToUs(g(S, 'service/submit_receipt (new, MemoryKv)'))}.` : '.'), '');
   }
   const k = n.kvops;
   const ops = (o) => [o.get && `${o.get} get`, o.put && `${o.put} put`, o.list && `${o.list} list`, o.delete && `${o.delete} delete`].filter(Boolean).join(' + ') || 'none';
@@ -228,7 +230,7 @@ function nativeSection(n, lines) {
   ]), '');
 }
 
-function scaleSection(s, n, lines) {
+function scaleSection(s, n, lines, data) {
   lines.push('### 2.4 Scale: one operator page of 100 at 1k, 10k and 100k stored receipts', '');
   lines.push(`Site \`${s.site}\`, seeded straight into the edge's local KV store while the edge is stopped: a seeding worker under ` +
     'Miniflare (`kvPersist` = the same persist dir, namespace id `kelisim-local` from edge/wrangler.toml) writes, per receipt, the three keys ' +
@@ -236,10 +238,23 @@ function scaleSection(s, n, lines) {
     'edge/src/keys.rs), copied from one real receipt the edge accepted, under new ULIDs one second apart. Then the edge restarts and ' +
     '`GET /v1/sites/bench-scale/receipts?limit=100` (admin token) is timed from node, one request at a time after one warm-up ' +
     'request, and under `wrk -t2 -c16`. KV operations per page: 1 `list` (limit 100) and nothing else (§2.3; admin token).', '');
+  if (data?.edge?.runs?.submitNew) {
+    const rps = data.edge.runs.submitNew.rps;
+    const top = s.levels[s.levels.length - 1].level;
+    lines.push(`Through the API instead, at the new-receipt rate measured in §2.1 (${fmt(rps)} req/s at -c16), ${fmt(top)} receipts would take ` +
+      `about ${fmt(top / rps / 60, 1)} min, against ${fmt(s.levels.reduce((a, l) => a + l.seedMs, 0) / 60000, 1)} min for the direct seeding ` +
+      'of all levels here.', '');
+  }
   const native = (lvl) => n?.shipped?.[`list_receipts/page of 100/${lvl}`]?.median ?? null;
   lines.push(table(['receipts held', 'keys written', 'seeding time', 'first request', 'median', 'p90', 'requests/s at -c16', 'p99 at -c16', 'native Service time (MemoryKv)'],
     s.levels.map((l) => [fmt(l.level), fmt(l.keysWritten), `${fmt(l.seedMs / 1000, 1)} s (${fmt(l.keysWritten / (l.seedMs / 1000))} keys/s)`,
       ms(l.pages.first, 1), `**${ms(l.pages.median, 1)}**`, ms(l.pages.p90, 1), fmt(l.c16.rps), usToMs(l.c16.p99_us), nsToUs(native(l.level))])), '');
+}
+
+/** The min–max of the native per-page Service time over the scale levels. */
+function nativeRange(n, levels) {
+  const t = levels.map((l) => n?.shipped?.[`list_receipts/page of 100/${l.level}`]?.median).filter((x) => x != null);
+  return t.length ? `${nsToUs(Math.min(...t))}–${nsToUs(Math.max(...t))}` : '—';
 }
 
 function principal(data, lines) {
@@ -274,7 +289,7 @@ function principal(data, lines) {
     const a = ls[0];
     const b = ls[ls.length - 1];
     out.push(`**Operator pages:** one page is one KV \`list\` by design, and the Service's own time per page stays ` +
-      `${nsToUs(n?.shipped?.['list_receipts/page of 100/1000']?.median)}–${nsToUs(n?.shipped?.[`list_receipts/page of 100/${b.level}`]?.median)} natively; ` +
+      `${nativeRange(n, ls)} natively; ` +
       `on the local store the page takes ${ms(a.pages.median, 1)} at ${fmt(a.level)} receipts and ${ms(b.pages.median, 1)} at ${fmt(b.level)}. ` +
       'Growth there is the local KV\'s, not the edge\'s: Miniflare\'s SQLite store filters a prefix with `substr(key, 1, length(prefix)) = prefix`, ' +
       'which cannot seek, so a list scans from the start of the key order — past every `idx/s/…` key, which sorts before `idx/t/…`. ' +
@@ -364,7 +379,7 @@ export function report(data) {
   if (data.widget) widgetSection(data.widget, lines);
   if (data.edge) edgeSection(data.edge, data.native, lines);
   else if (data.native) { lines.push('## 2. Edge', ''); nativeSection(data.native, lines); }
-  if (data.scale) scaleSection(data.scale, data.native, lines);
+  if (data.scale) scaleSection(data.scale, data.native, lines, data);
   const errs = Object.entries(data.errors ?? {});
   if (errs.length) {
     lines.push('## Sections that failed', '');

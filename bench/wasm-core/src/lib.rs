@@ -29,10 +29,11 @@ thread_local! {
 pub extern "C" fn setup() {
     let visitor = EdgeSigningKey::from_seed("v", [9; 32]);
     let jwk = visitor.public_jwk();
-    let decisions: BTreeMap<String, Decision> = ["necessary", "analytics", "marketing", "cross_border", "ai_processing"]
-        .iter()
-        .map(|c| (c.to_string(), if *c == "necessary" { Decision::Granted } else { Decision::Denied }))
-        .collect();
+    let decisions: BTreeMap<String, Decision> =
+        ["necessary", "analytics", "marketing", "cross_border", "ai_processing"]
+            .iter()
+            .map(|c| (c.to_string(), if *c == "necessary" { Decision::Granted } else { Decision::Denied }))
+            .collect();
     let claims = ReceiptClaims {
         schema: 1,
         id: ulid_from_parts(NOW as u64, [3; 10]),
@@ -84,7 +85,9 @@ pub extern "C" fn bench_verify(n: u32) -> u32 {
 
 #[no_mangle]
 pub extern "C" fn bench_accept(n: u32) -> u32 {
-    with(|s| (0..n).map(|_| Receipt::accept(s.submit.clone(), NOW).unwrap().hash.len() as u32).fold(0, u32::wrapping_add))
+    with(|s| {
+        (0..n).map(|_| Receipt::accept(s.submit.clone(), NOW).unwrap().hash.len() as u32).fold(0, u32::wrapping_add)
+    })
 }
 
 #[no_mangle]
