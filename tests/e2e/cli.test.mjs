@@ -33,6 +33,8 @@ function kelisim(args, { env = {}, input } = {}) {
     child.stderr.on('data', (d) => { stderr += d; });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+    // A CLI that fails before reading its input (e.g. a missing JWKS file) closes stdin early.
+    child.stdin.on('error', (e) => { if (e.code !== 'EPIPE') reject(e); });
     child.stdin.end(input ?? '');
   });
 }

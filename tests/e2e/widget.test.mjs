@@ -54,9 +54,11 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.all(browsers.map((b) => b.close().catch(() => {})));
-  await pages?.close();
+  // The stack first: a browser close that never settles must not leave workerd running.
+  const bounded = (p) => Promise.race([p, new Promise((r) => setTimeout(r, 10_000).unref())]);
   await stack?.stop();
+  await bounded(pages?.close());
+  await bounded(Promise.all(browsers.map((b) => b.close().catch(() => {}))));
 });
 
 /** A fresh browser profile; every page of it records console errors, page errors and requests. */
@@ -498,6 +500,26 @@ test('storage that throws: the widget still works for the session and records un
   assert.equal(stored.valid, true);
   assert.equal(stored.verification.visitor_signature.status, 'absent');
   assert.deepEqual(ctx.errors, []);
+});
+
+test('a receipt the edge refuses (4xx) leaves the outbox with one warning; it is not resent', async () => {
+  const ctx = await browser({ locale: 'en-US' });
+  const page = await open(ctx, `${pages.url}/plain.html`);
+  await banner(page).waitFor();
+  const warnings = [];
+  page.on('console', (m) => { if (m.type() === 'warning') warnings.push(m.text()); });
+  // Two entries the edge can only refuse (400 malformed body, 422 invalid claims).
+  await page.evaluate(() => localStorage.setItem('kelisim:crm-demo:outbox', JSON.stringify([
+    { id: '01AAAAAAAAAAAAAAAAAAAAAAAA', body: '{"claims":{}}', attempts: 0, next_at: 0 },
+    { id: '01BBBBBBBBBBBBBBBBBBBBBBBB', body: '{"claims":{"schema":99},"visitor_signature":null}', attempts: 0, next_at: 0 },
+  ])));
+  const posts = [];
+  page.on('request', (r) => { if (r.method() === 'POST') posts.push(r.url()); });
+  await page.reload();
+  await page.waitForFunction(() => localStorage.getItem('kelisim:crm-demo:outbox') === null);
+  assert.equal(posts.length, 2, 'each refused receipt was sent once');
+  assert.equal(warnings.filter((w) => w.includes('refused a receipt')).length, 1, 'one warning per page');
+  assert.deepEqual(ctx.errors.filter((e) => !e.includes('status of 4')), []);
 });
 
 test('theme and position from the tag; page styles do not leak in', async () => {

@@ -112,6 +112,7 @@ export async function startStack(options = {}) {
   let child = null;
   let exited = null;
   async function startEdge() {
+    if (child && exited === null) return; // already running
     const inspectorPort = await freePort();
     const log = createWriteStream(join(logDir, `${name}-wrangler.log`), { flags: 'a' });
     exited = null;

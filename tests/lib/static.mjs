@@ -33,5 +33,5 @@ export async function serveDir(root, port, { edge = '', headers = () => ({}) } =
   });
   await new Promise((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
   const actual = server.address().port;
-  return { url: `http://127.0.0.1:${actual}`, port: actual, close: () => new Promise((r) => server.close(r)) };
+  return { url: `http://127.0.0.1:${actual}`, port: actual, close: () => new Promise((r) => { server.close(r); server.closeAllConnections(); }) };
 }
