@@ -12,7 +12,7 @@ use kelisim_core::limits::{MAX_POLICY_BODY_BYTES, MAX_RECEIPT_BODY_BYTES, MAX_SI
 use kelisim_core::policy::check_language;
 use kelisim_core::receipt::SubmitReceipt;
 
-use crate::auth::{bearer, check_token, is_admin, Principal};
+use crate::auth::{bearer, check_token, is_admin, require_admin, Principal};
 use crate::cors;
 use crate::error::ApiError;
 use crate::keyring::Keyring;
@@ -220,8 +220,7 @@ async fn authorize(
 ) -> Result<Option<Principal>, ApiError> {
     let scope = match route.access() {
         Access::Public => return Ok(None),
-        Access::Admin if is_admin(authorization, admin_token) => return Ok(Some(Principal::Admin)),
-        Access::Admin => return Err(ApiError::unauthorized()),
+        Access::Admin => return require_admin(authorization, admin_token).map(Some),
         Access::Scoped(_) if is_admin(authorization, admin_token) => return Ok(Some(Principal::Admin)),
         Access::Scoped(scope) => scope,
     };

@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use kelisim_core::canonical::{sha256_hex, to_canonical_string};
 use kelisim_core::category::Decision;
@@ -510,7 +510,7 @@ impl<K: Kv> Service<'_, K> {
                 }
             }
         }
-        let categories: Vec<String> = days.values().flat_map(|d| d.categories.keys().cloned()).collect();
+        let categories: BTreeSet<String> = days.values().flat_map(|d| d.categories.keys().cloned()).collect();
         let days = days
             .into_iter()
             .map(|(day, mut stats)| {
