@@ -53,6 +53,8 @@ pub struct MemoryKv {
     /// When set to `n`, the next `n` puts succeed and every later put fails: simulates an
     /// outage in the middle of a multi-key write.
     pub puts_before_failure: std::cell::Cell<Option<usize>>,
+    /// Every key read with `get`, in order: lets a test see which reads a cache saved.
+    pub reads: RefCell<Vec<String>>,
 }
 
 impl MemoryKv {
@@ -79,6 +81,7 @@ impl MemoryKv {
 
 impl Kv for MemoryKv {
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.reads.borrow_mut().push(key.to_owned());
         self.check()?;
         Ok(self.entries.borrow().get(key).map(|(v, _)| v.clone()))
     }

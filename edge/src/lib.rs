@@ -5,9 +5,11 @@
 //! - `router`: the route table (pure). `error`: every error → HTTP, in one place.
 //! - `service`: the logic, over the `kv::Kv` seam (native tests use `kv::MemoryKv`).
 //! - `keys`: the KV key schema (documented there). `keyring`, `auth`, `cors`: pure helpers.
+//! - `cache`: what an isolate keeps between requests (policy versions, site configurations).
 //! - `routes`, `store_kv`: the thin runtime layer (wasm32 only).
 
 pub mod auth;
+pub mod cache;
 pub mod cors;
 pub mod error;
 pub mod keyring;

@@ -13,6 +13,7 @@ use kelisim_core::policy::check_language;
 use kelisim_core::receipt::SubmitReceipt;
 
 use crate::auth::{bearer, check_token, is_admin, require_admin, Principal};
+use crate::cache::IsolateCache;
 use crate::cors;
 use crate::error::ApiError;
 use crate::keyring::Keyring;
@@ -157,6 +158,8 @@ async fn rate_limit(env: &Env, binding: &str, key: &str, period_seconds: u32) ->
 
 thread_local! {
     static KEYRING: std::cell::RefCell<Option<(String, Rc<Keyring>)>> = const { std::cell::RefCell::new(None) };
+    /// Parsed policy versions and site configurations kept between this isolate's requests.
+    static CACHE: Rc<IsolateCache> = Rc::new(IsolateCache::default());
 }
 
 /// The keyring for the current secret, parsed once per isolate.
@@ -238,7 +241,8 @@ async fn dispatch(
     let route = route(method, &req.path())?;
     let kv = WorkersKv(env.kv(BINDING).map_err(|_| ApiError::storage_unavailable())?);
     let keys = keyring(env)?;
-    let service = Service { kv: &kv, keys: &keys, now_ms: Date::now().as_millis() as i64 };
+    let cache = CACHE.with(Rc::clone);
+    let service = Service { kv: &kv, keys: &keys, cache: &cache, now_ms: Date::now().as_millis() as i64 };
     let origin = header(req, "Origin");
     let authorization = header(req, "Authorization");
     let principal = authorize(&route, &service, authorization.as_deref(), &secret(env, "ADMIN_TOKEN")).await?;
@@ -380,7 +384,8 @@ async fn export(req: &Request, site: &str, kv: WorkersKv, keys: Rc<Keyring>) -> 
     query.limit = kelisim_core::limits::MAX_PAGE_LIMIT;
     let now_ms = Date::now().as_millis() as i64;
     // Fail before streaming if the store is down, so the client gets a 503, not a cut body.
-    let first = Service { kv: &kv, keys: &keys, now_ms }.export_chunk(site, &query, format).await?;
+    let cache = CACHE.with(Rc::clone);
+    let first = Service { kv: &kv, keys: &keys, cache: &cache, now_ms }.export_chunk(site, &query, format).await?;
     let header = if format == ExportFormat::Csv { CSV_HEADER.to_owned() } else { String::new() };
     let site = site.to_owned();
     // Each step yields the pending chunk and fetches the next; a storage failure part-way ends
@@ -398,7 +403,10 @@ async fn export(req: &Request, site: &str, kv: WorkersKv, keys: Rc<Keyring>) -> 
             None => None,
             Some(c) => {
                 query.cursor = Some(c);
-                Some((Service { kv: &kv, keys: &keys, now_ms }).export_chunk(&site, &query, format).await)
+                let cache = CACHE.with(Rc::clone);
+                Some(
+                    (Service { kv: &kv, keys: &keys, cache: &cache, now_ms }).export_chunk(&site, &query, format).await,
+                )
             }
         };
         Some((Ok::<Vec<u8>, worker::Error>(chunk.into_bytes()), (kv, keys, query, site, next)))

@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+use futures_util::future::{join3, try_join};
 
 use kelisim_core::canonical::{sha256_hex, to_canonical_string};
 use kelisim_core::category::Decision;
@@ -19,6 +22,7 @@ use kelisim_core::sign::{b64url_encode, JwsHeader, JWS_ALG};
 use kelisim_core::time::{format_millis, parse_millis};
 
 use crate::auth::{token_digest, CreateToken, TokenRecord, MAX_TOKEN_LABEL_CHARS};
+use crate::cache::IsolateCache;
 use crate::cors::is_valid_origin;
 use crate::error::ApiError;
 use crate::keyring::Keyring;
@@ -129,10 +133,11 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(ApiError::malformed_body)
 }
 
-/// The edge's operations, over a store, a keyring and the current time.
+/// The edge's operations, over a store, a keyring, the isolate's cache and the current time.
 pub struct Service<'a, K: Kv> {
     pub kv: &'a K,
     pub keys: &'a Keyring,
+    pub cache: &'a IsolateCache,
     pub now_ms: i64,
 }
 
@@ -158,15 +163,35 @@ impl<K: Kv> Service<'_, K> {
         config.validate()?;
         let existed = self.kv.get(&keys::site(site)).await?.is_some();
         self.kv.put(&keys::site(site), &to_json(&config)?, None).await?;
+        self.cache.keep_site(site, Rc::new(config), self.now_ms);
         Ok(!existed)
     }
 
-    /// A site's configuration.
+    /// A site's configuration (from the isolate's cache when read moments ago).
     ///
     /// # Errors
     /// 404 `unknown_site`, 503 when KV fails.
-    pub async fn site(&self, site: &str) -> Result<SiteConfig, ApiError> {
-        get_json(self.kv, &keys::site(site)).await?.ok_or_else(ApiError::unknown_site)
+    pub async fn site(&self, site: &str) -> Result<Rc<SiteConfig>, ApiError> {
+        if let Some(config) = self.cache.site(site, self.now_ms) {
+            return Ok(config);
+        }
+        let config: Rc<SiteConfig> =
+            Rc::new(get_json(self.kv, &keys::site(site)).await?.ok_or_else(ApiError::unknown_site)?);
+        self.cache.keep_site(site, config.clone(), self.now_ms);
+        Ok(config)
+    }
+
+    /// A published policy version (write-once, so kept in the isolate's cache once read).
+    async fn policy_version(&self, site: &str, version: u32) -> Result<Option<Rc<StoredPolicy>>, ApiError> {
+        if let Some(stored) = self.cache.policy_version(site, version) {
+            return Ok(Some(stored));
+        }
+        let Some(stored) = get_json::<K, StoredPolicy>(self.kv, &keys::policy_version(site, version)).await? else {
+            return Ok(None);
+        };
+        let stored = Rc::new(stored);
+        self.cache.keep_policy_version(stored.clone());
+        Ok(Some(stored))
     }
 
     /// The current policy, or a given version.
@@ -238,22 +263,30 @@ impl<K: Kv> Service<'_, K> {
     pub async fn submit_parsed(&self, site: &str, submit: SubmitReceipt) -> Result<Submitted, ApiError> {
         let claims = &submit.claims;
         claims.validate_shape(site)?;
-        let stored =
-            match get_json::<K, StoredPolicy>(self.kv, &keys::policy_version(site, claims.policy.version)).await? {
-                Some(p) => p,
-                None => return Err(ValidationError::PolicyVersionUnknown(claims.policy.version).into()),
-            };
+        let record_key = keys::receipt(site, &claims.id);
+        // The three reads are independent: one round trip instead of three (the policy version
+        // usually comes from the isolate's cache). Their outcomes are then looked at in the order
+        // a client should hear about them.
+        let (stored, takeover, existing) = join3(
+            self.policy_version(site, claims.policy.version),
+            async {
+                match claims.subject_key {
+                    None => self.refuse_unsigned_takeover(site, &claims.subject).await,
+                    Some(_) => Ok(()),
+                }
+            },
+            get_json::<K, SignedReceipt>(self.kv, &record_key),
+        )
+        .await;
+        let stored = stored?.ok_or(ValidationError::PolicyVersionUnknown(claims.policy.version))?;
         if stored.sha256 != claims.policy.sha256 {
             return Err(ValidationError::PolicyHashMismatch(claims.policy.version).into());
         }
         claims.validate(site, &stored.policy, self.now_ms)?;
         claims.verify_visitor_signature(submit.visitor_signature.as_deref())?;
+        takeover?;
 
-        if claims.subject_key.is_none() {
-            self.refuse_unsigned_takeover(site, &claims.subject).await?;
-        }
-        let record_key = keys::receipt(site, &claims.id);
-        if let Some(existing) = get_json::<K, SignedReceipt>(self.kv, &record_key).await? {
+        if let Some(existing) = existing? {
             if existing.receipt.claims != submit.claims
                 || existing.receipt.visitor_signature != submit.visitor_signature
             {
@@ -295,8 +328,12 @@ impl<K: Kv> Service<'_, K> {
             .map_err(|_| ApiError::internal())?;
         let meta = serde_json::to_value(ReceiptSummary::of(signed)).map_err(|_| ApiError::internal())?;
         let site = &claims.site;
-        self.kv.put(&keys::time_index(site, server_ms, &claims.id), "", Some(&meta)).await?;
-        self.kv.put(&keys::subject_index(site, &claims.subject, server_ms, &claims.id), "", Some(&meta)).await?;
+        // Both entries at once: the record is already stored, and each entry alone finds it.
+        try_join(
+            self.kv.put(&keys::time_index(site, server_ms, &claims.id), "", Some(&meta)),
+            self.kv.put(&keys::subject_index(site, &claims.subject, server_ms, &claims.id), "", Some(&meta)),
+        )
+        .await?;
         Ok(())
     }
 

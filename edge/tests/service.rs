@@ -7,6 +7,7 @@ use kelisim_core::id::ulid_from_parts;
 use kelisim_core::receipt::{Action, PolicyRef, ReceiptClaims, SubmitReceipt};
 use kelisim_core::sign::{EdgeSigningKey, JwsHeader, JWS_ALG};
 use kelisim_core::time::format_millis;
+use kelisim_edge::cache::IsolateCache;
 use kelisim_edge::keyring::Keyring;
 use kelisim_edge::kv::MemoryKv;
 use kelisim_edge::service::{ReceiptQuery, Service};
@@ -21,7 +22,7 @@ fn ring() -> Keyring {
 }
 
 fn setup(kv: &MemoryKv, keys: &Keyring) -> String {
-    let svc = Service { kv, keys, now_ms: NOW };
+    let svc = Service { kv, keys, cache: &IsolateCache::default(), now_ms: NOW };
     block_on(svc.put_site("services-demo", br#"{"origins":["http://127.0.0.1:8802"]}"#)).unwrap();
     block_on(svc.publish_policy("services-demo", POLICY.as_bytes())).unwrap().sha256
 }
@@ -58,9 +59,13 @@ fn replay_returns_the_same_receipt_and_stores_nothing_new() {
     let (kv, keys) = (MemoryKv::default(), ring());
     let sha = setup(&kv, &keys);
     let body = submission(&sha, 1, Action::RejectAll);
-    let first = block_on(Service { kv: &kv, keys: &keys, now_ms: NOW }.submit_receipt("services-demo", &body)).unwrap();
+    let first = block_on(
+        Service { kv: &kv, keys: &keys, cache: &IsolateCache::default(), now_ms: NOW }
+            .submit_receipt("services-demo", &body),
+    )
+    .unwrap();
     let stored = kv.len();
-    let later = Service { kv: &kv, keys: &keys, now_ms: NOW + 5000 };
+    let later = Service { kv: &kv, keys: &keys, cache: &IsolateCache::default(), now_ms: NOW + 5000 };
     let second = block_on(later.submit_receipt("services-demo", &body)).unwrap();
     assert!(!first.replayed && second.replayed);
     assert_eq!(first.signed, second.signed, "the server time of the first acceptance is kept");
@@ -72,7 +77,7 @@ fn replay_returns_the_same_receipt_and_stores_nothing_new() {
 fn a_different_receipt_under_the_same_id_conflicts() {
     let (kv, keys) = (MemoryKv::default(), ring());
     let sha = setup(&kv, &keys);
-    let svc = Service { kv: &kv, keys: &keys, now_ms: NOW };
+    let svc = Service { kv: &kv, keys: &keys, cache: &IsolateCache::default(), now_ms: NOW };
     block_on(svc.submit_receipt("services-demo", &submission(&sha, 2, Action::RejectAll))).unwrap();
     let mut other: SubmitReceipt = serde_json::from_slice(&submission(&sha, 3, Action::AcceptAll)).unwrap();
     other.claims.id = ulid_from_parts(NOW as u64, [2; 10]);
@@ -99,7 +104,7 @@ fn storage_outage_is_503_with_retry_after_and_nothing_stored() {
     let before = kv.len();
     kv.failing.set(true);
     let err = block_on(
-        Service { kv: &kv, keys: &keys, now_ms: NOW }
+        Service { kv: &kv, keys: &keys, cache: &IsolateCache::default(), now_ms: NOW }
             .submit_receipt("services-demo", &submission(&sha, 4, Action::RejectAll)),
     )
     .unwrap_err();
@@ -113,7 +118,7 @@ fn a_failure_between_record_and_index_is_repaired_by_the_retry() {
     let (kv, keys) = (MemoryKv::default(), ring());
     let sha = setup(&kv, &keys);
     let body = submission(&sha, 5, Action::AcceptAll);
-    let svc = Service { kv: &kv, keys: &keys, now_ms: NOW };
+    let svc = Service { kv: &kv, keys: &keys, cache: &IsolateCache::default(), now_ms: NOW };
     kv.puts_before_failure.set(Some(1)); // the record is written, the indexes are not
     assert_eq!(block_on(svc.submit_receipt("services-demo", &body)).unwrap_err().status, 503);
     assert!(block_on(svc.list_receipts("services-demo", &ReceiptQuery { limit: 10, ..ReceiptQuery::default() }))
@@ -145,10 +150,10 @@ fn pages_are_newest_first_with_a_cursor() {
     let (kv, keys) = (MemoryKv::default(), ring());
     let sha = setup(&kv, &keys);
     for seed in 10..15u8 {
-        let svc = Service { kv: &kv, keys: &keys, now_ms: NOW + i64::from(seed) };
+        let svc = Service { kv: &kv, keys: &keys, cache: &IsolateCache::default(), now_ms: NOW + i64::from(seed) };
         block_on(svc.submit_receipt("services-demo", &submission(&sha, seed, Action::RejectAll))).unwrap();
     }
-    let svc = Service { kv: &kv, keys: &keys, now_ms: NOW + 100 };
+    let svc = Service { kv: &kv, keys: &keys, cache: &IsolateCache::default(), now_ms: NOW + 100 };
     let first =
         block_on(svc.list_receipts("services-demo", &ReceiptQuery { limit: 3, ..ReceiptQuery::default() })).unwrap();
     let second = block_on(svc.list_receipts(
@@ -160,4 +165,56 @@ fn pages_are_newest_first_with_a_cursor() {
     assert_eq!(times.len(), 5);
     assert!(times.windows(2).all(|w| w[0] > w[1]), "{times:?}");
     assert!(second.cursor.is_none());
+}
+
+#[test]
+fn an_isolate_reads_a_policy_version_from_kv_once() {
+    let (kv, keys) = (MemoryKv::default(), ring());
+    let sha = setup(&kv, &keys);
+    let cache = IsolateCache::default();
+    for seed in 1..=3 {
+        let svc = Service { kv: &kv, keys: &keys, cache: &cache, now_ms: NOW + i64::from(seed) };
+        block_on(svc.submit_receipt("services-demo", &submission(&sha, seed, Action::AcceptAll))).unwrap();
+    }
+    let policy_reads = kv.reads.borrow().iter().filter(|k| k.starts_with("policy/services-demo/v/")).count();
+    assert_eq!(policy_reads, 1, "{:?}", kv.reads.borrow());
+    // A fresh isolate reads it again and accepts the same way.
+    let svc = Service { kv: &kv, keys: &keys, cache: &IsolateCache::default(), now_ms: NOW + 9 };
+    block_on(svc.submit_receipt("services-demo", &submission(&sha, 9, Action::AcceptAll))).unwrap();
+    assert_eq!(kv.reads.borrow().iter().filter(|k| k.starts_with("policy/services-demo/v/")).count(), 2);
+}
+
+#[test]
+fn a_cached_site_config_follows_changes_made_here_at_once_and_elsewhere_within_the_ttl() {
+    let (kv, keys) = (MemoryKv::default(), ring());
+    setup(&kv, &keys);
+    let cache = IsolateCache::default();
+    let here = Service { kv: &kv, keys: &keys, cache: &cache, now_ms: NOW };
+    assert_eq!(block_on(here.site("services-demo")).unwrap().origins, ["http://127.0.0.1:8802"]);
+    block_on(here.put_site("services-demo", br#"{"origins":["https://a.example"]}"#)).unwrap();
+    assert_eq!(block_on(here.site("services-demo")).unwrap().origins, ["https://a.example"]);
+
+    // Another isolate changes it: this one keeps its copy for at most the TTL.
+    let elsewhere = Service { kv: &kv, keys: &keys, cache: &IsolateCache::default(), now_ms: NOW + 1 };
+    block_on(elsewhere.put_site("services-demo", br#"{"origins":["https://b.example"]}"#)).unwrap();
+    let soon = Service { kv: &kv, keys: &keys, cache: &cache, now_ms: NOW + 1 };
+    assert_eq!(block_on(soon.site("services-demo")).unwrap().origins, ["https://a.example"]);
+    let later = Service { kv: &kv, keys: &keys, cache: &cache, now_ms: NOW + kelisim_edge::cache::SITE_CONFIG_TTL_MS };
+    assert_eq!(block_on(later.site("services-demo")).unwrap().origins, ["https://b.example"]);
+}
+
+#[test]
+fn a_kv_failure_on_any_of_the_parallel_reads_is_a_503_and_stores_nothing() {
+    let (kv, keys) = (MemoryKv::default(), ring());
+    let sha = setup(&kv, &keys);
+    let cache = IsolateCache::default();
+    let svc = Service { kv: &kv, keys: &keys, cache: &cache, now_ms: NOW };
+    block_on(svc.submit_receipt("services-demo", &submission(&sha, 1, Action::AcceptAll))).unwrap();
+    let stored = kv.len();
+    // The policy version now comes from the cache; the id check still needs KV.
+    kv.failing.set(true);
+    let err = block_on(svc.submit_receipt("services-demo", &submission(&sha, 2, Action::AcceptAll))).unwrap_err();
+    kv.failing.set(false);
+    assert_eq!((err.status, err.code), (503, "storage_unavailable"));
+    assert_eq!(kv.len(), stored);
 }
