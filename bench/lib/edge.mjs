@@ -135,11 +135,12 @@ export async function benchEdge(stack, { quick, logDir }) {
     await wrk(`${edge}/v1/sites/${site}/policy?lang=ru`, warm);
     await wrk(`${edge}/v1/sites/${site}/receipts?limit=100`, { ...warm, auth });
     await wrk(`${bare.url}/`, { ...warm, bodies: uniqueWarm });
-    await wrk(`${bare.url}/?gets=3&puts=3`, { ...warm, bodies: uniqueWarm });
+    await wrk(`${bare.url}/?shape=receipt`, { ...warm, bodies: uniqueWarm });
 
     const c16 = { threads: 2, connections: 16, seconds };
     log(`edge: throughput runs, ${seconds} s each at -t2 -c16`);
     runs.bare = await wrk(`${bare.url}/`, { ...c16, bodies: uniqueWarm });
+    runs.bareShape = await wrk(`${bare.url}/?shape=receipt`, { ...c16, bodies: uniqueWarm });
     runs.submitNew = await wrk(post, { ...c16, bodies: unique });
     runs.submitReplay = await wrk(post, { ...c16, bodies: replay });
     runs.submitWrongHash = await wrk(post, { ...c16, bodies: wrongHash });
@@ -150,7 +151,7 @@ export async function benchEdge(stack, { quick, logDir }) {
     log(`edge: one-connection latency ladder, ${ladderSeconds} s each`);
     const c1 = { threads: 1, connections: 1, seconds: ladderSeconds };
     ladder.bare = await wrk(`${bare.url}/`, { ...c1, bodies: uniqueWarm });
-    ladder.bareSeries = await wrk(`${bare.url}/?gets=3&puts=3`, { ...c1, bodies: uniqueWarm });
+    ladder.bareSeries = await wrk(`${bare.url}/?shape=receipt`, { ...c1, bodies: uniqueWarm });
     ladder.jwks = await wrk(`${edge}/.well-known/jwks.json`, c1);
     ladder.getPolicy = await wrk(`${edge}/v1/sites/${site}/policy?lang=ru`, c1);
     ladder.submitWrongHash = await wrk(post, { ...c1, bodies: wrongHash });

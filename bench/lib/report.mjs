@@ -108,8 +108,9 @@ function kvPerRequest(n) {
   if (!k) return {};
   const sum = (o) => o.get + o.put + o.list + o.delete;
   return {
-    bare: 1, bareSeries: 6, submitBadSignature: sum(k.submit_wrong_hash) + 1, submitNew: sum(k.submit_new) + 1, submitReplay: sum(k.submit_replay) + 1,
-    submitWrongHash: sum(k.submit_wrong_hash) + 1, getPolicy: sum(k.policy_current) + 1, listPage: sum(k.list_page_100), jwks: 0,
+    // The route's site-config read is served by the isolate's cache (edge/src/cache.rs) in steady state.
+    bare: 1, bareSeries: 4, bareShape: 4, submitBadSignature: sum(k.submit_wrong_hash), submitNew: sum(k.submit_new), submitReplay: sum(k.submit_replay),
+    submitWrongHash: sum(k.submit_wrong_hash), getPolicy: sum(k.policy_current), listPage: sum(k.list_page_100), jwks: 0,
   };
 }
 
@@ -137,6 +138,7 @@ function edgeSection(e, n, lines) {
   lines.push(`### 2.1 Throughput and latency, \`wrk -t2 -c16 -d${e.seconds}s\``, '');
   lines.push(table(['request', 'requests/s', 'p50', 'p90', 'p99', 'throughput ÷ bare', 'p99 ÷ bare', 'KV ops / request', 'KV ops / s', 'statuses', 'notes'], [
     row('bare worker: POST, one KV put', 'bare', 'baseline'),
+    row('bare worker: POST `?shape=receipt`', 'bareShape', 'the KV calls of a new receipt (1 get, 1 put, 2 puts together), none of its work: the ceiling for this design'),
     row('**POST receipt, new** (unique id)', 'submitNew', `${fmt(R.submitNew.replayed)} answered as replays`),
     row('POST receipt, replay (same receipt again)', 'submitReplay', 'idempotent: verified again, indexes rewritten, nothing new'),
     row('POST receipt, wrong policy hash → 422', 'submitWrongHash', 'refused after parsing and the policy lookup'),
@@ -144,12 +146,14 @@ function edgeSection(e, n, lines) {
     row('GET operator page (`/receipts?limit=100`, admin token)', 'listPage', 'a list of 100 with metadata; the site holds the receipts posted above'),
     row('GET `/.well-known/jwks.json`', 'jwks', 'the Rust worker with no KV call'),
   ]), '');
-  lines.push('*KV ops / request*: from §2.3 (counted in the Service, plus the site-config read the route adds; rate-limit calls not counted). ' +
+  lines.push('*KV ops / request*: from §2.3 (counted in the Service in steady state: the isolate has cached the policy version and the site config; rate-limit calls not counted). ' +
     '*KV ops / s* = requests/s × that.', '');
   const ratio = R.submitNew.rps / base.rps;
   const p99r = R.submitNew.p99_us / base.p99_us;
   lines.push(`Targets (reported, not asserted): new-receipt throughput ≥ 80 % of bare — **${pct(ratio)}**, ${mark(ratio >= 0.8)}; ` +
-    `p99 ≤ 1.5 × bare — **${fmt(p99r, 2)} ×**, ${mark(p99r <= 1.5)}.`, '');
+    `p99 ≤ 1.5 × bare — **${fmt(p99r, 2)} ×**, ${mark(p99r <= 1.5)}.` +
+    (R.bareShape ? ` Against the bare worker making the same KV calls (\`?shape=receipt\`): ${pct(R.submitNew.rps / R.bareShape.rps)} of its throughput, ` +
+      `p99 ${fmt(R.submitNew.p99_us / R.bareShape.p99_us, 2)} ×.` : ''), '');
 
   lines.push(`### 2.2 Where a receipt's time goes on workerd: one connection, \`wrk -t1 -c1 -d${e.ladderSeconds}s\` each`, '');
   lines.push('With one connection there is no queueing, so latency ≈ the request\'s own service time plus a constant loopback and ' +
@@ -161,20 +165,20 @@ function edgeSection(e, n, lines) {
   lines.push(table(['request', 'p50', 'p99', 'requests/s', 'KV ops', 'what it does'], [
     step('GET jwks', 'jwks', 'the Rust worker: route, keyring, canonical JSON; no KV'),
     step('bare worker POST', 'bare', 'a JS worker + one KV put'),
-    step('bare worker POST `?gets=3&puts=3`', 'bareSeries', 'a JS worker + 3 KV gets and 3 KV puts in series: the KV calls of one new receipt, none of its work'),
-    step('GET policy', 'getPolicy', 'site get, policy get, parse the stored policy, localise, serialise'),
-    step('POST, wrong policy hash (422)', 'submitWrongHash', 'site get, 2 rate limits, body read + parse, shape checks, policy get + parse, hash compare'),
+    step('bare worker POST `?shape=receipt`', 'bareSeries', 'a JS worker + 1 KV get, 1 put, then 2 puts together: the KV calls of one new receipt, none of its work'),
+    step('GET policy', 'getPolicy', 'site config (cached), current policy get, parse, localise, serialise'),
+    step('POST, wrong policy hash (422)', 'submitWrongHash', 'site config (cached), 2 rate limits, body read + parse, shape checks; policy version (cached) ∥ receipt get; hash compare'),
     step('POST, signature over other claims (422)', 'submitBadSignature', '… + validate against the policy + canonical claims + Ed25519 verify (fails at the final comparison)'),
-    step('**POST, new receipt (201)**', 'submitNew', '… + receipt get, hash, countersign (Ed25519 sign), 3 KV puts in series, response'),
-    step('POST, replay (201)', 'submitReplay', '… + receipt get, compare, 2 index puts in series'),
+    step('**POST, new receipt (201)**', 'submitNew', '… + hash, countersign (Ed25519 sign), record put, then 2 index puts together, response'),
+    step('POST, replay (201)', 'submitReplay', '… + compare, 2 index puts together'),
   ]), '');
   const verify = L.submitBadSignature.p50_us - L.submitWrongHash.p50_us;
   const store = L.submitNew.p50_us - L.submitBadSignature.p50_us;
   const series = L.bareSeries ? L.bareSeries.p50_us - L.bare.p50_us : null;
   lines.push(`Differences of p50: validation + canonicalisation + signature verification ≈ **${usToMs(verify, 2)}**; ` +
-    `receipt lookup + countersigning + 3 KV puts ≈ **${usToMs(store, 2)}**.` +
+    `countersigning + 3 KV puts (2 round trips) ≈ **${usToMs(store, 2)}**.` +
     (n?.wasm ? ` In wasm the CPU of verify is ${nsToUs(n.wasm.shipped.verify * 1000)} and of countersign ${nsToUs(n.wasm.shipped.countersign * 1000)} (§2.3).` : '') +
-    (series !== null ? ` For scale: five more KV calls in series cost the bare worker ${usToMs(series, 2)} (\`?gets=3&puts=3\` − one put).` : ''), '');
+    (series !== null ? ` For scale: a receipt's KV calls cost the bare worker ${usToMs(series, 2)} more than its one put (\`?shape=receipt\` − bare).` : ''), '');
 
   if (n) nativeSection(n, lines);
 }
@@ -220,12 +224,13 @@ function nativeSection(n, lines) {
   const k = n.kvops;
   const ops = (o) => [o.get && `${o.get} get`, o.put && `${o.put} put`, o.list && `${o.list} list`, o.delete && `${o.delete} delete`].filter(Boolean).join(' + ') || 'none';
   lines.push('KV operations per request, counted by wrapping the Service\'s `Kv` seam in a counter (`CountingKv` in ' +
-    'bench/native/benches/receipt.rs) plus what edge/src/routes.rs adds around the Service call (read in the code):', '');
+    'bench/native/benches/receipt.rs) in steady state — the isolate has already read the site config and the policy version once ' +
+    '(edge/src/cache.rs keeps write-once policy versions, and site configs for 30 s) — plus what edge/src/routes.rs adds around the Service call (read in the code):', '');
   lines.push(table(['request', 'in the Service (counted)', 'added by the route (read)', 'total'], [
-    ['POST receipt, new', ops(k.submit_new), '1 get (site config, for the origin check) + 2 rate-limit calls', `${k.submit_new.get + 1} get + ${k.submit_new.put} put`],
-    ['POST receipt, replay', ops(k.submit_replay), '1 get + 2 rate-limit calls', `${k.submit_replay.get + 1} get + ${k.submit_replay.put} put`],
-    ['POST receipt, wrong policy hash', ops(k.submit_wrong_hash), '1 get + 2 rate-limit calls', `${k.submit_wrong_hash.get + 1} get`],
-    ['GET policy', ops(k.policy_current), '1 get (site config, for CORS)', `${k.policy_current.get + 1} get`],
+    ['POST receipt, new', ops(k.submit_new), 'site config from the isolate cache + 2 rate-limit calls', `${k.submit_new.get} get + ${k.submit_new.put} put`],
+    ['POST receipt, replay', ops(k.submit_replay), 'site config from the isolate cache + 2 rate-limit calls', `${k.submit_replay.get} get + ${k.submit_replay.put} put`],
+    ['POST receipt, wrong policy hash', ops(k.submit_wrong_hash), 'site config from the isolate cache + 2 rate-limit calls', `${k.submit_wrong_hash.get} get`],
+    ['GET policy', ops(k.policy_current), 'site config from the isolate cache (for CORS)', `${k.policy_current.get} get`],
     ['GET operator page, limit=100', ops(k.list_page_100), 'admin token: none (compared with the secret); a site token: 1 get (its record)', `${k.list_page_100.list} list (+1 get with a site token)`],
   ]), '');
 }
@@ -268,21 +273,28 @@ function principal(data, lines) {
     const R = e.runs;
     const W = n?.wasm?.shipped;
     const cpu = W ? W.parse + W.verify + W.accept + W.countersign : null;
-    const kvRate = (key) => R[key].rps * (K[key] ?? 0);
     const series = L.bareSeries?.p50_us ?? null;
-    out.push(`**Edge: KV calls in series, not signatures.** A new receipt makes ${K.submitNew} KV calls one after another ` +
-      '(site config, policy version, the receipt id\'s existence check, then the record and two index entries); the bare worker makes one. ' +
+    const ceiling = R.bareShape ?? null;
+    out.push(`**Edge: KV writes, not reads or signatures.** A new receipt makes ${K.submitNew ?? 4} KV calls in three round trips: the ` +
+      'receipt id\'s existence check (the policy version, write-once, and the site config come from the isolate\'s memory, `edge/src/cache.rs`), ' +
+      'the record, then both index entries at once; the bare worker makes one put. ' +
       `With one connection a new receipt takes ${usToMs(L.submitNew.p50_us, 2)} (p50) against ${usToMs(L.bare.p50_us, 2)} for the bare worker` +
-      (series !== null ? ` and ${usToMs(series, 2)} for the bare worker making the same ${K.bareSeries} KV calls in series with none of the work` : '') +
+      (series !== null ? ` and ${usToMs(series, 2)} for the bare worker making the same KV calls with none of the work` : '') +
       `, while all of the receipt's own CPU in wasm — parse, verify, hash, countersign — is ${cpu ? nsToUs(cpu * 1000) : '—'} (§2.3). ` +
-      `Under load, throughput follows the number of KV calls per request (§2.1: ${fmt(R.jwks.rps)} req/s with none, ${fmt(R.bare.rps)} with one, ` +
-      `${fmt(R.submitWrongHash.rps)} with two, ${fmt(R.submitNew.rps)} with six), so new receipts reach ${pct(R.submitNew.rps / R.bare.rps)} of bare. ` +
-      'The levers, in order: keep the write-once policy version (and, briefly, the site config) in isolate memory instead of reading ' +
-      'and parsing it from KV on every receipt (−2 calls, and no parse of all three languages per request); write the two index entries ' +
-      'concurrently once the record is stored (−1 round trip of latency, same call count). Signature work is not the lever on the edge: ' +
+      `Under load, reads cost little here (a refused receipt, which still reads, runs at ${pct(R.submitWrongHash.rps / R.bare.rps)} of bare) ` +
+      'and writes are what the local store serialises' +
+      (ceiling ? `: the bare worker making a receipt's KV calls reaches ${fmt(ceiling.rps)} req/s, ${pct(ceiling.rps / R.bare.rps)} of its one-put self, ` +
+        `and new receipts reach ${fmt(R.submitNew.rps)} req/s — ${pct(R.submitNew.rps / ceiling.rps)} of that ceiling, ${pct(R.submitNew.rps / R.bare.rps)} of bare. ` : '. ') +
+      'What was done: before this run the edge read the site config and the policy version from KV (and parsed the three-language policy) on ' +
+      'every receipt and made all six calls in series — 192 req/s, 23 % of bare, 7.52 ms at one connection in the full run of 2026-11-23 03:33 ' +
+      '(commit 71b4467); now those two reads come from isolate memory (write-once versions kept; site configs for 30 s, as KV itself propagates ' +
+      'in up to 60 s), the id check runs alongside, and the two index entries are written together. ' +
+      'What is left is structural: three writes per receipt (record, time index, subject index). Meeting 80 % of a one-write worker needs ' +
+      'about one write per receipt — e.g. the record itself as the time index (keyed by time, its summary as metadata: two writes), or the ' +
+      'indexes in a Durable Object or D1 — a change of the KV schema left for a decision, not made in a benchmark pass. Signature work is not the lever: ' +
       (n?.wasm ? `compiling the curve crates at opt-level 3 would save ${nsToUs((W.verify + W.countersign - n.wasm.cryptoO3.verify - n.wasm.cryptoO3.countersign) * 1000)} per receipt in wasm. ` : 'little to gain in wasm. ') +
-      'These are local-KV numbers (SQLite and blob files under workerd); production Workers KV has other costs — reads of hot keys are ' +
-      'cached near the worker, writes are slower — but the same count of calls in series.');
+      'These are local-KV numbers (SQLite and blob files under workerd); production Workers KV caches hot reads near the worker and ' +
+      'its writes are slower and billed per write, so the count of writes matters there too.');
   }
   if (data.scale) {
     const ls = data.scale.levels;

@@ -18,6 +18,7 @@ use kelisim_core::id::ulid_from_parts;
 use kelisim_core::receipt::{Action, PolicyRef, Receipt, ReceiptClaims, SubmitReceipt};
 use kelisim_core::sign::{EdgeSigningKey, JwsHeader, JWS_ALG};
 use kelisim_core::time::format_millis;
+use kelisim_edge::cache::IsolateCache;
 use kelisim_edge::error::StoreError;
 use kelisim_edge::keyring::Keyring;
 use kelisim_edge::kv::{Kv, ListPage, MemoryKv};
@@ -83,7 +84,7 @@ fn ring() -> Keyring {
 
 /// Configures the site and publishes the crm-demo policy; returns its hash.
 fn setup<K: Kv>(kv: &K, keys: &Keyring) -> String {
-    let svc = Service { kv, keys, now_ms: NOW };
+    let svc = Service { kv, keys, cache: &IsolateCache::default(), now_ms: NOW };
     block_on(svc.put_site(SITE, br#"{"origins":["http://127.0.0.1:8801"]}"#)).unwrap();
     block_on(svc.publish_policy(SITE, POLICY.as_bytes())).unwrap().sha256
 }
@@ -127,7 +128,7 @@ fn body(s: &SubmitReceipt) -> Vec<u8> {
 /// without signing each one (that would dominate the setup): a real signed receipt is stored
 /// first, and its record and summary are copied under new ids and times.
 fn fill(kv: &MemoryKv, keys: &Keyring, sha: &str, n: usize) {
-    let svc = Service { kv, keys, now_ms: NOW };
+    let svc = Service { kv, keys, cache: &IsolateCache::default(), now_ms: NOW };
     let first = block_on(svc.submit_receipt(SITE, &body(&submission(sha, 0)))).unwrap();
     let record = serde_json::to_string(&first.signed).unwrap();
     let page = block_on(svc.list_receipts(SITE, &ReceiptQuery { limit: 1, ..ReceiptQuery::default() })).unwrap();
@@ -153,7 +154,11 @@ fn count_kv_ops() {
     let keys = ring();
     let kv = CountingKv::default();
     let sha = setup(&kv, &keys);
-    let svc = Service { kv: &kv, keys: &keys, now_ms: NOW };
+    // Steady state: the isolate has read the site config and the policy version once before.
+    let cache = IsolateCache::default();
+    let svc = Service { kv: &kv, keys: &keys, cache: &cache, now_ms: NOW };
+    block_on(svc.site(SITE)).unwrap();
+    block_on(svc.submit_receipt(SITE, &body(&submission(&sha, 99)))).unwrap();
     let sub = body(&submission(&sha, 1));
     let mut out = serde_json::Map::new();
     kv.reset();
@@ -210,7 +215,8 @@ fn service(c: &mut Criterion) {
     let keys = ring();
     let kv = MemoryKv::default();
     let sha = setup(&kv, &keys);
-    let svc = Service { kv: &kv, keys: &keys, now_ms: NOW };
+    let cache = IsolateCache::default();
+    let svc = Service { kv: &kv, keys: &keys, cache: &cache, now_ms: NOW };
     let mut g = c.benchmark_group("service");
     let mut n = 1_000_000u64;
     g.bench_function("submit_receipt (new, MemoryKv)", |b| {
@@ -247,7 +253,7 @@ fn list_page(c: &mut Criterion) {
         let kv = MemoryKv::default();
         let sha = setup(&kv, &keys);
         fill(&kv, &keys, &sha, n);
-        let svc = Service { kv: &kv, keys: &keys, now_ms: NOW };
+        let svc = Service { kv: &kv, keys: &keys, cache: &IsolateCache::default(), now_ms: NOW };
         let q = ReceiptQuery { limit: 100, ..ReceiptQuery::default() };
         g.bench_with_input(BenchmarkId::new("page of 100", n), &n, |b, _| {
             b.iter(|| block_on(svc.list_receipts(SITE, black_box(&q))).unwrap());
