@@ -63,6 +63,9 @@ impl ApiError {
     pub fn too_large(max: usize) -> Self {
         Self::new(413, "body_too_large", format!("request body exceeds {max} bytes"))
     }
+    pub fn headers_too_large(max: usize) -> Self {
+        Self::new(431, "headers_too_large", format!("request headers exceed {max} bytes"))
+    }
     pub fn unsupported_media_type() -> Self {
         Self::new(415, "unsupported_media_type", "Content-Type must be application/json")
     }

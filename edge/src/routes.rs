@@ -17,7 +17,7 @@ use crate::cache::IsolateCache;
 use crate::cors;
 use crate::error::ApiError;
 use crate::keyring::Keyring;
-use crate::router::{route, Access, Method, Route};
+use crate::router::{check_header_size, route, Access, Method, Route};
 use crate::service::{parse_json, ExportFormat, ReceiptQuery, Service, CSV_HEADER};
 use crate::store_kv::{WorkersKv, BINDING};
 
@@ -126,6 +126,25 @@ async fn read_json_body(req: &mut Request, max: usize) -> Result<Vec<u8>, ApiErr
         return Err(ApiError::malformed_body("empty body"));
     }
     Ok(body)
+}
+
+/// Reads and drops an upload the edge refuses before looking at it (up to [`MAX_DRAIN_BYTES`]):
+/// answering while the runtime still pipes an unread body makes it fail the connection.
+async fn discard_body(req: &mut Request) {
+    let Some(stream) = req.inner().body() else { return };
+    let Ok(reader) = web_sys::ReadableStreamDefaultReader::new(&stream) else { return };
+    let mut received = 0usize;
+    while let Ok(chunk) = JsFuture::from(reader.read()).await {
+        if js_sys::Reflect::get(&chunk, &"done".into()).map(|d| d.is_truthy()).unwrap_or(true) {
+            return;
+        }
+        let value = js_sys::Reflect::get(&chunk, &"value".into()).unwrap_or_default();
+        received += js_sys::Uint8Array::new(&value).length() as usize;
+        if received > MAX_DRAIN_BYTES {
+            let _ = JsFuture::from(reader.cancel()).await;
+            return;
+        }
+    }
 }
 
 fn query_pairs(req: &Request) -> Vec<(String, String)> {
@@ -238,6 +257,11 @@ async fn dispatch(
     method: Method,
     cors_headers: &mut Vec<(&'static str, String)>,
 ) -> Result<Reply, ApiError> {
+    let headers: Vec<(String, String)> = req.headers().entries().collect();
+    if let Err(e) = check_header_size(headers.iter().map(|(n, v)| (n.as_str(), v.as_str()))) {
+        discard_body(req).await;
+        return Err(e);
+    }
     let route = route(method, &req.path())?;
     let kv = WorkersKv(env.kv(BINDING).map_err(|_| ApiError::storage_unavailable())?);
     let keys = keyring(env)?;
