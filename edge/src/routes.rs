@@ -30,6 +30,9 @@ const POLICY_VERSION_MAX_AGE_SECONDS: u32 = 86_400;
 const MAX_DRAIN_BYTES: usize = 1024 * 1024;
 /// Days of statistics when the operator names no range.
 const DEFAULT_STATS_DAYS: i64 = 30;
+/// A `[vars]` entry that test configurations set to "1": each response then names the size of
+/// the isolate's wasm memory. Never set in `edge/wrangler.toml`.
+const DIAGNOSTICS_VAR: &str = "KELISIM_DIAGNOSTICS";
 /// The OpenAPI document of every route, served as is.
 const OPENAPI: &str = include_str!("../openapi.json");
 
@@ -215,6 +218,10 @@ pub async fn handle(mut req: Request, env: Env) -> Response {
         }
     });
     let headers = Headers::new();
+    if env.var(DIAGNOSTICS_VAR).is_ok_and(|v| v.to_string() == "1") {
+        // Test builds only: lets a soak watch this isolate's wasm memory (64 KiB pages).
+        let _ = headers.set("Kelisim-Wasm-Memory-Pages", &core::arch::wasm32::memory_size(0).to_string());
+    }
     let _ = headers.set("Content-Type", "application/json; charset=utf-8");
     let _ = headers.set("X-Content-Type-Options", "nosniff");
     for (name, value) in reply.headers.iter().chain(cors_headers.iter()) {
