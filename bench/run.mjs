@@ -3,7 +3,7 @@
 // edge (wrk against the edge and a bare worker on wrangler dev), scale (an operator page at
 // 1k/10k/100k receipts). Nothing here asserts a speed: it measures and reports.
 //
-// Usage: node bench/run.mjs [--quick] [--only=native,widget,edge,scale] | --report-only
+// Usage: node bench/run.mjs [--quick] [--only=native,widget,edge,scale,soak] | --report-only
 //   --quick  fewer cold loads, shorter wrk runs, scale up to 10k: for iterating on the harness
 //   --only   run some sections; the report then goes to bench/out/BENCHMARKS.partial.md and
 //            BENCHMARKS.md is left alone (only a run of every section rewrites it)
@@ -16,11 +16,12 @@ import { cpuBusy, machine } from './lib/machine.mjs';
 import { benchNative } from './lib/native.mjs';
 import { benchWasm } from './lib/wasm.mjs';
 import { report } from './lib/report.mjs';
+import { benchSoak } from './lib/soak.mjs';
 import { benchScale } from './lib/scale.mjs';
 import { benchWidget } from './lib/widget.mjs';
 import { log } from './lib/util.mjs';
 
-const SECTIONS = ['native', 'widget', 'edge', 'scale'];
+const SECTIONS = ['native', 'widget', 'edge', 'scale', 'soak'];
 const argv = process.argv.slice(2);
 if (argv.includes('--report-only')) {
   const saved = JSON.parse(await readFile(join(ROOT, 'bench/out/latest.json'), 'utf8'));
@@ -69,7 +70,7 @@ async function section(name, fn) {
 
 await section('native', async () => ({ ...(await benchNative({ quick })), wasm: await benchWasm({ quick }) }));
 let stack = null;
-if (only.some((s) => s !== 'native')) {
+if (only.some((s) => ['widget', 'edge', 'scale'].includes(s))) {
   log('starting the stack (wrangler dev, rate limits raised for the bench)');
   stack = await startStack({ name: 'bench', editConfig: benchConfig });
 }
@@ -80,6 +81,8 @@ try {
 } finally {
   await stack?.stop();
 }
+// The soak runs on its own edge (diagnostics on), after the shared stack is gone.
+await section('soak', () => benchSoak({ quick, logDir }));
 data.totalSeconds = (Date.now() - started) / 1000;
 
 const outDir = join(ROOT, 'bench/out');

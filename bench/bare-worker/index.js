@@ -3,11 +3,13 @@
 // `?shape=receipt` makes the KV calls of one new Kelisim receipt, in the same order and with
 // none of its work: one read (the id check; the policy version and site config come from the
 // isolate's cache), the record, then the two index entries together (with a small metadata
-// object, as Kelisim's index entries carry).
+// object, as Kelisim's index entries carry). Paths under `/noop` answer at once with no KV call
+// (the soak's baseline for the runtime's own memory).
 export default {
   async fetch(req, env) {
     const url = new URL(req.url);
     const body = await req.text();
+    if (url.pathname.startsWith('/noop')) return new Response('{}', { status: 404 });
     if (url.searchParams.get('shape') === 'receipt') {
       const id = crypto.randomUUID();
       await env.KV.get(`r/${id}`);

@@ -43,6 +43,8 @@ export async function startBare(logDir) {
   }
   return {
     url,
+    /** The process group of its wrangler (workerd runs in it). */
+    pgid: child.pid,
     stop: async () => {
       if (exited !== null) return;
       const done = new Promise((r) => child.once('exit', r));
