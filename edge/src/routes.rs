@@ -277,6 +277,14 @@ async fn dispatch(
     let origin = header(req, "Origin");
     let authorization = header(req, "Authorization");
     let principal = authorize(&route, &service, authorization.as_deref(), &secret(env, "ADMIN_TOKEN")).await?;
+    // After authorisation (so nobody learns which sites exist): an operator route on a site that
+    // was never configured is 404 `unknown_site`, as every public route is. Configuring is how a
+    // site comes to exist.
+    if let (Access::Admin | Access::Scoped(_), Some(site)) = (route.access(), route.site()) {
+        if !matches!(route, Route::PutSite { .. }) {
+            service.site(site).await?;
+        }
+    }
 
     match route {
         Route::Jwks => {

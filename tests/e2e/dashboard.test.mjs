@@ -222,10 +222,13 @@ describe('dashboard', () => {
     await signIn(page, stack.adminToken, 'Not A Site');
     await page.waitForFunction(() => /site id/i.test(document.querySelector('#signin-error').textContent));
     assert.equal(requests.length, sent);
-    // The admin token reads any site id; a typo is pointed out rather than shown as an empty site.
+    // The admin token reads any site id; a typo is refused at sign-in rather than shown as an empty site.
     await signIn(page, stack.adminToken, 'no-such-site');
-    await page.waitForSelector('#app-error:not([hidden])');
-    assert.match(await page.textContent('#app-error-text'), /not configured/);
+    await page.waitForFunction(() => /unknown site/i.test(document.querySelector('#signin-error').textContent));
+    assert.match(await page.textContent('#signin-error'), /no-such-site.*unknown_site/);
+    assert.equal(await page.getAttribute('#signin-site', 'aria-invalid'), 'true');
+    assert.equal(await page.isHidden('#app-view'), true);
+    assert.equal(await page.evaluate(() => sessionStorage.length), 0);
     assert.deepEqual(errors.filter((e) => !/Failed to load resource.*\b(401|404)\b/.test(e)), []);
     assertOnlyEdge(requests);
     await page.close();

@@ -61,6 +61,17 @@ describe('authorisation', () => {
     }
   });
 
+  test('every operator route on a site that was never configured is 404 unknown_site, after authorisation', async () => {
+    for (const [method, template, , body] of ROUTES) {
+      if (method === 'PUT' && template === '/v1/sites/{site}') continue; // configuring creates the site
+      const path = template.replace('{site}', 'no-such-site');
+      const res = await stack.api(method, path, { token: stack.adminToken, body });
+      assert.equal(res.status, 404, `${method} ${template}: ${res.text}`);
+      assert.equal(res.json.error.code, 'unknown_site', `${method} ${template}`);
+      assert.equal((await stack.api(method, path, { body })).status, 401, `${method} ${template} without a token`);
+    }
+  });
+
   test('tokens are shown once, listed without secrets, and stop working when revoked', async () => {
     const created = await token(['read']);
     assert.match(created.token, /^kls_/);
