@@ -12,7 +12,6 @@ use kelisim_core::limits::{MAX_POLICY_BODY_BYTES, MAX_RECEIPT_BODY_BYTES, MAX_SI
 use kelisim_core::policy::check_language;
 use kelisim_core::receipt::SubmitReceipt;
 
-use crate::auth::{bearer, check_token, is_admin, require_admin, Principal};
 use crate::cache::IsolateCache;
 use crate::cors;
 use crate::error::ApiError;
@@ -240,24 +239,6 @@ pub async fn handle(mut req: Request, env: Env) -> Response {
     }
 }
 
-/// Decides who the caller is from the route's access rule.
-async fn authorize(
-    route: &Route,
-    service: &Service<'_, WorkersKv>,
-    authorization: Option<&str>,
-    admin_token: &str,
-) -> Result<Option<Principal>, ApiError> {
-    let scope = match route.access() {
-        Access::Public => return Ok(None),
-        Access::Admin => return require_admin(authorization, admin_token).map(Some),
-        Access::Scoped(_) if is_admin(authorization, admin_token) => return Ok(Some(Principal::Admin)),
-        Access::Scoped(scope) => scope,
-    };
-    let token = bearer(authorization).ok_or_else(ApiError::unauthorized)?;
-    let record = service.token_record(token).await?;
-    check_token(record, token, route.site().unwrap_or_default(), scope).map(Some)
-}
-
 async fn dispatch(
     req: &mut Request,
     env: &Env,
@@ -276,7 +257,8 @@ async fn dispatch(
     let service = Service { kv: &kv, keys: &keys, cache: &cache, now_ms: Date::now().as_millis() as i64 };
     let origin = header(req, "Origin");
     let authorization = header(req, "Authorization");
-    let principal = authorize(&route, &service, authorization.as_deref(), &secret(env, "ADMIN_TOKEN")).await?;
+    let principal =
+        service.authorize(route.access(), route.site(), authorization.as_deref(), &secret(env, "ADMIN_TOKEN")).await?;
     // After authorisation (so nobody learns which sites exist): an operator route on a site that
     // was never configured is 404 `unknown_site`, as every public route is. Configuring is how a
     // site comes to exist.

@@ -21,13 +21,17 @@ use kelisim_core::receipt::{Receipt, SignedReceipt, SubmitReceipt};
 use kelisim_core::sign::{b64url_encode, JwsHeader, JWS_ALG};
 use kelisim_core::time::{format_millis, parse_millis};
 
-use crate::auth::{token_digest, CreateToken, TokenRecord, MAX_TOKEN_LABEL_CHARS};
+use crate::auth::{
+    bearer, check_token, is_admin, require_admin, token_digest, CreateToken, Principal, TokenRecord,
+    MAX_TOKEN_LABEL_CHARS,
+};
 use crate::cache::IsolateCache;
 use crate::cors::is_valid_origin;
 use crate::error::ApiError;
 use crate::keyring::Keyring;
 use crate::keys;
 use crate::kv::Kv;
+use crate::router::Access;
 
 /// KV list metadata is capped at 1024 bytes; summaries stay below with room to spare.
 pub const MAX_SUMMARY_BYTES: usize = 1000;
@@ -614,6 +618,30 @@ impl<K: Kv> Service<'_, K> {
     /// 503 when KV fails.
     pub async fn token_record(&self, token: &str) -> Result<Option<TokenRecord>, ApiError> {
         get_json(self.kv, &keys::token(&token_digest(token).0)).await
+    }
+
+    /// Who the caller is, for a route with `access` on `site`: `None` on a public route, else the
+    /// admin or the site token's record. The one decision every operator route goes through.
+    ///
+    /// # Errors
+    /// 401 for no, a malformed or an unknown token (and for a site token on an admin route);
+    /// 403 for a site token of another site or without the scope; 503 when KV fails.
+    pub async fn authorize(
+        &self,
+        access: Access,
+        site: Option<&str>,
+        authorization: Option<&str>,
+        admin_token: &str,
+    ) -> Result<Option<Principal>, ApiError> {
+        let scope = match access {
+            Access::Public => return Ok(None),
+            Access::Admin => return require_admin(authorization, admin_token).map(Some),
+            Access::Scoped(_) if is_admin(authorization, admin_token) => return Ok(Some(Principal::Admin)),
+            Access::Scoped(scope) => scope,
+        };
+        let token = bearer(authorization).ok_or_else(ApiError::unauthorized)?;
+        let record = self.token_record(token).await?;
+        check_token(record, token, site.unwrap_or_default(), scope).map(Some)
     }
 
     /// A site's tokens (without digests).

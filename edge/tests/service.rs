@@ -218,3 +218,39 @@ fn a_kv_failure_on_any_of_the_parallel_reads_is_a_503_and_stores_nothing() {
     assert_eq!((err.status, err.code), (503, "storage_unavailable"));
     assert_eq!(kv.len(), stored);
 }
+
+#[test]
+fn authorisation_follows_the_access_table_for_every_kind_of_caller() {
+    use kelisim_edge::auth::{Principal, Scope};
+    use kelisim_edge::router::Access;
+    let (kv, keys) = (MemoryKv::default(), ring());
+    setup(&kv, &keys);
+    let svc = Service { kv: &kv, keys: &keys, cache: &IsolateCache::default(), now_ms: NOW };
+    block_on(svc.put_site("crm-demo", br#"{"origins":[]}"#)).unwrap();
+    let token = |site: &str, scopes: &str, random: u8| {
+        let body = format!(r#"{{"scopes":{scopes},"label":"t"}}"#);
+        format!("Bearer {}", block_on(svc.create_token(site, body.as_bytes(), [random; 32])).unwrap().1)
+    };
+    let read = token("services-demo", r#"["read"]"#, 1);
+    let erase_other_site = token("crm-demo", r#"["read","erase"]"#, 2);
+    let admin = "Bearer admin-secret";
+    let check = |access: Access, header: Option<&str>| {
+        block_on(svc.authorize(access, Some("services-demo"), header, "admin-secret")).map_err(|e| e.status)
+    };
+    let read_access = Access::Scoped(Scope::Read);
+    let erase_access = Access::Scoped(Scope::Erase);
+    assert_eq!(check(Access::Public, None), Ok(None));
+    assert!(matches!(check(Access::Admin, Some(admin)), Ok(Some(Principal::Admin))));
+    assert!(matches!(check(read_access, Some(admin)), Ok(Some(Principal::Admin))));
+    assert!(matches!(check(read_access, Some(&read)), Ok(Some(Principal::Site(_)))));
+    assert_eq!(check(Access::Admin, Some(&read)).unwrap_err(), 401, "a site token is never the admin");
+    assert_eq!(check(erase_access, Some(&read)).unwrap_err(), 403, "missing scope");
+    assert_eq!(check(erase_access, Some(&erase_other_site)).unwrap_err(), 403, "another site's token");
+    for bad in [None, Some("Bearer kls_unknown"), Some("Basic YWRtaW46YWRtaW4="), Some("admin-secret"), Some("Bearer ")]
+    {
+        assert_eq!(check(read_access, bad).unwrap_err(), 401, "{bad:?}");
+        assert_eq!(check(Access::Admin, bad).unwrap_err(), 401, "{bad:?}");
+    }
+    // An empty admin secret never matches.
+    assert_eq!(block_on(svc.authorize(Access::Admin, None, Some("Bearer "), "")).unwrap_err().status, 401);
+}
