@@ -1,8 +1,9 @@
 /*! Kelisim consent widget · Apache-2.0 · https://github.com/kelisim */
 // The one file the site's tag loads. It sets the Google Consent Mode v2 defaults synchronously,
-// defines window.kelisim (the JS boundary: nothing the widget does throws into the page), then
-// loads the content-hashed wasm next to this file. scripts/build-widget.sh puts the wasm-bindgen
-// glue where the GLUE marker is and the wasm file name in place of WASM_FILE.
+// defines window.kelisim (the JS boundary: nothing the widget does throws into the page), asks
+// the edge for the policy and loads the content-hashed wasm next to this file, both at once.
+// scripts/build-widget.sh puts the wasm-bindgen glue where the GLUE marker is and the wasm file
+// name in place of WASM_FILE.
 (function () {
   'use strict';
   var w = window;
@@ -87,13 +88,46 @@
     receipts: function () { return later(function (x) { return x.receipts(); }, []); }
   });
 
-  // 3. The wasm.
+  // 3. The policy, requested while the wasm loads: the URL the wasm will ask for first (the site
+  // and the first usable language of data-lang, <html lang>, navigator.languages; see i18n.rs).
+  // The wasm uses this request only if its URL is exactly the one it wants.
+  var early = guard(function () {
+    var site = (script.getAttribute('data-site') || '').trim();
+    if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(site)) return undefined;
+    var root = d.documentElement;
+    var tags = [script.getAttribute('data-lang'), root && root.getAttribute('lang')]
+      .concat(Array.prototype.slice.call(navigator.languages || []));
+    var lang = '';
+    for (var i = 0; i < tags.length && !lang; i++) {
+      var primary = tags[i] == null ? '' : String(tags[i]).trim().split(/[-_]/)[0].toLowerCase();
+      if (/^[a-z]{2,3}$/.test(primary)) lang = '?lang=' + primary;
+    }
+    var url = new URL(script.src).origin + '/v1/sites/' + site + '/policy' + lang;
+    var response = fetch(url, { cache: 'no-cache', credentials: 'omit', mode: 'cors' });
+    response.catch(function () { /* the wasm sees the failure when it reads the response */ });
+    return [url, response];
+  });
+
+  // 4. The widget's DOM: the wasm describes what it shows as a tree, ["tag", {attributes},
+  // children…] in JSON (see widget/src/ui.rs); this makes it elements and text nodes, never
+  // markup.
+  function build(json) {
+    function node(n) {
+      if (typeof n === 'string') return d.createTextNode(n);
+      var e = d.createElement(n[0]);
+      for (var name in n[1]) e.setAttribute(name, n[1][name]);
+      for (var i = 2; i < n.length; i++) e.appendChild(node(n[i]));
+      return e;
+    }
+    return node(JSON.parse(json));
+  }
+
+  // 5. The wasm.
   /*GLUE*/
   guard(function () {
     var url = new URL('assets/WASM_FILE', script.src);
     wasm_bindgen({ module_or_path: url }).then(function () {
-      wasm_bindgen.boot(script, report);
-      ready = wasm_bindgen;
+      ready = wasm_bindgen.boot(script, report, build, early);
       settle(true);
     }).catch(function (e) {
       report(e);

@@ -5,15 +5,15 @@
 //! holds for inline and external scripts alike. A mutation observer queues marked scripts added
 //! later.
 
-use std::rc::Rc;
+use alloc::rc::Rc;
 
 use js_sys::{Array, Promise};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Document, Element, HtmlScriptElement, MutationObserver, MutationObserverInit, MutationRecord};
+use web_sys::{Element, HtmlScriptElement, MutationObserver, MutationObserverInit, MutationRecord};
 
-use super::app::{app, App};
-use super::dom::callback;
+use super::app::App;
+use super::dom::listener;
 use crate::scripts::copies_attribute;
 
 /// A marked script.
@@ -40,11 +40,11 @@ fn collect(app: &App, scope: &Element) {
 }
 
 /// Queues the marked scripts already in the page and watches for more.
-pub fn watch(this: &App, doc: &Document) -> Result<(), JsValue> {
-    let Some(root) = doc.document_element() else { return Ok(()) };
+pub fn watch(this: &Rc<App>) -> Result<(), JsValue> {
+    let Some(root) = this.doc.document_element() else { return Ok(()) };
     collect(this, &root);
-    let observer = callback(|records: JsValue| {
-        let Some(app) = app() else { return };
+    let app = this.clone();
+    let observer = listener(move |records: JsValue| {
         let records: Array = records.unchecked_into();
         for record in records.iter() {
             let Ok(record) = record.dyn_into::<MutationRecord>() else { continue };
@@ -63,7 +63,7 @@ pub fn watch(this: &App, doc: &Document) -> Result<(), JsValue> {
     init.set_subtree(true);
     mo.observe_with_options(&root, &init)?;
     // The observer lives as long as the page.
-    std::mem::forget(mo);
+    core::mem::forget(mo);
     Ok(())
 }
 

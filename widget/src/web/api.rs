@@ -1,85 +1,75 @@
-//! What the page sees: the exports behind `window.kelisim` (the loader wraps each in a
-//! try/catch, so nothing throws into the page), and the `kelisim:change` event.
+//! What the page sees: `boot`, whose answer is the object behind `window.kelisim` (the loader
+//! wraps each call in a try/catch, so nothing throws into the page), and the `kelisim:change`
+//! event with the Consent Mode update.
 
-use std::collections::BTreeMap;
+use alloc::rc::Rc;
+use alloc::vec::Vec;
 
-use js_sys::{Function, Promise};
-use kelisim_core::category::Decision;
-use kelisim_core::receipt::Action;
+use js_sys::Function;
 use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{CustomEvent, CustomEventInit, HtmlScriptElement};
 
-use super::app::{app, App};
-use super::convert::{decision_map_js, decisions_js};
-use super::dom::{object, set};
+use super::app::App;
+use super::convert::decisions_js;
+use super::dom::{callback, get, object, set, set_str, window};
 use crate::consent_mode;
+use crate::model::{Action, Decisions};
 
 /// The detail of `kelisim:change` and what subscribers receive: `{decisions, action}`.
-fn change(decisions: &BTreeMap<String, Decision>, action: Action) -> JsValue {
+fn change(decisions: &Decisions, action: Action) -> JsValue {
     let o = object();
-    set(&o, "decisions", &decision_map_js(decisions));
-    set(&o, "action", &JsValue::from_str(action.as_str()));
+    set(&o, "decisions", &decisions_js(decisions.iter()));
+    set_str(&o, "action", action.as_str());
     o
 }
 
-/// Starts the widget for its script tag; `report` logs an unexpected error once.
+/// Starts the widget for its script tag. `report` logs an unexpected error once; `build` makes
+/// DOM of an element tree (see [`crate::ui`]); `early_policy` is the loader's request for the
+/// policy (`[url, response promise]`), if it made one. Returns
+/// `{get, subscribe, unsubscribe, open, withdraw, receipts}`, each taking one argument.
 ///
 /// # Errors
 /// When the tag lacks a valid `data-site` or the page has no document.
 #[wasm_bindgen]
-pub fn boot(script: &HtmlScriptElement, report: Function) -> Result<(), JsValue> {
-    super::app::boot(script, report)
-}
-
-/// `kelisim.get(category)`: `true`, `false`, or `null` while undecided.
-#[wasm_bindgen]
-pub fn get(category: &str) -> JsValue {
-    app().and_then(|a| a.get(category)).map_or(JsValue::NULL, JsValue::from_bool)
-}
-
-/// `kelisim.subscribe(fn)`: returns an id for `unsubscribe`.
-#[wasm_bindgen]
-pub fn subscribe(f: Function) -> u32 {
-    app().map_or(0, |a| a.subscribe(f))
-}
-
-#[wasm_bindgen]
-pub fn unsubscribe(id: u32) {
-    if let Some(a) = app() {
-        a.unsubscribe(id);
-    }
-}
-
-/// `kelisim.open()`.
-#[wasm_bindgen]
-pub fn open() {
-    if let Some(a) = app() {
+pub fn boot(
+    script: &HtmlScriptElement,
+    report: Function,
+    build: Function,
+    early_policy: JsValue,
+) -> Result<JsValue, JsValue> {
+    let app = super::app::boot(script, report, build, early_policy)?;
+    let api = object();
+    let method = |name: &str, f: fn(&Rc<App>, JsValue) -> JsValue| {
+        let app = app.clone();
+        set(&api, name, &callback(move |arg| f(&app, arg)));
+    };
+    // `true`, `false`, or `null` while undecided.
+    method("get", |a, c| a.get(&c.as_string().unwrap_or_default()).map_or(JsValue::NULL, JsValue::from_bool));
+    // An id for `unsubscribe`.
+    method("subscribe", |a, f| f.dyn_into().map_or(JsValue::NULL, |f| a.subscribe(f).into()));
+    method("unsubscribe", |a, id| {
+        a.unsubscribe(id.as_f64().unwrap_or(0.0) as u32);
+        JsValue::UNDEFINED
+    });
+    method("open", |a, _| {
         a.open();
-    }
-}
-
-/// `kelisim.withdraw()`.
-#[wasm_bindgen]
-pub fn withdraw() {
-    if let Some(a) = app() {
+        JsValue::UNDEFINED
+    });
+    method("withdraw", |a, _| {
         a.withdraw();
-    }
-}
-
-/// `kelisim.receipts()`: the countersigned receipts kept in this browser.
-#[wasm_bindgen]
-pub fn receipts() -> Promise {
-    let list = app().map_or_else(|| js_sys::Array::new().into(), |a| a.receipts());
-    Promise::resolve(&list)
+        JsValue::UNDEFINED
+    });
+    // The countersigned receipts kept in this browser.
+    method("receipts", |a, _| a.receipts());
+    Ok(api)
 }
 
 /// Tells the page about decisions now in force: Google Consent Mode, the `kelisim:change` event
 /// on `document`, and every subscriber. A subscriber that throws is reported, not rethrown.
-pub fn announce(app: &App, decisions: &BTreeMap<String, Decision>, action: Action) {
-    if let Some(w) = super::dom::window() {
-        let gtag = super::dom::get(&w, "gtag");
-        if let Some(gtag) = wasm_bindgen::JsCast::dyn_ref::<Function>(&gtag) {
+pub fn announce(app: &App, decisions: &Decisions, action: Action) {
+    if let Some(w) = window() {
+        if let Some(gtag) = get(&w, "gtag").dyn_ref::<Function>() {
             let update = decisions_js(consent_mode::update(decisions));
             let _ = gtag.call3(&JsValue::NULL, &"consent".into(), &"update".into(), &update);
         }

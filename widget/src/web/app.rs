@@ -1,43 +1,38 @@
 //! The controller: boots from the script tag, loads the policy, decides what to show, applies and
-//! records choices, and drives the outbox. State lives in one `App` per page (a thread-local
-//! `Rc`); borrows are short and never held across an `await`.
+//! records choices, and drives the outbox. State lives in one `Rc<App>` per page, held by the
+//! closures the page calls (listeners and the `window.kelisim` functions); borrows are short and
+//! never held across an `await`.
 
-use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
-use std::rc::Rc;
+use alloc::borrow::ToOwned;
+use alloc::rc::Rc;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::{Cell, RefCell};
 
 use js_sys::{Function, Promise};
-use kelisim_core::canonical::sha256_hex;
-use kelisim_core::category::{Decision, NECESSARY};
-use kelisim_core::receipt::{Action, PolicyRef, SubmitReceipt};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{Document, Element, Event, HtmlScriptElement, KeyboardEvent};
 
 use super::convert;
-use super::dom::{callback, document, get, now_ms, object, parse, random, set, warn, window};
+use super::dom::{get, listener, now_ms, object, parse, random, set, warn, window};
 use super::keys::{self, Signer};
 use super::net;
 use super::store::{choice_key, outbox_key, receipts_key, Store};
-use super::view::{self, Kind, SettingsModel, View};
+use super::view::{Kind, View};
 use crate::config::Config;
 use crate::i18n::{self, Strings};
+use crate::json::decimal;
+use crate::model::{Action, Decisions, Served, NECESSARY};
 use crate::outbox::{classify, Outbox, Outcome};
 use crate::receipt::{self, Draft, Sent, Subject};
 use crate::scripts::Queue;
-use crate::state::{self, Choice, Remembered, Served, Status, DAY_MS};
+use crate::sha256;
+use crate::state::{self, Choice, Remembered, Status, DAY_MS};
+use crate::ui::{self, SettingsModel};
 
 /// Countersigned receipts kept in the browser (the newest; older ones stay at the edge).
 pub const MAX_KEPT_RECEIPTS: u32 = 50;
-
-thread_local! {
-    static APP: RefCell<Option<Rc<App>>> = const { RefCell::new(None) };
-}
-
-/// The page's widget, once booted.
-pub fn app() -> Option<Rc<App>> {
-    APP.with(|a| a.borrow().clone())
-}
 
 /// What is known on this page view.
 #[derive(Default)]
@@ -46,7 +41,7 @@ pub struct Session {
     pub served: Option<Served>,
     pub remembered: Option<Remembered>,
     /// The decisions in force, once known.
-    pub decisions: Option<BTreeMap<String, Decision>>,
+    pub decisions: Option<Decisions>,
     pub action: Option<Action>,
     /// `open()` was called before the policy arrived.
     pub open_pending: bool,
@@ -61,13 +56,17 @@ pub struct App {
     pub store: Store,
     pub gpc: bool,
     report_fn: Function,
+    /// The loader's `build(treeJson)`, for the view.
+    build: Function,
+    /// The loader's request for the policy, `[url, response promise]`, until it is used.
+    early_policy: RefCell<JsValue>,
     pub session: RefCell<Session>,
     pub view: RefCell<Option<View>>,
     pub scripts: RefCell<Queue<HtmlScriptElement>>,
     pub scripts_running: Cell<bool>,
     pub subscribers: RefCell<Vec<(u32, Function)>>,
     next_subscriber: Cell<u32>,
-    choices: RefCell<Vec<(BTreeMap<String, Decision>, Action)>>,
+    choices: RefCell<Vec<(Decisions, Action)>>,
     recording: Cell<bool>,
     flushing: Cell<bool>,
     timer: Cell<Option<i32>>,
@@ -79,15 +78,18 @@ pub struct App {
 }
 
 /// Starts the widget for `script` (the tag). Errors here are configuration errors.
-pub fn boot(script: &HtmlScriptElement, report: Function) -> Result<(), JsValue> {
-    if app().is_some() {
-        return Ok(());
-    }
+pub fn boot(
+    script: &HtmlScriptElement,
+    report: Function,
+    build: Function,
+    early_policy: JsValue,
+) -> Result<Rc<App>, JsValue> {
     let config =
-        Config::from_attributes(|name| script.get_attribute(name)).map_err(|e| JsValue::from_str(&e.to_string()))?;
+        Config::from_attributes(|name| script.get_attribute(name)).map_err(|e| JsValue::from_str(e.message()))?;
     let edge = web_sys::Url::new(&script.src())?.origin();
-    let doc = document().ok_or(JsValue::NULL)?;
-    let gpc = window().is_some_and(|w| get(&w.navigator(), "globalPrivacyControl") == JsValue::TRUE);
+    let w = window().ok_or(JsValue::NULL)?;
+    let doc = w.document().ok_or(JsValue::NULL)?;
+    let gpc = get(&w.navigator(), "globalPrivacyControl") == JsValue::TRUE;
     let app = Rc::new(App {
         config,
         edge,
@@ -95,6 +97,8 @@ pub fn boot(script: &HtmlScriptElement, report: Function) -> Result<(), JsValue>
         store: Store::new(),
         gpc,
         report_fn: report,
+        build,
+        early_policy: RefCell::new(early_policy),
         session: RefCell::default(),
         view: RefCell::new(None),
         scripts: RefCell::default(),
@@ -110,12 +114,11 @@ pub fn boot(script: &HtmlScriptElement, report: Function) -> Result<(), JsValue>
         edge_keys: RefCell::default(),
         warned: Cell::new(false),
     });
-    APP.with(|a| *a.borrow_mut() = Some(app.clone()));
-    app.listen()?;
-    super::activate::watch(&app, &app.doc)?;
+    app.listen(&w)?;
+    super::activate::watch(&app)?;
     app.run_scripts();
     spawn_local(app.clone().start());
-    Ok(())
+    Ok(app)
 }
 
 impl App {
@@ -124,40 +127,32 @@ impl App {
         let _ = self.report_fn.call1(&JsValue::NULL, e);
     }
 
-    fn listen(&self) -> Result<(), JsValue> {
-        let w = window().ok_or(JsValue::NULL)?;
+    fn listen(self: &Rc<Self>, w: &web_sys::Window) -> Result<(), JsValue> {
         // Page links with data-kelisim-open (capture: before the page's own handlers).
-        let open = callback(|e: JsValue| {
+        let app = self.clone();
+        let open = listener(move |e: JsValue| {
             let e: Event = e.unchecked_into();
             let opener = e
                 .target()
                 .and_then(|t| t.dyn_into::<Element>().ok())
                 .and_then(|t| t.closest("[data-kelisim-open]").ok().flatten());
-            if let (Some(_), Some(app)) = (opener, app()) {
+            if opener.is_some() {
                 e.prevent_default();
                 app.open();
             }
         });
         self.doc.add_event_listener_with_callback_and_bool("click", &open, true)?;
         // Esc and the focus trap, wherever focus is while a dialog is open.
-        let keys = callback(|e: JsValue| {
-            if let Some(app) = app() {
-                app.on_key(e.unchecked_ref());
-            }
-        });
+        let app = self.clone();
+        let keys = listener(move |e: JsValue| app.on_key(e.unchecked_ref()));
         self.doc.add_event_listener_with_callback_and_bool("keydown", &keys, true)?;
         // Back online: deliver what waits.
-        let online = callback(|_| {
-            if let Some(app) = app() {
-                app.flush();
-            }
-        });
-        w.add_event_listener_with_callback("online", &online)?;
-        *self.wake.borrow_mut() = Some(callback(|_| {
-            if let Some(app) = app() {
-                app.timer.set(None);
-                app.flush();
-            }
+        let app = self.clone();
+        w.add_event_listener_with_callback("online", &listener(move |_| app.flush()))?;
+        let app = self.clone();
+        *self.wake.borrow_mut() = Some(listener(move |_| {
+            app.timer.set(None);
+            app.flush();
         }));
         Ok(())
     }
@@ -194,7 +189,7 @@ impl App {
                 }
                 let (open, withdraw) = {
                     let mut s = self.session.borrow_mut();
-                    (std::mem::take(&mut s.open_pending), std::mem::take(&mut s.withdraw_pending))
+                    (core::mem::take(&mut s.open_pending), core::mem::take(&mut s.withdraw_pending))
                 };
                 if withdraw {
                     self.withdraw();
@@ -206,7 +201,7 @@ impl App {
             Err(message) => {
                 // Without the policy nothing can be asked; a remembered choice that has not
                 // expired still holds (a material change cannot be seen, so none is assumed).
-                warn(&format!("[kelisim] {message}"));
+                warn(&[message.as_str()]);
                 if let Some(r) = remembered.filter(|r| now_ms() < r.expires) {
                     self.apply(r.decisions, r.action);
                 }
@@ -215,7 +210,7 @@ impl App {
     }
 
     /// The policy in the visitor's language: the tag's, the page's, then the browser's, among
-    /// those the policy offers.
+    /// those the policy offers. The first request is usually the loader's, already under way.
     async fn load_policy(&self) -> Result<Served, String> {
         let html_lang = self.doc.document_element().and_then(|e| e.get_attribute("lang"));
         let navigator: Vec<String> = window()
@@ -223,12 +218,18 @@ impl App {
             .unwrap_or_default();
         let prefs = i18n::preferences(self.config.lang.as_deref(), html_lang.as_deref(), &navigator);
         let (edge, site) = (&self.edge, &self.config.site);
-        let served = net::policy(edge, site, prefs.first().map(String::as_str)).await?;
+        let url = net::policy_url(edge, site, prefs.first().map(String::as_str));
+        // The loader's request counts only if it asked for exactly this URL.
+        let early = self.early_policy.replace(JsValue::UNDEFINED);
+        let early = (get(&early, "0").as_string().as_deref() == Some(url.as_str()))
+            .then(|| get(&early, "1").dyn_into::<Promise>().ok())
+            .flatten();
+        let served = net::policy(&url, early).await?;
         let want = i18n::pick_language(&prefs, &served.policy.languages);
         if want == served.language {
             Ok(served)
         } else {
-            net::policy(edge, site, Some(&want)).await
+            net::policy(&net::policy_url(edge, site, Some(&want)), None).await
         }
     }
 
@@ -237,22 +238,16 @@ impl App {
     }
 
     /// The decisions scripts run under now: the current ones, or only `necessary` before any.
-    pub fn granted_now(&self) -> BTreeMap<String, Decision> {
-        self.session
-            .borrow()
-            .decisions
-            .clone()
-            .unwrap_or_else(|| BTreeMap::from([(NECESSARY.to_owned(), Decision::Granted)]))
+    pub fn granted_now(&self) -> Decisions {
+        self.session.borrow().decisions.clone().unwrap_or_else(|| [(NECESSARY, true)].into_iter().collect())
     }
 
-    pub fn run_scripts(&self) {
-        if let Some(app) = app() {
-            spawn_local(super::activate::run(app));
-        }
+    pub fn run_scripts(self: &Rc<Self>) {
+        spawn_local(super::activate::run(self.clone()));
     }
 
     /// Puts `decisions` in force: Consent Mode update, `kelisim:change`, subscribers, scripts.
-    fn apply(&self, decisions: BTreeMap<String, Decision>, action: Action) {
+    fn apply(self: &Rc<Self>, decisions: Decisions, action: Action) {
         {
             let mut s = self.session.borrow_mut();
             s.decisions = Some(decisions.clone());
@@ -265,7 +260,7 @@ impl App {
     // --- the view ---------------------------------------------------------------------------
 
     /// Mounts the view if needed (waiting for `<body>` if the tag ran before it was parsed).
-    async fn ensure_view(&self) -> Result<(), JsValue> {
+    async fn ensure_view(self: &Rc<Self>) -> Result<(), JsValue> {
         if self.view.borrow().is_some() {
             return Ok(());
         }
@@ -279,40 +274,37 @@ impl App {
             return Ok(());
         }
         let lang = self.session.borrow().lang.clone();
-        let view = View::mount(&self.doc, &self.config, &lang)?;
-        let click = callback(|e: JsValue| {
-            if let Some(app) = app() {
-                app.on_click(e.unchecked_ref());
-            }
-        });
+        let view = View::mount(&self.doc, &self.config, &lang, self.build.clone())?;
+        let app = self.clone();
+        let click = listener(move |e: JsValue| app.on_click(e.unchecked_ref()));
         view.root.add_event_listener_with_callback("click", &click)?;
         *self.view.borrow_mut() = Some(view);
         Ok(())
     }
 
-    async fn show_banner(&self) -> Result<(), JsValue> {
+    async fn show_banner(self: &Rc<Self>) -> Result<(), JsValue> {
         self.ensure_view().await?;
         let s = self.session.borrow();
         let Some(served) = &s.served else { return Ok(()) };
         let mut view = self.view.borrow_mut();
         let Some(view) = view.as_mut() else { return Ok(()) };
-        view.show_banner(&self.doc, &served.policy, &s.lang, i18n::strings(&s.lang), self.config.position.class())
+        view.show_banner(&self.doc, &ui::banner(&served.policy, i18n::strings(&s.lang), self.config.position.class()))
     }
 
     /// `open()` and `[data-kelisim-open]`: the settings, showing the current choice.
-    pub fn open(&self) {
+    pub fn open(self: &Rc<Self>) {
         if self.session.borrow().served.is_none() {
             self.session.borrow_mut().open_pending = true;
             return;
         }
         self.warm_signer();
-        let Some(app) = app() else { return };
+        let app = self.clone();
         spawn_local(async move {
-            if let Err(e) = app.ensure_view().await {
-                app.report(&e);
-                return;
-            }
-            if let Err(e) = app.open_dialog(Kind::Settings) {
+            let shown = match app.ensure_view().await {
+                Ok(()) => app.open_dialog(Kind::Settings),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = shown {
                 app.report(&e);
             }
         });
@@ -327,61 +319,51 @@ impl App {
         if view.dialogs.iter().any(|d| d.kind == kind) {
             return Ok(());
         }
-        let overlay = match kind {
+        let tree = match kind {
             Kind::Settings => {
                 let current = s.decisions.as_ref();
                 let switches = state::initial_switches(&served.policy.categories, current);
                 let can_withdraw = current.is_some_and(|d| state::grants_optional(&served.policy.categories, d));
-                view::settings(
-                    &self.doc,
-                    &SettingsModel {
-                        policy: &served.policy,
-                        lang: &s.lang,
-                        strings,
-                        switches: &switches,
-                        gpc: self.gpc,
-                        can_withdraw,
-                    },
-                )?
+                ui::settings(&SettingsModel {
+                    policy: &served.policy,
+                    lang: &s.lang,
+                    strings,
+                    switches: &switches,
+                    gpc: self.gpc,
+                    can_withdraw,
+                })
             }
-            Kind::Policy => view::policy(&self.doc, &served.policy, &s.lang, strings)?,
+            Kind::Policy => ui::policy(&served.policy, &s.lang, strings),
         };
-        view.push_dialog(&self.doc, kind, overlay)
+        view.push_dialog(&self.doc, kind, &tree)
     }
 
-    fn on_click(&self, e: &Event) {
+    fn on_click(self: &Rc<Self>, e: &Event) {
         let action = e
             .target()
             .and_then(|t| t.dyn_into::<Element>().ok())
             .and_then(|t| t.closest("[data-action]").ok().flatten())
             .and_then(|b| b.get_attribute("data-action"));
         let Some(action) = action else { return };
-        let result = match action.as_str() {
-            "accept" => {
-                self.choose(Choice::AcceptAll);
-                Ok(())
+        let choice = match action.as_str() {
+            "accept" => Choice::AcceptAll,
+            "reject" => Choice::RejectAll,
+            "withdraw" => Choice::Withdraw,
+            "save" => Choice::Custom(self.view.borrow().as_ref().map(View::switches).unwrap_or_default()),
+            other => {
+                let result = match other {
+                    "settings" => self.open_dialog(Kind::Settings),
+                    "policy" => self.open_dialog(Kind::Policy),
+                    "close" => self.view.borrow_mut().as_mut().map_or(Ok(()), View::pop_dialog),
+                    _ => Ok(()),
+                };
+                if let Err(e) = result {
+                    self.report(&e);
+                }
+                return;
             }
-            "reject" => {
-                self.choose(Choice::RejectAll);
-                Ok(())
-            }
-            "withdraw" => {
-                self.choose(Choice::Withdraw);
-                Ok(())
-            }
-            "save" => {
-                let switches = self.view.borrow().as_ref().map(View::switches).unwrap_or_default();
-                self.choose(Choice::Custom(switches));
-                Ok(())
-            }
-            "settings" => self.open_dialog(Kind::Settings),
-            "policy" => self.open_dialog(Kind::Policy),
-            "close" => self.view.borrow_mut().as_mut().map_or(Ok(()), View::pop_dialog),
-            _ => Ok(()),
         };
-        if let Err(e) = result {
-            self.report(&e);
-        }
+        self.choose(choice);
     }
 
     fn on_key(&self, e: &KeyboardEvent) {
@@ -407,7 +389,7 @@ impl App {
     // --- choices and receipts ----------------------------------------------------------------
 
     /// A choice from the banner, the settings or `withdraw()`: in force at once, recorded next.
-    pub fn choose(&self, choice: Choice) {
+    pub fn choose(self: &Rc<Self>, choice: Choice) {
         let decisions = {
             let s = self.session.borrow();
             let Some(served) = &s.served else { return };
@@ -420,9 +402,7 @@ impl App {
         let action = choice.action();
         self.apply(decisions.clone(), action);
         self.choices.borrow_mut().push((decisions, action));
-        if let Some(app) = app() {
-            spawn_local(app.record_all());
-        }
+        spawn_local(self.clone().record_all());
     }
 
     /// Records queued choices one at a time, so each receipt's `prev` is the one before it.
@@ -467,13 +447,10 @@ impl App {
         Signer::from_record(&record)
     }
 
-    async fn record(&self, decisions: BTreeMap<String, Decision>, action: Action) -> Result<(), JsValue> {
-        let Some((policy, version)) = self.session.borrow().served.as_ref().map(|s| {
-            (
-                PolicyRef { version: s.policy.version, sha256: s.sha256.clone(), language: s.language.clone() },
-                s.policy.version,
-            )
-        }) else {
+    async fn record(&self, decisions: Decisions, action: Action) -> Result<(), JsValue> {
+        let Some((version, sha256, language)) =
+            self.session.borrow().served.as_ref().map(|s| (s.policy.version, s.sha256.clone(), s.language.clone()))
+        else {
             return Ok(());
         };
         let remembered = self.session.borrow().remembered.clone();
@@ -489,7 +466,9 @@ impl App {
         };
         let draft = |subject: &Subject| Draft {
             site: self.config.site.clone(),
-            policy: policy.clone(),
+            version,
+            sha256: sha256.clone(),
+            language: language.clone(),
             decisions: decisions.clone(),
             action,
             gpc: self.gpc,
@@ -497,7 +476,7 @@ impl App {
         };
         let ulid_random = random::<10>().ok_or(JsValue::NULL)?;
         let mut claims = receipt::claims(draft(&subject), &subject, now, ulid_random);
-        let mut canonical = claims.canonical().map_err(|_| JsValue::from_str("claims are not canonical"))?;
+        let mut canonical = claims.canonical();
         let mut visitor_signature = None;
         if let Some(s) = &signer {
             let header = receipt::visitor_header_b64(&subject.id);
@@ -507,19 +486,17 @@ impl App {
                     // The key is unusable: record unsigned rather than not at all.
                     let plain = unsigned().ok_or(JsValue::NULL)?;
                     claims = receipt::claims(draft(&plain), &plain, now, ulid_random);
-                    canonical = claims.canonical().map_err(|_| JsValue::from_str("claims are not canonical"))?;
+                    canonical = claims.canonical();
                 }
             }
         }
-        let hash = sha256_hex(canonical.as_bytes());
+        let hash = sha256::hex(canonical.as_bytes());
         let keyed = visitor_signature.is_some();
-        let subject_id = claims.subject.clone();
-        let id = claims.id.clone();
-        let body = receipt::body(&SubmitReceipt { claims, visitor_signature });
+        let body = receipt::body(&canonical, visitor_signature.as_deref());
 
         // The outbox first: from here on the receipt cannot be lost.
         let mut outbox = self.outbox();
-        outbox.push(id, body);
+        outbox.push(claims.id, body);
         self.save_outbox(&outbox);
 
         let expires = now.saturating_add(u64::from(self.config.expiry_days).saturating_mul(DAY_MS));
@@ -530,7 +507,7 @@ impl App {
             gpc: self.gpc,
             at: now,
             expires,
-            subject: subject_id,
+            subject: claims.subject.id,
             keyed,
             hash,
         };
@@ -540,10 +517,8 @@ impl App {
     }
 
     /// Delivers due outbox entries in order; schedules the next retry.
-    pub fn flush(&self) {
-        if let Some(app) = app() {
-            spawn_local(app.flush_loop());
-        }
+    pub fn flush(self: &Rc<Self>) {
+        spawn_local(self.clone().flush_loop());
     }
 
     async fn flush_loop(self: Rc<Self>) {
@@ -562,7 +537,7 @@ impl App {
                 (Outcome::Delivered, Ok(a)) => self.keep_countersigned(&entry.body, &a.text).await,
                 // Once per page: a refused receipt will not be sent again.
                 (Outcome::Rejected, Ok(a)) if !self.warned.replace(true) => {
-                    warn(&format!("[kelisim] the edge refused a receipt (HTTP {}): {}", a.status, a.text));
+                    warn(&["the edge refused a receipt (HTTP ", &decimal(a.status.into()), "): ", &a.text]);
                 }
                 _ => {}
             }
@@ -603,29 +578,21 @@ impl App {
     /// Checks the edge's countersignature (a canonical header, a payload that is exactly the
     /// receipt sent, an Ed25519 signature by a key of the edge's JWKS) and keeps the receipt.
     async fn keep_countersigned(&self, body: &str, answer: &str) {
+        const NOT_KEPT: &str = "receipt not kept: ";
         let jws = get(&parse(answer), "jws").as_string().unwrap_or_default();
         let Some(sent) = Sent::from_body(body) else { return };
         let check = match receipt::check_countersigned(&sent, &jws) {
             Ok(c) => c,
-            Err(e) => {
-                warn(&format!("[kelisim] receipt not kept: {e}"));
-                return;
-            }
+            Err(e) => return warn(&[NOT_KEPT, e.message()]),
         };
         match self.edge_key(&check.kid).await {
-            Some(x) => match net::verify(&x, &check.signing_input, &check.signature).await {
-                Ok(true) => {}
-                Ok(false) => {
-                    warn(&format!("[kelisim] receipt not kept: {}", receipt::CheckError::Signature));
-                    return;
+            Some(x) => {
+                // `Err`: no Ed25519 in this browser; keep the receipt, it can be checked offline.
+                if net::verify(&x, &check.signing_input, &check.signature).await == Ok(false) {
+                    return warn(&[NOT_KEPT, receipt::CheckError::Signature.message()]);
                 }
-                // No Ed25519 in this browser: keep the receipt; it can be checked offline.
-                Err(_) => {}
-            },
-            None => {
-                warn(&format!("[kelisim] receipt not kept: unknown edge key {}", check.kid));
-                return;
             }
+            None => return warn(&[NOT_KEPT, "unknown edge key ", &check.kid]),
         }
         let key = receipts_key(&self.config.site);
         let kept = self.store.get_json(&key).dyn_into::<js_sys::Array>().unwrap_or_default();
@@ -666,7 +633,7 @@ impl App {
 
     /// `withdraw()`: every optional category denied, recorded as `withdraw` (once the policy
     /// is known, if it is not yet).
-    pub fn withdraw(&self) {
+    pub fn withdraw(self: &Rc<Self>) {
         if self.session.borrow().served.is_none() {
             self.session.borrow_mut().withdraw_pending = true;
             return;

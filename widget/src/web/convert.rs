@@ -1,18 +1,20 @@
-//! JS values ↔ the crate's types. JSON is parsed by the browser (`JSON.parse`, `response.json`)
-//! and read here field by field, which keeps a JSON parser and serde's deserialisers out of the
-//! wasm. Anything of the wrong shape reads as `None`.
+//! JS values ↔ the crate's model. JSON is parsed by the browser (`JSON.parse`) and read here
+//! field by field, which keeps a JSON parser out of the wasm. Anything of the wrong shape reads
+//! as `None`; stored data written by an older widget reads the same way.
 
-use std::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 use js_sys::{Array, Object};
-use kelisim_core::category::Decision;
-use kelisim_core::policy::{Block, Operator, Policy, PolicyCategory};
-use kelisim_core::receipt::Action;
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::dom::{get, object, set};
+use super::dom::{get, object, set, set_str};
+use crate::model::{decision_str, Action, Block, Category, Decisions, Operator, Policy, Served};
 use crate::outbox::{Entry, Outbox};
-use crate::state::{Remembered, Served};
+use crate::state::Remembered;
+
+/// The largest integer a JS number carries exactly.
+const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
 fn string(v: &JsValue, key: &str) -> Option<String> {
     get(v, key).as_string()
@@ -25,7 +27,8 @@ fn boolean(v: &JsValue, key: &str) -> Option<bool> {
 /// A non-negative integer below 2^53.
 fn number(v: &JsValue, key: &str) -> Option<u64> {
     let n = get(v, key).as_f64()?;
-    ((0.0..=9_007_199_254_740_991.0).contains(&n) && n.fract() == 0.0).then_some(n as u64)
+    let whole = n as u64;
+    ((0.0..=MAX_SAFE_INTEGER).contains(&n) && whole as f64 == n).then_some(whole)
 }
 
 fn small(v: &JsValue, key: &str) -> Option<u32> {
@@ -54,65 +57,43 @@ fn entries(v: &JsValue) -> Option<Vec<(String, JsValue)>> {
         .collect()
 }
 
-// Maps are filled by insertion, not `collect()`, which would bring a sort per map type.
-
-fn texts(v: &JsValue) -> Option<BTreeMap<String, String>> {
-    let mut out = BTreeMap::new();
-    for (k, t) in entries(v)? {
-        out.insert(k, t.as_string()?);
-    }
-    Some(out)
+/// The text for `lang` of a `{lang: text}` map, or the first there is (the edge serves one).
+fn text(v: &JsValue, lang: &str) -> Option<String> {
+    let all = entries(v)?;
+    let pick = all.iter().find(|(k, _)| k == lang).or(all.first());
+    pick.map_or(Some(String::new()), |(_, t)| t.as_string())
 }
 
-pub fn decisions(v: &JsValue) -> Option<BTreeMap<String, Decision>> {
-    let mut out = BTreeMap::new();
+pub fn decisions(v: &JsValue) -> Option<Decisions> {
+    let mut out = Decisions::default();
     for (k, d) in entries(v)? {
-        let d = match d.as_string()?.as_str() {
-            "granted" => Decision::Granted,
-            "denied" => Decision::Denied,
+        let granted = match d.as_string()?.as_str() {
+            "granted" => true,
+            "denied" => false,
             _ => return None,
         };
-        out.insert(k, d);
+        out.insert(k, granted);
     }
     Some(out)
-}
-
-pub fn action(s: &str) -> Option<Action> {
-    [Action::AcceptAll, Action::RejectAll, Action::Custom, Action::Withdraw, Action::GpcDefault]
-        .into_iter()
-        .find(|a| a.as_str() == s)
-}
-
-fn decision_str(d: Decision) -> &'static str {
-    if d.is_granted() {
-        "granted"
-    } else {
-        "denied"
-    }
 }
 
 /// `{name: "granted" | "denied"}`.
-pub fn decisions_js<'a>(d: impl IntoIterator<Item = (&'a str, Decision)>) -> JsValue {
+pub fn decisions_js<'a>(d: impl IntoIterator<Item = (&'a str, bool)>) -> JsValue {
     let o = object();
-    for (k, v) in d {
-        set(&o, k, &JsValue::from_str(decision_str(v)));
+    for (k, granted) in d {
+        set_str(&o, k, decision_str(granted));
     }
     o
 }
 
-pub fn decision_map_js(d: &BTreeMap<String, Decision>) -> JsValue {
-    decisions_js(d.iter().map(|(k, v)| (k.as_str(), *v)))
-}
-
-fn category(v: &JsValue) -> Option<PolicyCategory> {
-    Some(PolicyCategory {
+fn category(v: &JsValue, lang: &str) -> Option<Category> {
+    Some(Category {
         id: string(v, "id")?,
         switchable: boolean(v, "switchable")?,
         default: boolean(v, "default")?,
         gpc_sensitive: boolean(v, "gpc_sensitive").unwrap_or(false),
-        title: texts(&get(v, "title"))?,
-        description: texts(&get(v, "description"))?,
-        sections: strings(&get(v, "sections")).unwrap_or_default(),
+        title: text(&get(v, "title"), lang)?,
+        description: text(&get(v, "description"), lang)?,
     })
 }
 
@@ -130,18 +111,17 @@ fn block(v: &JsValue) -> Option<Block> {
     })
 }
 
-fn policy(v: &JsValue) -> Option<Policy> {
+fn policy(v: &JsValue, lang: &str) -> Option<Policy> {
     let o = get(v, "operator");
-    let mut text = BTreeMap::new();
-    for (lang, blocks) in entries(&get(v, "text"))? {
-        text.insert(lang, array(&blocks)?.iter().map(|b| block(&b)).collect::<Option<Vec<_>>>()?);
-    }
+    let text_by_lang = entries(&get(v, "text"))?;
+    let blocks = text_by_lang.iter().find(|(k, _)| k == lang).or(text_by_lang.first());
+    let blocks = match blocks {
+        Some((_, b)) => array(b)?.iter().map(|b| block(&b)).collect::<Option<Vec<_>>>()?,
+        None => Vec::new(),
+    };
     Some(Policy {
-        schema: small(v, "schema")?,
-        site: string(v, "site")?,
         version: small(v, "version")?,
         effective_date: string(v, "effective_date")?,
-        material: boolean(v, "material")?,
         operator: Operator {
             legal_name: string(&o, "legal_name")?,
             city: string(&o, "city")?,
@@ -149,19 +129,20 @@ fn policy(v: &JsValue) -> Option<Policy> {
             phone: string(&o, "phone")?,
         },
         languages: strings(&get(v, "languages"))?,
-        categories: array(&get(v, "categories"))?.iter().map(|c| category(&c)).collect::<Option<Vec<_>>>()?,
-        summary: texts(&get(v, "summary"))?,
-        text,
+        categories: array(&get(v, "categories"))?.iter().map(|c| category(&c, lang)).collect::<Option<Vec<_>>>()?,
+        summary: text(&get(v, "summary"), lang)?,
+        text: blocks,
     })
 }
 
 /// The edge's policy answer.
 pub fn served(v: &JsValue) -> Option<Served> {
+    let language = string(v, "language")?;
     Some(Served {
         sha256: string(v, "sha256")?,
         last_material_version: small(v, "last_material_version")?,
-        language: string(v, "language")?,
-        policy: policy(&get(v, "policy"))?,
+        policy: policy(&get(v, "policy"), &language)?,
+        language,
     })
 }
 
@@ -169,7 +150,7 @@ pub fn remembered(v: &JsValue) -> Option<Remembered> {
     Some(Remembered {
         version: small(v, "version")?,
         decisions: decisions(&get(v, "decisions"))?,
-        action: action(&string(v, "action")?)?,
+        action: Action::parse(&string(v, "action")?)?,
         gpc: boolean(v, "gpc")?,
         at: number(v, "at")?,
         expires: number(v, "expires")?,
@@ -182,14 +163,14 @@ pub fn remembered(v: &JsValue) -> Option<Remembered> {
 pub fn remembered_js(r: &Remembered) -> JsValue {
     let o = object();
     set(&o, "version", &r.version.into());
-    set(&o, "decisions", &decision_map_js(&r.decisions));
-    set(&o, "action", &r.action.as_str().into());
+    set(&o, "decisions", &decisions_js(r.decisions.iter()));
+    set_str(&o, "action", r.action.as_str());
     set(&o, "gpc", &r.gpc.into());
     set(&o, "at", &(r.at as f64).into());
     set(&o, "expires", &(r.expires as f64).into());
-    set(&o, "subject", &r.subject.as_str().into());
+    set_str(&o, "subject", &r.subject);
     set(&o, "keyed", &r.keyed.into());
-    set(&o, "hash", &r.hash.as_str().into());
+    set_str(&o, "hash", &r.hash);
     o
 }
 
@@ -216,8 +197,8 @@ pub fn outbox_js(o: &Outbox) -> JsValue {
     let list = Array::new();
     for e in &o.entries {
         let item = object();
-        set(&item, "id", &e.id.as_str().into());
-        set(&item, "body", &e.body.as_str().into());
+        set_str(&item, "id", &e.id);
+        set_str(&item, "body", &e.body);
         set(&item, "attempts", &e.attempts.into());
         set(&item, "next_at", &(e.next_at as f64).into());
         list.push(&item);

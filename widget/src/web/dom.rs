@@ -1,17 +1,14 @@
-//! Small helpers over the DOM and JS values. Elements are only ever built with `createElement`
-//! and filled with `textContent`: no string from a policy is parsed as markup.
+//! Small helpers over the DOM and JS values.
+
+use alloc::string::String;
 
 use js_sys::{Function, Reflect, JSON};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{Document, Element, Window};
+use web_sys::{Element, Window};
 
 pub fn window() -> Option<Window> {
     web_sys::window()
-}
-
-pub fn document() -> Option<Document> {
-    window()?.document()
 }
 
 /// Milliseconds since the epoch.
@@ -29,6 +26,11 @@ pub fn set(obj: &JsValue, key: &str, value: &JsValue) {
     let _ = Reflect::set(obj, &JsValue::from_str(key), value);
 }
 
+/// Sets a string property.
+pub fn set_str(obj: &JsValue, key: &str, value: &str) {
+    set(obj, key, &JsValue::from_str(value));
+}
+
 /// A plain object `{}`.
 pub fn object() -> JsValue {
     js_sys::Object::new().into()
@@ -39,6 +41,15 @@ pub fn parse(text: &str) -> JsValue {
     JSON::parse(text).unwrap_or(JsValue::UNDEFINED)
 }
 
+/// The parts, joined.
+pub fn concat(parts: &[&str]) -> String {
+    let mut out = String::new();
+    for p in parts {
+        out.push_str(p);
+    }
+    out
+}
+
 /// `N` bytes from `crypto.getRandomValues`.
 pub fn random<const N: usize>() -> Option<[u8; N]> {
     let mut out = [0u8; N];
@@ -46,57 +57,34 @@ pub fn random<const N: usize>() -> Option<[u8; N]> {
     Some(out)
 }
 
-/// `<tag class="…">`.
-pub fn el(doc: &Document, tag: &str, class: &str) -> Result<Element, JsValue> {
-    let e = doc.create_element(tag)?;
-    if !class.is_empty() {
-        e.set_class_name(class);
-    }
-    Ok(e)
-}
-
-/// `<tag class="…">text</tag>`, the text set as `textContent`.
-pub fn text(doc: &Document, tag: &str, class: &str, text: &str) -> Result<Element, JsValue> {
-    let e = el(doc, tag, class)?;
-    e.set_text_content(Some(text));
-    Ok(e)
-}
-
-/// `<button type="button" data-action="…">label</button>`.
-pub fn button(doc: &Document, action: &str, label: &str, class: &str) -> Result<Element, JsValue> {
-    let b = text(doc, "button", class, label)?;
-    b.set_attribute("type", "button")?;
-    b.set_attribute("data-action", action)?;
-    Ok(b)
-}
-
-/// Appends every child to `parent`.
-pub fn append(parent: &Element, children: &[&Element]) -> Result<(), JsValue> {
-    for c in children {
-        parent.append_child(c)?;
-    }
-    Ok(())
-}
-
 /// Focuses an element without scrolling the page.
 pub fn focus(e: &Element) {
-    if let Some(h) = e.dyn_ref::<web_sys::HtmlElement>() {
-        let opts = object();
-        set(&opts, "preventScroll", &JsValue::TRUE);
-        let f = get(h, "focus");
-        if let Some(f) = f.dyn_ref::<js_sys::Function>() {
-            let _ = f.call1(h, &opts);
-        }
+    let opts = object();
+    set(&opts, "preventScroll", &JsValue::TRUE);
+    if let Some(f) = get(e, "focus").dyn_ref::<Function>() {
+        let _ = f.call1(e, &opts);
     }
 }
 
-/// `console.warn(message)`.
-pub fn warn(message: &str) {
-    web_sys::console::warn_1(&JsValue::from_str(message));
+/// `console.warn("[kelisim] " + message…)`.
+pub fn warn(parts: &[&str]) {
+    let mut message = String::from("[kelisim] ");
+    for p in parts {
+        message.push_str(p);
+    }
+    web_sys::console::warn_1(&JsValue::from_str(&message));
 }
 
-/// A callback for the page's lifetime (event listeners, observers, timers). One closure type for
-/// all of them keeps the wasm small; each casts its argument.
-pub fn callback(f: impl FnMut(JsValue) + 'static) -> Function {
-    Closure::<dyn FnMut(JsValue)>::new(f).into_js_value().unchecked_into()
+/// A JS function for the page's lifetime (event listeners, observers, timers, the API). One
+/// closure type for all of them keeps the wasm small; each casts its argument.
+pub fn callback(f: impl FnMut(JsValue) -> JsValue + 'static) -> Function {
+    Closure::<dyn FnMut(JsValue) -> JsValue>::new(f).into_js_value().unchecked_into()
+}
+
+/// [`callback`] for a handler with nothing to return.
+pub fn listener(mut f: impl FnMut(JsValue) + 'static) -> Function {
+    callback(move |e| {
+        f(e);
+        JsValue::UNDEFINED
+    })
 }

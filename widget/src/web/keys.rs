@@ -2,12 +2,14 @@
 //! non-extractable, kept in IndexedDB (`kelisim` / `keys`, keyed by site) as a structured clone of
 //! the `CryptoKey`. The script can ask the browser to sign with it but can never read it.
 
+use alloc::vec::Vec;
+
 use js_sys::{Array, Promise, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{CryptoKey, IdbDatabase, IdbOpenDbRequest, IdbRequest, IdbTransactionMode, SubtleCrypto};
 
-use super::dom::{callback, get, object, set, window};
+use super::dom::{get, listener, object, set, window};
 use crate::receipt::Subject;
 
 const DB_NAME: &str = "kelisim";
@@ -56,7 +58,7 @@ async fn done(req: &IdbRequest) -> Result<JsValue, JsValue> {
 async fn open() -> Result<IdbDatabase, JsValue> {
     let factory = window().ok_or(JsValue::NULL)?.indexed_db()?.ok_or(JsValue::NULL)?;
     let req: IdbOpenDbRequest = factory.open_with_u32(DB_NAME, DB_VERSION)?;
-    let upgrade = callback(|event: JsValue| {
+    let upgrade = listener(|event: JsValue| {
         let event: web_sys::Event = event.unchecked_into();
         let db = event.target().and_then(|t| t.dyn_into::<IdbRequest>().ok()).and_then(|r| r.result().ok());
         if let Some(db) = db.and_then(|d| d.dyn_into::<IdbDatabase>().ok()) {

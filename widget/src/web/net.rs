@@ -2,15 +2,20 @@
 //! JWKS reads, receipt posts, and the WebCrypto check of the edge's signature. No credentials
 //! are sent: nothing identifies the visitor but what the receipt itself says.
 
+use alloc::string::String;
+
 use js_sys::{Array, Promise};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{CryptoKey, RequestInit, Response};
 
 use super::convert;
-use super::dom::{get, object, parse, set, window};
+use super::dom::{concat, get, object, parse, set, set_str, window};
 use super::keys::{subtle, ED25519};
-use crate::state::Served;
+use crate::json::decimal;
+use crate::model::Served;
+
+const UNFETCHED: &str = "the policy could not be fetched";
 
 /// An HTTP answer: status and body text.
 pub struct Answer {
@@ -18,47 +23,66 @@ pub struct Answer {
     pub text: String,
 }
 
-/// `fetch(url, init)` and the body as text. `Err` is a network error (nothing was answered).
-async fn fetch(url: &str, init: &JsValue) -> Result<Answer, JsValue> {
-    let w = window().ok_or(JsValue::NULL)?;
-    set(init, "credentials", &JsValue::from_str("omit"));
-    set(init, "mode", &JsValue::from_str("cors"));
-    let res: Response =
-        JsFuture::from(w.fetch_with_str_and_init(url, init.unchecked_ref::<RequestInit>())).await?.dyn_into()?;
+/// A response promise, then its status and body text. `Err` is a network error.
+async fn answer(response: Promise) -> Result<Answer, JsValue> {
+    let res: Response = JsFuture::from(response).await?.dyn_into()?;
     let text = JsFuture::from(res.text()?).await?.as_string().unwrap_or_default();
     Ok(Answer { status: res.status(), text })
 }
 
-/// The current policy in `lang` (or the edge's default language). Revalidated on every page view
-/// (`cache: no-cache`, answered by a 304 when unchanged), so a new version is seen at once.
-pub async fn policy(edge: &str, site: &str, lang: Option<&str>) -> Result<Served, String> {
-    let query = lang.map(|l| format!("?lang={l}")).unwrap_or_default();
-    let init = object();
-    set(&init, "cache", &JsValue::from_str("no-cache"));
-    let answer = fetch(&format!("{edge}/v1/sites/{site}/policy{query}"), &init)
-        .await
-        .map_err(|_| "the policy could not be fetched".to_owned())?;
-    if answer.status != 200 {
-        return Err(format!("the policy could not be fetched (HTTP {})", answer.status));
+/// `fetch(url, init)` with the widget's options: CORS, no credentials.
+fn fetch(url: &str, init: &JsValue) -> Result<Promise, JsValue> {
+    let w = window().ok_or(JsValue::NULL)?;
+    set_str(init, "credentials", "omit");
+    set_str(init, "mode", "cors");
+    Ok(w.fetch_with_str_and_init(url, init.unchecked_ref::<RequestInit>()))
+}
+
+/// The URL of the current policy in `lang` (or the edge's default language). The loader requests
+/// the same URL while the wasm loads (see `js/loader.js`).
+pub fn policy_url(edge: &str, site: &str, lang: Option<&str>) -> String {
+    let mut url = concat(&[edge, "/v1/sites/", site, "/policy"]);
+    if let Some(lang) = lang {
+        url.push_str("?lang=");
+        url.push_str(lang);
     }
-    convert::served(&parse(&answer.text)).ok_or_else(|| "the policy could not be read".to_owned())
+    url
+}
+
+/// The current policy from `url`, or from `early`, the loader's request for it. Revalidated on
+/// every page view (`cache: no-cache`, answered by a 304 when unchanged), so a new version is
+/// seen at once. `Err` is what the console says.
+pub async fn policy(url: &str, early: Option<Promise>) -> Result<Served, String> {
+    let request = match early {
+        Some(p) => p,
+        None => {
+            let init = object();
+            set_str(&init, "cache", "no-cache");
+            fetch(url, &init).map_err(|_| String::from(UNFETCHED))?
+        }
+    };
+    let answer = answer(request).await.map_err(|_| String::from(UNFETCHED))?;
+    if answer.status != 200 {
+        return Err(concat(&[UNFETCHED, " (HTTP ", &decimal(answer.status.into()), ")"]));
+    }
+    convert::served(&parse(&answer.text)).ok_or_else(|| "the policy could not be read".into())
 }
 
 /// Posts a receipt. `keepalive` lets the request finish when the visitor leaves the page.
 pub async fn post_receipt(edge: &str, site: &str, body: &str) -> Result<Answer, JsValue> {
     let init = object();
-    set(&init, "method", &JsValue::from_str("POST"));
+    set_str(&init, "method", "POST");
     set(&init, "keepalive", &JsValue::TRUE);
-    set(&init, "body", &JsValue::from_str(body));
+    set_str(&init, "body", body);
     let headers = object();
-    set(&headers, "Content-Type", &JsValue::from_str("application/json"));
+    set_str(&headers, "Content-Type", "application/json");
     set(&init, "headers", &headers);
-    fetch(&format!("{edge}/v1/sites/{site}/receipts"), &init).await
+    answer(fetch(&concat(&[edge, "/v1/sites/", site, "/receipts"]), &init)?).await
 }
 
 /// The public key `x` of the edge key `kid` in the edge's JWKS (an Ed25519 signing key).
 pub async fn jwks_key(edge: &str, kid: &str) -> Option<String> {
-    let answer = fetch(&format!("{edge}/.well-known/jwks.json"), &object()).await.ok()?;
+    let answer = answer(fetch(&concat(&[edge, "/.well-known/jwks.json"]), &object()).ok()?).await.ok()?;
     if answer.status != 200 {
         return None;
     }
@@ -80,9 +104,9 @@ pub async fn jwks_key(edge: &str, kid: &str) -> Option<String> {
 pub async fn verify(x: &str, input: &str, signature: &[u8]) -> Result<bool, JsValue> {
     let subtle = subtle().ok_or(JsValue::NULL)?;
     let jwk = object();
-    set(&jwk, "kty", &JsValue::from_str("OKP"));
-    set(&jwk, "crv", &JsValue::from_str(ED25519));
-    set(&jwk, "x", &JsValue::from_str(x));
+    set_str(&jwk, "kty", "OKP");
+    set_str(&jwk, "crv", ED25519);
+    set_str(&jwk, "x", x);
     let usages = Array::of1(&JsValue::from_str("verify"));
     let imported = subtle.import_key_with_str("jwk", jwk.unchecked_ref(), ED25519, false, &usages)?;
     let key: CryptoKey = JsFuture::from(imported).await?.dyn_into()?;

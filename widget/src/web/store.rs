@@ -4,10 +4,15 @@
 //! Keys: `kelisim:{site}` (the remembered choice), `kelisim:{site}:outbox` (receipts waiting for
 //! the edge), `kelisim:{site}:receipts` (countersigned receipts).
 
-use std::cell::RefCell;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::RefCell;
 
 use wasm_bindgen::JsValue;
 use web_sys::Storage;
+
+use super::dom::concat;
 
 #[derive(Debug, Default)]
 pub struct Store {
@@ -62,15 +67,15 @@ impl Store {
 
 /// The storage key of the remembered choice.
 pub fn choice_key(site: &str) -> String {
-    format!("kelisim:{site}")
+    concat(&["kelisim:", site])
 }
 
 /// The storage key of the outbox.
 pub fn outbox_key(site: &str) -> String {
-    format!("kelisim:{site}:outbox")
+    concat(&["kelisim:", site, ":outbox"])
 }
 
 /// The storage key of the countersigned receipts.
 pub fn receipts_key(site: &str) -> String {
-    format!("kelisim:{site}:receipts")
+    concat(&["kelisim:", site, ":receipts"])
 }
