@@ -86,6 +86,19 @@ pub fn hex_digit(n: u32) -> char {
     char::from(b"0123456789abcdef"[(n & 0xF) as usize])
 }
 
+/// Where `needle` (not empty) first occurs in `haystack`. A plain byte search: `str::find` with a
+/// `&str` pattern brings core's two-way searcher and its formatted panics into the wasm.
+#[must_use]
+pub fn find(haystack: &str, needle: &str) -> Option<usize> {
+    haystack.as_bytes().windows(needle.len().max(1)).position(|w| w == needle.as_bytes())
+}
+
+/// Where `needle` (not empty) last occurs in `haystack`.
+#[must_use]
+pub fn rfind(haystack: &str, needle: &str) -> Option<usize> {
+    haystack.as_bytes().windows(needle.len().max(1)).rposition(|w| w == needle.as_bytes())
+}
+
 /// `n` in decimal.
 #[must_use]
 pub fn decimal(n: u64) -> String {
@@ -123,6 +136,14 @@ mod tests {
             "</script><img src=x onerror=alert(1)>",
         ] {
             assert_eq!(ours(s), cores(s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn find_is_strs() {
+        for (h, n) in [("", "a"), ("abc", "c"), ("a,b,a,b", ",b"), ("ёжик", "жи"), ("x", "xy"), ("aaa", "aa")] {
+            assert_eq!(find(h, n), h.find(n), "{h} {n}");
+            assert_eq!(rfind(h, n), h.rfind(n), "{h} {n}");
         }
     }
 

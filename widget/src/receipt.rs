@@ -183,7 +183,9 @@ impl Sent {
     #[must_use]
     pub fn from_body(body: &str) -> Option<Self> {
         let rest = body.strip_prefix("{\"claims\":")?.strip_suffix('}')?;
-        let (claims, signature) = rest.rsplit_once(",\"visitor_signature\":")?;
+        const SIGNATURE: &str = ",\"visitor_signature\":";
+        let at = json::rfind(rest, SIGNATURE)?;
+        let (claims, signature) = (rest.get(..at)?, rest.get(at + SIGNATURE.len()..)?);
         let visitor_signature = match signature {
             "null" => None,
             quoted => Some(quoted.strip_prefix('"')?.strip_suffix('"')?.to_owned()),
@@ -277,8 +279,10 @@ pub fn check_countersigned(sent: &Sent, jws: &str) -> Result<Countersigned, Chec
     let payload = b64::decode(p).and_then(|b| String::from_utf8(b).ok()).ok_or(CheckError::Payload)?;
     // The server time is the one part the edge chooses; it must be a timestamp, and then the
     // whole payload must be exactly the receipt of what was sent.
-    let server_time =
-        payload.split("\"server_time\":\"").nth(1).and_then(|t| t.get(..24)).ok_or(CheckError::Payload)?;
+    const SERVER_TIME: &str = "\"server_time\":\"";
+    let server_time = json::find(&payload, SERVER_TIME)
+        .and_then(|at| payload.get(at + SERVER_TIME.len()..)?.get(..24))
+        .ok_or(CheckError::Payload)?;
     if !time::is_timestamp(server_time) || payload != receipt_payload(sent, server_time) {
         return Err(CheckError::Payload);
     }

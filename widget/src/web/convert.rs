@@ -5,13 +5,41 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use js_sys::{Array, Object};
+use js_sys::{Array, Object, Reflect, JSON};
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::dom::{get, object, set, set_str};
 use crate::model::{decision_str, Action, Block, Category, Decisions, Operator, Policy, Served};
 use crate::outbox::{Entry, Outbox};
 use crate::state::Remembered;
+
+/// A property of a JS object (`undefined` when absent or on error).
+pub fn get(obj: &JsValue, key: &str) -> JsValue {
+    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Sets a property of a JS object; failures (frozen objects) are ignored.
+pub fn set(obj: &JsValue, key: &str, value: &JsValue) {
+    let _ = Reflect::set(obj, &JsValue::from_str(key), value);
+}
+
+fn set_str(obj: &JsValue, key: &str, value: &str) {
+    set(obj, key, &JsValue::from_str(value));
+}
+
+/// A plain object `{}`.
+pub fn object() -> JsValue {
+    Object::new().into()
+}
+
+/// `JSON.parse(text)`, or `undefined`.
+pub fn parse(text: &str) -> JsValue {
+    JSON::parse(text).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `JSON.stringify(value)`.
+pub fn stringify(value: &JsValue) -> Option<String> {
+    JSON::stringify(value).ok()?.as_string()
+}
 
 /// The largest integer a JS number carries exactly.
 const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;

@@ -1,0 +1,522 @@
+//! `Widget`, the object the loader drives: it is made from the tag, told what the browser did
+//! (the policy arrived, a button was pressed, a key signed, the edge answered) and answers with
+//! what follows, asking the loader's [`Host`] for the browser operations it needs. Borrows of
+//! its state are short and never held across a call into the host, so the page may call back in
+//! (a `kelisim:change` listener calling `kelisim.get`) at any time.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::{Cell, RefCell};
+
+use js_sys::{Array, Function, Uint8Array};
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::JsValue;
+
+use super::convert::{self, get, object, parse, set, stringify};
+use super::host::Host;
+use crate::config::Config;
+use crate::consent_mode;
+use crate::i18n::{self, Strings};
+use crate::json::decimal;
+use crate::model::{Action, Decisions, Served, NECESSARY};
+use crate::outbox::{classify, Outbox, Outcome};
+use crate::receipt::{self, Claims, Countersigned, Draft, Sent, Subject};
+use crate::scripts::Queue;
+use crate::sha256;
+use crate::state::{self, Choice, Remembered, Status, DAY_MS};
+use crate::ui::{self, SettingsModel};
+
+/// The stylesheet, compiled into the binary (minified by `build.rs`).
+const CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.min.css"));
+/// Countersigned receipts kept in the browser (the newest; older ones stay at the edge).
+pub const MAX_KEPT_RECEIPTS: u32 = 50;
+const UNFETCHED: &str = "the policy could not be fetched";
+const NOT_KEPT: &str = "receipt not kept: ";
+
+/// What is known on this page view.
+#[derive(Default)]
+struct Session {
+    /// The visitor's languages, most wanted first.
+    prefs: Vec<String>,
+    lang: String,
+    served: Option<Served>,
+    remembered: Option<Remembered>,
+    /// The decisions in force, once known.
+    decisions: Option<Decisions>,
+    /// `open()` was called before the policy arrived.
+    open_pending: bool,
+    /// `withdraw()` was called before the policy arrived.
+    withdraw_pending: bool,
+}
+
+/// A receipt waiting for the visitor key's signature.
+struct Signing {
+    claims: Claims,
+    header: String,
+    now: u64,
+    ulid_random: [u8; 10],
+}
+
+#[wasm_bindgen]
+pub struct Widget {
+    host: Host,
+    config: Config,
+    /// The edge's origin (the loader's).
+    edge: String,
+    gpc: bool,
+    session: RefCell<Session>,
+    choices: RefCell<Vec<(Decisions, Action)>>,
+    signing: RefCell<Option<Signing>>,
+    /// The countersigned receipt whose edge signature the loader is verifying, and its JWS.
+    checking: RefCell<Option<(Countersigned, String)>>,
+    scripts: RefCell<Queue<u32>>,
+    warned: Cell<bool>,
+}
+
+fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+/// The URL of the current policy in `lang` (or the edge's default language). Revalidated on
+/// every page view, so a new version is seen at once; the loader asks for the first one while
+/// the wasm loads.
+fn policy_url(edge: &str, site: &str, lang: Option<&str>) -> String {
+    let mut url = [edge, "/v1/sites/", site, "/policy"].concat();
+    if let Some(lang) = lang {
+        url.push_str("?lang=");
+        url.push_str(lang);
+    }
+    url
+}
+
+#[wasm_bindgen]
+impl Widget {
+    /// The widget for the tag whose attributes `attr(name)` reads, served by `edge`.
+    ///
+    /// # Errors
+    /// When the tag lacks a valid `data-site`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(host: Host, edge: String, attr: &Function, gpc: bool) -> Result<Widget, JsValue> {
+        let config =
+            Config::from_attributes(|name| attr.call1(&JsValue::NULL, &JsValue::from_str(name)).ok()?.as_string())
+                .map_err(|e| JsValue::from_str(e.message()))?;
+        let widget = Self {
+            host,
+            config,
+            edge,
+            gpc,
+            session: RefCell::default(),
+            choices: RefCell::default(),
+            signing: RefCell::default(),
+            checking: RefCell::default(),
+            scripts: RefCell::default(),
+            warned: Cell::new(false),
+        };
+        // Whatever waited from an earlier page view is due now.
+        let mut outbox = widget.outbox();
+        if !outbox.is_empty() {
+            outbox.wake_all();
+            widget.save_outbox(&outbox);
+        }
+        let remembered = widget.load_json(&widget.key("")).as_ref().and_then(convert::remembered);
+        widget.session.borrow_mut().remembered = remembered;
+        Ok(widget)
+    }
+
+    /// The policy URL to fetch first: the visitor's language is the tag's, the page's
+    /// (`html_lang`), then the browser's (`languages`), among those the policy offers.
+    pub fn policy_url(&self, html_lang: Option<String>, languages: &Array) -> String {
+        let navigator: Vec<String> = languages.iter().filter_map(|l| l.as_string()).collect();
+        let prefs = i18n::preferences(self.config.lang.as_deref(), html_lang.as_deref(), &navigator);
+        let url = policy_url(&self.edge, &self.config.site, prefs.first().map(String::as_str));
+        self.session.borrow_mut().prefs = prefs;
+        url
+    }
+
+    /// The edge's answer to a policy request (`status` 0: no answer). Returns the URL to fetch
+    /// instead when the policy offers a language the visitor prefers (`retry` is then set on the
+    /// second answer).
+    pub fn policy(&self, status: u16, text: &str, retry: bool) -> Option<String> {
+        let Some(served) = (status == 200).then(|| convert::served(&parse(text))).flatten() else {
+            self.warn(&match status {
+                0 => String::from(UNFETCHED),
+                200 => String::from("the policy could not be read"),
+                s => [UNFETCHED, " (HTTP ", &decimal(s.into()), ")"].concat(),
+            });
+            // Without the policy nothing can be asked; a remembered choice that has not expired
+            // still holds (a material change cannot be seen, so none is assumed).
+            let remembered = self.session.borrow().remembered.clone();
+            if let Some(r) = remembered.filter(|r| now_ms() < r.expires) {
+                self.apply(r.decisions, r.action);
+            }
+            return None;
+        };
+        let want = i18n::pick_language(&self.session.borrow().prefs, &served.policy.languages);
+        if !retry && want != served.language {
+            return Some(policy_url(&self.edge, &self.config.site, Some(&want)));
+        }
+        let remembered = self.session.borrow().remembered.clone();
+        let status = state::status(remembered.as_ref(), served.last_material_version, now_ms());
+        let categories = served.policy.categories.clone();
+        {
+            let mut s = self.session.borrow_mut();
+            s.lang = served.language.clone();
+            s.served = Some(served);
+        }
+        match (status, remembered) {
+            (Status::Remembered, Some(r)) => self.apply(state::effective(&categories, &r.decisions), r.action),
+            _ => {
+                self.host.warm();
+                let tree = self.with_served(|s, served| {
+                    ui::banner(&served.policy, i18n::strings(&s.lang), self.config.position.class())
+                });
+                if let Some(tree) = tree {
+                    self.host.show("banner", &tree);
+                }
+            }
+        }
+        let (open, withdraw) = {
+            let mut s = self.session.borrow_mut();
+            (core::mem::take(&mut s.open_pending), core::mem::take(&mut s.withdraw_pending))
+        };
+        if withdraw {
+            self.withdraw();
+        }
+        if open {
+            self.open();
+        }
+        None
+    }
+
+    /// What the widget's mount needs: `[css, lang, property, value, property, value, …]` (the
+    /// theme's custom properties).
+    pub fn mount(&self) -> Array {
+        let out = Array::of2(&JsValue::from_str(CSS), &JsValue::from_str(&self.session.borrow().lang));
+        for (property, value) in &self.config.theme {
+            out.push(&JsValue::from_str(property));
+            out.push(&JsValue::from_str(value));
+        }
+        out
+    }
+
+    /// A button of the widget was pressed (`data-action`); `switches` are the categories
+    /// switched on in the settings.
+    pub fn action(&self, name: &str, switches: &Array) {
+        let choice = match name {
+            "accept" => Choice::AcceptAll,
+            "reject" => Choice::RejectAll,
+            "withdraw" => Choice::Withdraw,
+            "save" => Choice::Custom(switches.iter().filter_map(|s| s.as_string()).collect()),
+            "settings" => return self.show_settings(),
+            "policy" => {
+                let tree = self.with_served(|s, served| ui::policy(&served.policy, &s.lang, i18n::strings(&s.lang)));
+                if let Some(tree) = tree {
+                    self.host.show("policy", &tree);
+                }
+                return;
+            }
+            _ => return,
+        };
+        self.choose(choice);
+    }
+
+    /// `kelisim.open()` and `[data-kelisim-open]`: the settings, showing the current choice.
+    pub fn open(&self) {
+        if self.session.borrow().served.is_none() {
+            self.session.borrow_mut().open_pending = true;
+            return;
+        }
+        self.host.warm();
+        self.show_settings();
+    }
+
+    /// `kelisim.withdraw()`: every optional category denied, recorded as `withdraw` (once the
+    /// policy is known, if it is not yet).
+    pub fn withdraw(&self) {
+        if self.session.borrow().served.is_none() {
+            self.session.borrow_mut().withdraw_pending = true;
+            return;
+        }
+        self.choose(Choice::Withdraw);
+    }
+
+    /// `kelisim.get(category)`: `true`, `false`, or `null` while undecided or for a category the
+    /// policy does not have.
+    pub fn get(&self, category: &str) -> JsValue {
+        state::get(self.session.borrow().decisions.as_ref(), category).map_or(JsValue::NULL, JsValue::from_bool)
+    }
+
+    /// `kelisim.receipts()`: the countersigned receipts kept in this browser, oldest first.
+    pub fn receipts(&self) -> JsValue {
+        self.load_json(&self.key(":receipts")).filter(Array::is_array).unwrap_or_else(|| Array::new().into())
+    }
+
+    /// A marked script of `category` found in the page, known to the loader as `handle`.
+    pub fn add_script(&self, category: String, handle: u32) {
+        self.scripts.borrow_mut().add(category, handle);
+    }
+
+    /// The next marked script to run (its handle), or -1: the first in document order whose
+    /// category is granted now (before any choice, only `necessary`).
+    pub fn next_script(&self) -> i32 {
+        let granted =
+            self.session.borrow().decisions.clone().unwrap_or_else(|| [(NECESSARY, true)].into_iter().collect());
+        self.scripts.borrow_mut().next_runnable(&granted).and_then(|h| i32::try_from(h).ok()).unwrap_or(-1)
+    }
+
+    /// Whether the runnable copy of a marked script gets attribute `name`.
+    pub fn copies(&self, name: &str) -> bool {
+        crate::scripts::copies_attribute(name)
+    }
+
+    /// The next queued choice to record, made under the visitor key `x` (its public `x`, when the
+    /// browser has one). Returns what that key must sign, `true` when the receipt was recorded
+    /// without a key, `undefined` when no choice waits.
+    pub fn claims(&self, x: Option<String>) -> JsValue {
+        let next = {
+            let mut choices = self.choices.borrow_mut();
+            (!choices.is_empty()).then(|| choices.remove(0))
+        };
+        let Some((decisions, action)) = next else { return JsValue::UNDEFINED };
+        let policy =
+            self.session.borrow().served.as_ref().map(|s| (s.policy.version, s.sha256.clone(), s.language.clone()));
+        let (Some((version, sha256, language)), Some(ulid_random)) = (policy, self.random::<10>()) else {
+            return JsValue::TRUE;
+        };
+        let subject = match x {
+            Some(x) => Subject::keyed(&x),
+            None => match self.unsigned_subject() {
+                Some(s) => s,
+                None => return JsValue::TRUE,
+            },
+        };
+        let draft = Draft {
+            site: self.config.site.clone(),
+            version,
+            sha256,
+            language,
+            decisions,
+            action,
+            gpc: self.gpc,
+            prev: self.prev(&subject),
+        };
+        let now = now_ms();
+        let claims = receipt::claims(draft, &subject, now, ulid_random);
+        if subject.key.is_none() {
+            self.finish(&claims, None, now);
+            return JsValue::TRUE;
+        }
+        let header = receipt::visitor_header_b64(&subject.id);
+        let input = receipt::signing_input(&header, &claims.canonical());
+        *self.signing.borrow_mut() = Some(Signing { claims, header, now, ulid_random });
+        JsValue::from_str(&input)
+    }
+
+    /// The visitor key's Ed25519 signature over what [`Widget::claims`] returned; `None` when the
+    /// key could not sign (the receipt is then recorded without it rather than not at all).
+    pub fn signed(&self, signature: Option<Vec<u8>>) {
+        let Some(signing) = self.signing.borrow_mut().take() else { return };
+        match signature {
+            Some(sig) => {
+                let jws = receipt::detached_jws(&signing.header, &sig);
+                self.finish(&signing.claims, Some(&jws), signing.now);
+            }
+            None => {
+                let Some(plain) = self.unsigned_subject() else { return };
+                let mut draft = signing.claims.draft;
+                draft.prev = self.prev(&plain);
+                let claims = receipt::claims(draft, &plain, signing.now, signing.ulid_random);
+                self.finish(&claims, None, signing.now);
+            }
+        }
+    }
+
+    /// The first outbox entry due now, `[id, body]`; else when one will be (ms since the epoch),
+    /// or `null` when the outbox is empty.
+    pub fn due(&self) -> JsValue {
+        let outbox = self.outbox();
+        match outbox.next_due(now_ms()) {
+            Some(e) => Array::of2(&JsValue::from_str(&e.id), &JsValue::from_str(&e.body)).into(),
+            None => outbox.wake_at().map_or(JsValue::NULL, |at| JsValue::from_f64(at as f64)),
+        }
+    }
+
+    /// The edge's answer to posting outbox entry `id` (`status` 0: no answer). When the edge
+    /// countersigned, returns `[kid, signing input, signature]` for the loader to verify with the
+    /// edge's JWKS (then [`Widget::keep`]).
+    pub fn answer(&self, id: &str, body: &str, status: u16, text: &str) -> JsValue {
+        let outcome = classify((status != 0).then_some(status));
+        let mut check = JsValue::UNDEFINED;
+        match outcome {
+            Outcome::Delivered => check = self.countersigned(body, text),
+            // Once per page: a refused receipt will not be sent again.
+            Outcome::Rejected if !self.warned.replace(true) => {
+                self.warn(&["the edge refused a receipt (HTTP ", &decimal(status.into()), "): ", text].concat());
+            }
+            _ => {}
+        }
+        let mut outbox = self.outbox();
+        outbox.settle(id, outcome, now_ms());
+        self.save_outbox(&outbox);
+        check
+    }
+
+    /// The loader's verdict on the edge's signature: 1 valid, 0 invalid, -1 no such key in the
+    /// JWKS, 2 not checkable here (no Ed25519 in this browser: kept, it can be checked offline).
+    pub fn keep(&self, verdict: i32) {
+        let Some((check, jws)) = self.checking.borrow_mut().take() else { return };
+        match verdict {
+            0 => return self.warn(&[NOT_KEPT, receipt::CheckError::Signature.message()].concat()),
+            -1 => return self.warn(&[NOT_KEPT, "unknown edge key ", &check.kid].concat()),
+            _ => {}
+        }
+        let key = self.key(":receipts");
+        let kept: Array = self.load_json(&key).filter(Array::is_array).map_or_else(Array::new, From::from);
+        let signed = object();
+        set(&signed, "receipt", &parse(&check.payload));
+        set(&signed, "jws", &JsValue::from_str(&jws));
+        kept.push(&signed);
+        let excess = kept.length().saturating_sub(MAX_KEPT_RECEIPTS);
+        if let Some(text) = stringify(&kept.slice(excess, kept.length())) {
+            self.host.save(&key, Some(text));
+        }
+    }
+}
+
+impl Widget {
+    fn warn(&self, message: &str) {
+        self.host.warn(message);
+    }
+
+    /// The storage key `kelisim:{site}{suffix}`: the choice (no suffix), `:outbox`, `:receipts`.
+    fn key(&self, suffix: &str) -> String {
+        ["kelisim:", &self.config.site, suffix].concat()
+    }
+
+    fn load_json(&self, key: &str) -> Option<JsValue> {
+        self.host.load(key).map(|t| parse(&t))
+    }
+
+    fn random<const N: usize>(&self) -> Option<[u8; N]> {
+        self.host.random(N as u32).try_into().ok()
+    }
+
+    fn strings(&self) -> &'static Strings {
+        i18n::strings(&self.session.borrow().lang)
+    }
+
+    /// `f` over the session and its policy, if the policy is known.
+    fn with_served<T>(&self, f: impl FnOnce(&Session, &Served) -> T) -> Option<T> {
+        let s = self.session.borrow();
+        s.served.as_ref().map(|served| f(&s, served))
+    }
+
+    fn show_settings(&self) {
+        let tree = self.with_served(|s, served| {
+            let current = s.decisions.as_ref();
+            let categories = &served.policy.categories;
+            let switches = state::initial_switches(categories, current);
+            ui::settings(&SettingsModel {
+                policy: &served.policy,
+                lang: &s.lang,
+                strings: i18n::strings(&s.lang),
+                switches: &switches,
+                gpc: self.gpc,
+                can_withdraw: current.is_some_and(|d| state::grants_optional(categories, d)),
+            })
+        });
+        if let Some(tree) = tree {
+            self.host.show("settings", &tree);
+        }
+    }
+
+    /// Puts `decisions` in force: Consent Mode update, `kelisim:change`, subscribers, scripts.
+    fn apply(&self, decisions: Decisions, action: Action) {
+        let change = object();
+        set(&change, "decisions", &convert::decisions_js(decisions.iter()));
+        set(&change, "action", &JsValue::from_str(action.as_str()));
+        let update = convert::decisions_js(consent_mode::update(&decisions));
+        self.session.borrow_mut().decisions = Some(decisions);
+        self.host.apply(&change, &update);
+    }
+
+    /// A choice from the banner, the settings or `withdraw()`: in force at once, recorded next.
+    fn choose(&self, choice: Choice) {
+        let Some(decisions) = self.with_served(|_, served| state::decisions(&served.policy.categories, &choice)) else {
+            return;
+        };
+        self.host.close_all();
+        self.host.status(self.strings().saved);
+        let action = choice.action();
+        self.apply(decisions.clone(), action);
+        self.choices.borrow_mut().push((decisions, action));
+        self.host.record();
+    }
+
+    /// The subject of a receipt without a key: this browser's earlier one, or 32 random bytes.
+    fn unsigned_subject(&self) -> Option<Subject> {
+        let earlier = self.session.borrow().remembered.as_ref().filter(|r| !r.keyed).map(|r| r.subject.clone());
+        match earlier {
+            Some(id) => Some(Subject { id, key: None }),
+            None => self.random::<32>().map(|b| Subject::unsigned(&b)),
+        }
+    }
+
+    /// The hash of this browser's last receipt, if `subject` made it: the next one's `prev`.
+    fn prev(&self, subject: &Subject) -> Option<String> {
+        self.session.borrow().remembered.as_ref().filter(|r| r.subject == subject.id).map(|r| r.hash.clone())
+    }
+
+    /// Queues the receipt in the outbox (from here on it cannot be lost) and remembers the choice.
+    fn finish(&self, claims: &Claims, visitor_signature: Option<&str>, now: u64) {
+        let canonical = claims.canonical();
+        let mut outbox = self.outbox();
+        outbox.push(claims.id.clone(), receipt::body(&canonical, visitor_signature));
+        self.save_outbox(&outbox);
+        let d = &claims.draft;
+        let r = Remembered {
+            version: d.version,
+            decisions: d.decisions.clone(),
+            action: d.action,
+            gpc: d.gpc,
+            at: now,
+            expires: now.saturating_add(u64::from(self.config.expiry_days).saturating_mul(DAY_MS)),
+            subject: claims.subject.id.clone(),
+            keyed: visitor_signature.is_some(),
+            hash: sha256::hex(canonical.as_bytes()),
+        };
+        self.host.save(&self.key(""), stringify(&convert::remembered_js(&r)));
+        self.session.borrow_mut().remembered = Some(r);
+    }
+
+    fn outbox(&self) -> Outbox {
+        self.load_json(&self.key(":outbox")).map(|v| convert::outbox(&v)).unwrap_or_default()
+    }
+
+    fn save_outbox(&self, outbox: &Outbox) {
+        let text = if outbox.is_empty() { None } else { stringify(&convert::outbox_js(outbox)) };
+        self.host.save(&self.key(":outbox"), text);
+    }
+
+    /// Checks the edge's countersignature of `body` (a canonical header, a payload that is
+    /// exactly the receipt sent) and returns what the loader verifies with the JWKS.
+    fn countersigned(&self, body: &str, answer: &str) -> JsValue {
+        let jws = get(&parse(answer), "jws").as_string().unwrap_or_default();
+        let Some(sent) = Sent::from_body(body) else { return JsValue::UNDEFINED };
+        match receipt::check_countersigned(&sent, &jws) {
+            Ok(check) => {
+                let out = Array::of3(
+                    &JsValue::from_str(&check.kid),
+                    &JsValue::from_str(&check.signing_input),
+                    &Uint8Array::from(check.signature.as_slice()),
+                );
+                *self.checking.borrow_mut() = Some((check, jws));
+                out.into()
+            }
+            Err(e) => {
+                self.warn(&[NOT_KEPT, e.message()].concat());
+                JsValue::UNDEFINED
+            }
+        }
+    }
+}
