@@ -72,7 +72,8 @@
   w.kelisim = Object.freeze({
     /** true / false once decided, null while undecided or for a category the policy lacks. */
     get: function (category) {
-      return ready ? guard(function () { return ready.get(String(category)); }, null) : null;
+      var v = ready ? guard(function () { return ready.get(String(category)); }) : null;
+      return v === undefined ? null : v;
     },
     /** Calls fn({decisions, action}) on every change; returns the function that unsubscribes. */
     subscribe: function (fn) {
@@ -86,7 +87,7 @@
     /** Withdraws consent: every optional category denied, recorded as a receipt. */
     withdraw: function () { return later(function (x) { x.withdraw(); }, undefined); },
     /** This browser's countersigned receipts for the site, oldest first. */
-    receipts: function () { return later(function (x) { return x.receipts(); }, []); }
+    receipts: function () { return later(function (x) { return JSON.parse(x.receipts()); }, []); }
   });
 
   // 3. The policy, requested while the wasm loads: the URL the wasm will ask for first (the site
@@ -118,7 +119,7 @@
   });
   function policy(W) {
     var root = d.documentElement;
-    var url = W.policy_url(root && root.getAttribute('lang'), Array.prototype.slice.call(navigator.languages || []));
+    var url = W.policy_url(root && root.getAttribute('lang'), JSON.stringify(Array.prototype.slice.call(navigator.languages || [])));
     var first = early && early[0] === url ? early[1] : request(url, { cache: 'no-cache' }).catch(noAnswer);
     early = null;
     first.then(function (a) {
@@ -162,7 +163,7 @@
       }
       return;
     }
-    var m = W.mount(); // [css, lang, property, value, …]
+    var m = JSON.parse(W.mount()); // [css, lang, property, value, …]
     var host = d.createElement('kelisim-consent');
     for (var i = 2; i < m.length; i += 2) host.style.setProperty(m[i], m[i + 1]);
     host.setAttribute('lang', m[1]);
@@ -179,7 +180,7 @@
         if (!b) return;
         var action = b.getAttribute('data-action');
         if (action === 'close') pop(view);
-        else W.action(action, switches());
+        else W.action(action, JSON.stringify(switches()));
       });
     });
     view = { host: host, root: root, status: status, banner: null, dialogs: [] };
@@ -329,7 +330,7 @@
       key().then(function (k) {
         var input = W.claims(k ? k.x : null);
         if (input === undefined) { recording = false; return flush(W); }
-        if (input === true) return next();
+        if (input === '') return next();
         return crypto.subtle.sign('Ed25519', k.key, utf8(input)).then(function (s) {
           W.signed(new Uint8Array(s));
         }, function () {
@@ -354,7 +355,7 @@
       if (!x) return -1;
       var subtle = crypto.subtle;
       return subtle.importKey('jwk', { kty: 'OKP', crv: 'Ed25519', x: x }, 'Ed25519', false, ['verify'])
-        .then(function (k) { return subtle.verify('Ed25519', k, check[2], utf8(check[1])); })
+        .then(function (k) { return subtle.verify('Ed25519', k, new Uint8Array(check[2]), utf8(check[1])); })
         .then(function (ok) { return ok ? 1 : 0; });
     }).catch(function () { return 2; });
   }
@@ -362,7 +363,7 @@
     if (flushing) return;
     flushing = true;
     (function next() {
-      var entry = W.due();
+      var entry = JSON.parse(W.due());
       if (!Array.isArray(entry)) {
         flushing = false;
         clearTimeout(timer);
@@ -376,7 +377,7 @@
         headers: { 'Content-Type': 'application/json' }
       }).catch(noAnswer).then(function (a) {
         var check = W.answer(entry[0], entry[1], a[0], a[1]);
-        return check && verify(check).then(function (v) { W.keep(v); });
+        return check && verify(JSON.parse(check)).then(function (v) { W.keep(v); });
       }).then(next, function (e) { flushing = false; report(e); });
     })();
   }
@@ -416,9 +417,11 @@
         if (back && back.isConnected && !v.host.contains(back)) focus(back);
       }),
       status: hosted(function (message) { if (view) view.status.textContent = message; }),
-      apply: hosted(function (change, update) {
-        var copy = function () { return { decisions: Object.assign({}, change.decisions), action: change.action }; };
-        try { if (typeof w.gtag === 'function') w.gtag('consent', 'update', update); } catch (_) { /* the page's gtag */ }
+      apply: hosted(function (decisions, action, update) {
+        var copy = function () { return { decisions: JSON.parse(decisions), action: action }; };
+        try {
+          if (typeof w.gtag === 'function') w.gtag('consent', 'update', JSON.parse(update));
+        } catch (_) { /* the page's gtag */ }
         d.dispatchEvent(new CustomEvent('kelisim:change', { detail: copy() }));
         subscribers.slice().forEach(function (s) {
           try { s[0](copy()); } catch (e) { console.error('[kelisim] a subscriber threw:', e); }
@@ -429,7 +432,8 @@
       record: hosted(function () { record(W()); }),
       flush: hosted(function () { flush(W()); }),
       warn: hosted(function (message) { console.warn('[kelisim] ' + message); }),
-      random: hosted(function (n) { return crypto.getRandomValues(new Uint8Array(n)); })
+      random: hosted(function (n) { return crypto.getRandomValues(new Uint8Array(n)); }),
+      now: Date.now
     };
   }
 
@@ -438,9 +442,10 @@
   guard(function () {
     var url = new URL('assets/WASM_FILE', script.src);
     wasm_bindgen({ module_or_path: url }).then(function () {
-      var W = new wasm_bindgen.Widget(host(function () { return W; }), origin, function (name) {
-        return script.getAttribute(name);
-      }, navigator.globalPrivacyControl === true);
+      var attributes = {};
+      Array.prototype.forEach.call(script.attributes, function (a) { attributes[a.name] = a.value; });
+      var W = new wasm_bindgen.Widget(host(function () { return W; }), origin, JSON.stringify(attributes),
+        navigator.globalPrivacyControl === true);
       // Page links with data-kelisim-open (capture: before the page's own handlers).
       d.addEventListener('click', function (e) {
         guard(function () {

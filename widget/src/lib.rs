@@ -32,6 +32,7 @@
 extern crate alloc;
 
 pub mod b64;
+pub mod codec;
 pub mod config;
 pub mod consent_mode;
 pub mod i18n;

@@ -5,7 +5,6 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen::JsValue;
 
 #[wasm_bindgen]
 extern "C" {
@@ -34,10 +33,10 @@ extern "C" {
     pub fn status(this: &Host, message: &str);
 
     /// Puts decisions in force on the page: `gtag('consent', 'update', update)`, the
-    /// `kelisim:change` event and subscribers with `change` (`{decisions, action}`), then the
-    /// marked scripts now allowed.
+    /// `kelisim:change` event and subscribers with `{decisions, action}`, then the marked scripts
+    /// now allowed. `decisions` and `update` are JSON objects (`{name: "granted" | "denied"}`).
     #[wasm_bindgen(method, structural)]
-    pub fn apply(this: &Host, change: &JsValue, update: &JsValue);
+    pub fn apply(this: &Host, decisions: &str, action: &str, update: &str);
 
     /// Starts loading (or making) the visitor key, so a choice does not wait for it.
     #[wasm_bindgen(method, structural)]
@@ -55,7 +54,11 @@ extern "C" {
     #[wasm_bindgen(method, structural)]
     pub fn warn(this: &Host, message: &str);
 
-    /// `n` bytes from `crypto.getRandomValues` (fewer if the browser has none).
+    /// `n` bytes from `crypto.getRandomValues` (none if the browser has none).
     #[wasm_bindgen(method, structural)]
     pub fn random(this: &Host, n: u32) -> Vec<u8>;
+
+    /// `Date.now()`.
+    #[wasm_bindgen(method, structural)]
+    pub fn now(this: &Host) -> f64;
 }

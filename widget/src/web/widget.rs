@@ -8,16 +8,14 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 
-use js_sys::{Array, Function, Uint8Array};
 use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen::JsValue;
 
-use super::convert::{self, get, object, parse, set, stringify};
 use super::host::Host;
+use crate::codec;
 use crate::config::Config;
 use crate::consent_mode;
 use crate::i18n::{self, Strings};
-use crate::json::decimal;
+use crate::json::{self, decimal};
 use crate::model::{Action, Decisions, Served, NECESSARY};
 use crate::outbox::{classify, Outbox, Outcome};
 use crate::receipt::{self, Claims, Countersigned, Draft, Sent, Subject};
@@ -29,7 +27,7 @@ use crate::ui::{self, SettingsModel};
 /// The stylesheet, compiled into the binary (minified by `build.rs`).
 const CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.min.css"));
 /// Countersigned receipts kept in the browser (the newest; older ones stay at the edge).
-pub const MAX_KEPT_RECEIPTS: u32 = 50;
+pub const MAX_KEPT_RECEIPTS: usize = 50;
 const UNFETCHED: &str = "the policy could not be fetched";
 const NOT_KEPT: &str = "receipt not kept: ";
 
@@ -73,10 +71,6 @@ pub struct Widget {
     warned: Cell<bool>,
 }
 
-fn now_ms() -> u64 {
-    js_sys::Date::now() as u64
-}
-
 /// The URL of the current policy in `lang` (or the edge's default language). Revalidated on
 /// every page view, so a new version is seen at once; the loader asks for the first one while
 /// the wasm loads.
@@ -89,17 +83,22 @@ fn policy_url(edge: &str, site: &str, lang: Option<&str>) -> String {
     url
 }
 
+/// The strings of a JSON array of strings (others skipped; nothing for other JSON).
+fn string_list(text: &str) -> Vec<String> {
+    json::parse(text)
+        .and_then(|v| Some(v.as_array()?.iter().filter_map(|s| s.as_str().map(String::from)).collect()))
+        .unwrap_or_default()
+}
+
 #[wasm_bindgen]
 impl Widget {
-    /// The widget for the tag whose attributes `attr(name)` reads, served by `edge`.
+    /// The widget for the tag with `attributes` (`{name: value}`, JSON), served by `edge`.
     ///
     /// # Errors
     /// When the tag lacks a valid `data-site`.
     #[wasm_bindgen(constructor)]
-    pub fn new(host: Host, edge: String, attr: &Function, gpc: bool) -> Result<Widget, JsValue> {
-        let config =
-            Config::from_attributes(|name| attr.call1(&JsValue::NULL, &JsValue::from_str(name)).ok()?.as_string())
-                .map_err(|e| JsValue::from_str(e.message()))?;
+    pub fn new(host: Host, edge: String, attributes: &str, gpc: bool) -> Result<Widget, String> {
+        let config = Config::from_attributes(codec::lookup(attributes)).map_err(|e| String::from(e.message()))?;
         let widget = Self {
             host,
             config,
@@ -118,16 +117,16 @@ impl Widget {
             outbox.wake_all();
             widget.save_outbox(&outbox);
         }
-        let remembered = widget.load_json(&widget.key("")).as_ref().and_then(convert::remembered);
+        let remembered = widget.host.load(&widget.key("")).as_deref().and_then(codec::remembered);
         widget.session.borrow_mut().remembered = remembered;
         Ok(widget)
     }
 
     /// The policy URL to fetch first: the visitor's language is the tag's, the page's
-    /// (`html_lang`), then the browser's (`languages`), among those the policy offers.
-    pub fn policy_url(&self, html_lang: Option<String>, languages: &Array) -> String {
-        let navigator: Vec<String> = languages.iter().filter_map(|l| l.as_string()).collect();
-        let prefs = i18n::preferences(self.config.lang.as_deref(), html_lang.as_deref(), &navigator);
+    /// (`html_lang`), then the browser's (`languages`, a JSON array), among those the policy
+    /// offers.
+    pub fn policy_url(&self, html_lang: Option<String>, languages: &str) -> String {
+        let prefs = i18n::preferences(self.config.lang.as_deref(), html_lang.as_deref(), &string_list(languages));
         let url = policy_url(&self.edge, &self.config.site, prefs.first().map(String::as_str));
         self.session.borrow_mut().prefs = prefs;
         url
@@ -137,7 +136,7 @@ impl Widget {
     /// instead when the policy offers a language the visitor prefers (`retry` is then set on the
     /// second answer).
     pub fn policy(&self, status: u16, text: &str, retry: bool) -> Option<String> {
-        let Some(served) = (status == 200).then(|| convert::served(&parse(text))).flatten() else {
+        let Some(served) = (status == 200).then(|| codec::served(text)).flatten() else {
             self.warn(&match status {
                 0 => String::from(UNFETCHED),
                 200 => String::from("the policy could not be read"),
@@ -146,7 +145,7 @@ impl Widget {
             // Without the policy nothing can be asked; a remembered choice that has not expired
             // still holds (a material change cannot be seen, so none is assumed).
             let remembered = self.session.borrow().remembered.clone();
-            if let Some(r) = remembered.filter(|r| now_ms() < r.expires) {
+            if let Some(r) = remembered.filter(|r| self.now() < r.expires) {
                 self.apply(r.decisions, r.action);
             }
             return None;
@@ -156,7 +155,7 @@ impl Widget {
             return Some(policy_url(&self.edge, &self.config.site, Some(&want)));
         }
         let remembered = self.session.borrow().remembered.clone();
-        let status = state::status(remembered.as_ref(), served.last_material_version, now_ms());
+        let status = state::status(remembered.as_ref(), served.last_material_version, self.now());
         let categories = served.policy.categories.clone();
         {
             let mut s = self.session.borrow_mut();
@@ -188,25 +187,31 @@ impl Widget {
         None
     }
 
-    /// What the widget's mount needs: `[css, lang, property, value, property, value, …]` (the
-    /// theme's custom properties).
-    pub fn mount(&self) -> Array {
-        let out = Array::of2(&JsValue::from_str(CSS), &JsValue::from_str(&self.session.borrow().lang));
+    /// What the widget's mount needs, JSON: `[css, lang, property, value, property, value, …]`
+    /// (the theme's custom properties).
+    pub fn mount(&self) -> String {
+        let mut out = String::from("[");
+        json::string(&mut out, CSS);
+        out.push(',');
+        json::string(&mut out, &self.session.borrow().lang);
         for (property, value) in &self.config.theme {
-            out.push(&JsValue::from_str(property));
-            out.push(&JsValue::from_str(value));
+            out.push(',');
+            json::string(&mut out, property);
+            out.push(',');
+            json::string(&mut out, value);
         }
+        out.push(']');
         out
     }
 
-    /// A button of the widget was pressed (`data-action`); `switches` are the categories
-    /// switched on in the settings.
-    pub fn action(&self, name: &str, switches: &Array) {
+    /// A button of the widget was pressed (`data-action`); `switches` (a JSON array) are the
+    /// categories switched on in the settings.
+    pub fn action(&self, name: &str, switches: &str) {
         let choice = match name {
             "accept" => Choice::AcceptAll,
             "reject" => Choice::RejectAll,
             "withdraw" => Choice::Withdraw,
-            "save" => Choice::Custom(switches.iter().filter_map(|s| s.as_string()).collect()),
+            "save" => Choice::Custom(string_list(switches)),
             "settings" => return self.show_settings(),
             "policy" => {
                 let tree = self.with_served(|s, served| ui::policy(&served.policy, &s.lang, i18n::strings(&s.lang)));
@@ -240,15 +245,15 @@ impl Widget {
         self.choose(Choice::Withdraw);
     }
 
-    /// `kelisim.get(category)`: `true`, `false`, or `null` while undecided or for a category the
-    /// policy does not have.
-    pub fn get(&self, category: &str) -> JsValue {
-        state::get(self.session.borrow().decisions.as_ref(), category).map_or(JsValue::NULL, JsValue::from_bool)
+    /// `kelisim.get(category)`: `true`, `false`, or nothing while undecided or for a category
+    /// the policy does not have.
+    pub fn get(&self, category: &str) -> Option<bool> {
+        state::get(self.session.borrow().decisions.as_ref(), category)
     }
 
-    /// `kelisim.receipts()`: the countersigned receipts kept in this browser, oldest first.
-    pub fn receipts(&self) -> JsValue {
-        self.load_json(&self.key(":receipts")).filter(Array::is_array).unwrap_or_else(|| Array::new().into())
+    /// `kelisim.receipts()`: the countersigned receipts kept in this browser, oldest first (JSON).
+    pub fn receipts(&self) -> String {
+        codec::receipts(self.host.load(&self.key(":receipts")).as_deref())
     }
 
     /// A marked script of `category` found in the page, known to the loader as `handle`.
@@ -270,24 +275,24 @@ impl Widget {
     }
 
     /// The next queued choice to record, made under the visitor key `x` (its public `x`, when the
-    /// browser has one). Returns what that key must sign, `true` when the receipt was recorded
-    /// without a key, `undefined` when no choice waits.
-    pub fn claims(&self, x: Option<String>) -> JsValue {
+    /// browser has one). Returns what that key must sign, `""` when the receipt was recorded
+    /// without a key, nothing when no choice waits.
+    pub fn claims(&self, x: Option<String>) -> Option<String> {
         let next = {
             let mut choices = self.choices.borrow_mut();
             (!choices.is_empty()).then(|| choices.remove(0))
         };
-        let Some((decisions, action)) = next else { return JsValue::UNDEFINED };
+        let (decisions, action) = next?;
         let policy =
             self.session.borrow().served.as_ref().map(|s| (s.policy.version, s.sha256.clone(), s.language.clone()));
         let (Some((version, sha256, language)), Some(ulid_random)) = (policy, self.random::<10>()) else {
-            return JsValue::TRUE;
+            return Some(String::new());
         };
         let subject = match x {
             Some(x) => Subject::keyed(&x),
             None => match self.unsigned_subject() {
                 Some(s) => s,
-                None => return JsValue::TRUE,
+                None => return Some(String::new()),
             },
         };
         let draft = Draft {
@@ -300,16 +305,16 @@ impl Widget {
             gpc: self.gpc,
             prev: self.prev(&subject),
         };
-        let now = now_ms();
+        let now = self.now();
         let claims = receipt::claims(draft, &subject, now, ulid_random);
         if subject.key.is_none() {
             self.finish(&claims, None, now);
-            return JsValue::TRUE;
+            return Some(String::new());
         }
         let header = receipt::visitor_header_b64(&subject.id);
         let input = receipt::signing_input(&header, &claims.canonical());
         *self.signing.borrow_mut() = Some(Signing { claims, header, now, ulid_random });
-        JsValue::from_str(&input)
+        Some(input)
     }
 
     /// The visitor key's Ed25519 signature over what [`Widget::claims`] returned; `None` when the
@@ -331,22 +336,31 @@ impl Widget {
         }
     }
 
-    /// The first outbox entry due now, `[id, body]`; else when one will be (ms since the epoch),
-    /// or `null` when the outbox is empty.
-    pub fn due(&self) -> JsValue {
+    /// JSON: the first outbox entry due now, `[id, body]`; else when one will be (ms since the
+    /// epoch), or `null` when the outbox is empty.
+    pub fn due(&self) -> String {
         let outbox = self.outbox();
-        match outbox.next_due(now_ms()) {
-            Some(e) => Array::of2(&JsValue::from_str(&e.id), &JsValue::from_str(&e.body)).into(),
-            None => outbox.wake_at().map_or(JsValue::NULL, |at| JsValue::from_f64(at as f64)),
+        let mut out = String::new();
+        match (outbox.next_due(self.now()), outbox.wake_at()) {
+            (Some(e), _) => {
+                out.push('[');
+                json::string(&mut out, &e.id);
+                out.push(',');
+                json::string(&mut out, &e.body);
+                out.push(']');
+            }
+            (None, Some(at)) => json::number(&mut out, at),
+            (None, None) => out.push_str("null"),
         }
+        out
     }
 
     /// The edge's answer to posting outbox entry `id` (`status` 0: no answer). When the edge
-    /// countersigned, returns `[kid, signing input, signature]` for the loader to verify with the
-    /// edge's JWKS (then [`Widget::keep`]).
-    pub fn answer(&self, id: &str, body: &str, status: u16, text: &str) -> JsValue {
+    /// countersigned, returns `[kid, signing input, [signature bytes]]` (JSON) for the loader to
+    /// verify with the edge's JWKS (then [`Widget::keep`]).
+    pub fn answer(&self, id: &str, body: &str, status: u16, text: &str) -> Option<String> {
         let outcome = classify((status != 0).then_some(status));
-        let mut check = JsValue::UNDEFINED;
+        let mut check = None;
         match outcome {
             Outcome::Delivered => check = self.countersigned(body, text),
             // Once per page: a refused receipt will not be sent again.
@@ -356,7 +370,7 @@ impl Widget {
             _ => {}
         }
         let mut outbox = self.outbox();
-        outbox.settle(id, outcome, now_ms());
+        outbox.settle(id, outcome, self.now());
         self.save_outbox(&outbox);
         check
     }
@@ -371,15 +385,8 @@ impl Widget {
             _ => {}
         }
         let key = self.key(":receipts");
-        let kept: Array = self.load_json(&key).filter(Array::is_array).map_or_else(Array::new, From::from);
-        let signed = object();
-        set(&signed, "receipt", &parse(&check.payload));
-        set(&signed, "jws", &JsValue::from_str(&jws));
-        kept.push(&signed);
-        let excess = kept.length().saturating_sub(MAX_KEPT_RECEIPTS);
-        if let Some(text) = stringify(&kept.slice(excess, kept.length())) {
-            self.host.save(&key, Some(text));
-        }
+        let kept = codec::keep_receipt(self.host.load(&key).as_deref(), &check.payload, &jws, MAX_KEPT_RECEIPTS);
+        self.host.save(&key, Some(kept));
     }
 }
 
@@ -388,13 +395,13 @@ impl Widget {
         self.host.warn(message);
     }
 
+    fn now(&self) -> u64 {
+        self.host.now() as u64
+    }
+
     /// The storage key `kelisim:{site}{suffix}`: the choice (no suffix), `:outbox`, `:receipts`.
     fn key(&self, suffix: &str) -> String {
         ["kelisim:", &self.config.site, suffix].concat()
-    }
-
-    fn load_json(&self, key: &str) -> Option<JsValue> {
-        self.host.load(key).map(|t| parse(&t))
     }
 
     fn random<const N: usize>(&self) -> Option<[u8; N]> {
@@ -432,12 +439,10 @@ impl Widget {
 
     /// Puts `decisions` in force: Consent Mode update, `kelisim:change`, subscribers, scripts.
     fn apply(&self, decisions: Decisions, action: Action) {
-        let change = object();
-        set(&change, "decisions", &convert::decisions_js(decisions.iter()));
-        set(&change, "action", &JsValue::from_str(action.as_str()));
-        let update = convert::decisions_js(consent_mode::update(&decisions));
+        let json = codec::decisions_json(decisions.iter());
+        let update = codec::decisions_json(consent_mode::update(&decisions));
         self.session.borrow_mut().decisions = Some(decisions);
-        self.host.apply(&change, &update);
+        self.host.apply(&json, action.as_str(), &update);
     }
 
     /// A choice from the banner, the settings or `withdraw()`: in force at once, recorded next.
@@ -485,37 +490,44 @@ impl Widget {
             keyed: visitor_signature.is_some(),
             hash: sha256::hex(canonical.as_bytes()),
         };
-        self.host.save(&self.key(""), stringify(&convert::remembered_js(&r)));
+        self.host.save(&self.key(""), Some(codec::remembered_json(&r)));
         self.session.borrow_mut().remembered = Some(r);
     }
 
     fn outbox(&self) -> Outbox {
-        self.load_json(&self.key(":outbox")).map(|v| convert::outbox(&v)).unwrap_or_default()
+        self.host.load(&self.key(":outbox")).map(|t| codec::outbox(&t)).unwrap_or_default()
     }
 
     fn save_outbox(&self, outbox: &Outbox) {
-        let text = if outbox.is_empty() { None } else { stringify(&convert::outbox_js(outbox)) };
+        let text = (!outbox.is_empty()).then(|| codec::outbox_json(outbox));
         self.host.save(&self.key(":outbox"), text);
     }
 
     /// Checks the edge's countersignature of `body` (a canonical header, a payload that is
     /// exactly the receipt sent) and returns what the loader verifies with the JWKS.
-    fn countersigned(&self, body: &str, answer: &str) -> JsValue {
-        let jws = get(&parse(answer), "jws").as_string().unwrap_or_default();
-        let Some(sent) = Sent::from_body(body) else { return JsValue::UNDEFINED };
+    fn countersigned(&self, body: &str, answer: &str) -> Option<String> {
+        let jws = json::parse(answer).and_then(|v| Some(String::from(v.get("jws")?.as_str()?))).unwrap_or_default();
+        let sent = Sent::from_body(body)?;
         match receipt::check_countersigned(&sent, &jws) {
             Ok(check) => {
-                let out = Array::of3(
-                    &JsValue::from_str(&check.kid),
-                    &JsValue::from_str(&check.signing_input),
-                    &Uint8Array::from(check.signature.as_slice()),
-                );
+                let mut out = String::from("[");
+                json::string(&mut out, &check.kid);
+                out.push(',');
+                json::string(&mut out, &check.signing_input);
+                out.push_str(",[");
+                for (i, b) in check.signature.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    json::number(&mut out, u64::from(*b));
+                }
+                out.push_str("]]");
                 *self.checking.borrow_mut() = Some((check, jws));
-                out.into()
+                Some(out)
             }
             Err(e) => {
                 self.warn(&[NOT_KEPT, e.message()].concat());
-                JsValue::UNDEFINED
+                None
             }
         }
     }
