@@ -107,7 +107,6 @@ pub fn served(text: &str) -> Option<Served> {
 
 /// The value of each member of a JSON object of strings (`{name: value}`), for the tag's
 /// attributes.
-#[must_use]
 pub fn lookup(object: &str) -> impl Fn(&str) -> Option<String> {
     let v = parse(object);
     move |name| v.as_ref().and_then(|v| string(v, name))
@@ -302,7 +301,14 @@ mod tests {
         assert_eq!(remembered(&remembered_json(&r)), Some(r.clone()));
         let older = r#"{"version":3,"decisions":{"analytics":"denied","necessary":"granted"},"action":"custom","gpc":true,"at":1795398005123,"expires":1826934005123,"subject":"sssssssssssssssssssssssssssssssssssssssssss","hash":"0000000000000000000000000000000000000000000000000000000000000000"}"#;
         assert_eq!(remembered(older).map(|o| o.decisions), Some(r.decisions.clone()));
-        for bad in ["", "{}", "[]", r#"{"version":-1}"#, &older.replace("custom", "maybe"), &older.replace("\"denied\"", "\"no\"")] {
+        for bad in [
+            "",
+            "{}",
+            "[]",
+            r#"{"version":-1}"#,
+            &older.replace("custom", "maybe"),
+            &older.replace("\"denied\"", "\"no\""),
+        ] {
             assert_eq!(remembered(bad), None, "{bad}");
         }
     }
@@ -327,11 +333,14 @@ mod tests {
             stored = Some(keep_receipt(stored.as_deref(), &format!("{{\"n\":{i}}}"), &format!("jws{i}"), 3));
         }
         let v: serde_json::Value = serde_json::from_str(stored.as_deref().unwrap()).unwrap();
-        assert_eq!(v, serde_json::json!([
-            {"receipt": {"n": 2}, "jws": "jws2"},
-            {"receipt": {"n": 3}, "jws": "jws3"},
-            {"receipt": {"n": 4}, "jws": "jws4"},
-        ]));
+        assert_eq!(
+            v,
+            serde_json::json!([
+                {"receipt": {"n": 2}, "jws": "jws2"},
+                {"receipt": {"n": 3}, "jws": "jws3"},
+                {"receipt": {"n": 4}, "jws": "jws4"},
+            ])
+        );
         assert_eq!(receipts(stored.as_deref()), stored.unwrap());
         assert_eq!(receipts(None), "[]");
         assert_eq!(receipts(Some("{\"a\":1}")), "[]");

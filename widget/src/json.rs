@@ -452,17 +452,42 @@ mod tests {
 
     #[test]
     fn parses_what_json_is() {
-        let text = r#" {"a": [1, -2.5e+3, 0, true, false, null, "x\u00e9\ud83d\ude00\n\"\/\\"], "b": {}, "c": [], "a": 7} "#;
+        let text =
+            r#" {"a": [1, -2.5e+3, 0, true, false, null, "x\u00e9\ud83d\ude00\n\"\/\\"], "b": {}, "c": [], "a": 7} "#;
         let v = parse(text).unwrap();
         assert_eq!(v.get("a").and_then(Value::as_u64), Some(7), "the last duplicate wins, as in JSON.parse");
         let mut out = String::new();
         v.write(&mut out);
-        assert_eq!(serde_json::from_str::<serde_json::Value>(&out).unwrap(), serde_json::from_str::<serde_json::Value>(text).unwrap());
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&out).unwrap(),
+            serde_json::from_str::<serde_json::Value>(text).unwrap()
+        );
         assert_eq!(parse(r#""\ud800x""#), Some(Value::String("\u{FFFD}x".into())), "a lone surrogate");
         assert_eq!(parse(r#""\udc00\ud800\ud800\udc00""#), Some(Value::String("\u{FFFD}\u{FFFD}\u{10000}".into())));
         for bad in [
-            "", " ", "{", "[1,]", "{\"a\":1,}", "01", "1.", ".5", "-", "1e", "+1", "\"a", "\"\\x\"", "\"\u{1}\"", "tru", "nul",
-            "[1 2]", "{\"a\" 1}", "{1:2}", "1 2", "\"\\u12g4\"", "NaN", "[-]",
+            "",
+            " ",
+            "{",
+            "[1,]",
+            "{\"a\":1,}",
+            "01",
+            "1.",
+            ".5",
+            "-",
+            "1e",
+            "+1",
+            "\"a",
+            "\"\\x\"",
+            "\"\u{1}\"",
+            "tru",
+            "nul",
+            "[1 2]",
+            "{\"a\" 1}",
+            "{1:2}",
+            "1 2",
+            "\"\\u12g4\"",
+            "NaN",
+            "[-]",
         ] {
             assert_eq!(parse(bad), None, "{bad:?}");
             assert!(serde_json::from_str::<serde_json::Value>(bad).is_err(), "{bad:?}");
@@ -475,7 +500,15 @@ mod tests {
 
     #[test]
     fn integers_are_read_as_javascript_writes_them() {
-        for (text, n) in [("0", Some(0)), ("42", Some(42)), ("9007199254740991", Some((1 << 53) - 1)), ("9007199254740992", None), ("-1", None), ("1.5", None), ("1e3", None)] {
+        for (text, n) in [
+            ("0", Some(0)),
+            ("42", Some(42)),
+            ("9007199254740991", Some((1 << 53) - 1)),
+            ("9007199254740992", None),
+            ("-1", None),
+            ("1.5", None),
+            ("1e3", None),
+        ] {
             assert_eq!(parse(text).unwrap().as_u64(), n, "{text}");
         }
     }
