@@ -72,8 +72,8 @@
   w.kelisim = Object.freeze({
     /** true / false once decided, null while undecided or for a category the policy lacks. */
     get: function (category) {
-      var v = ready ? guard(function () { return ready.get(String(category)); }) : null;
-      return v === undefined ? null : v;
+      var v = ready && guard(function () { return ready.on('get', String(category), ''); });
+      return v ? v === 'true' : null;
     },
     /** Calls fn({decisions, action}) on every change; returns the function that unsubscribes. */
     subscribe: function (fn) {
@@ -83,11 +83,11 @@
       return function () { subscribers = subscribers.filter(function (s) { return s !== entry; }); };
     },
     /** Opens the privacy settings. */
-    open: function () { whenReady(function (x) { x.open(); }); },
+    open: function () { whenReady(function (x) { x.on('open', '', ''); }); },
     /** Withdraws consent: every optional category denied, recorded as a receipt. */
-    withdraw: function () { return later(function (x) { x.withdraw(); }, undefined); },
+    withdraw: function () { return later(function (x) { x.on('withdraw', '', ''); }, undefined); },
     /** This browser's countersigned receipts for the site, oldest first. */
-    receipts: function () { return later(function (x) { return JSON.parse(x.receipts()); }, []); }
+    receipts: function () { return later(function (x) { return JSON.parse(x.on('receipts', '', '')); }, []); }
   });
 
   // 3. The policy, requested while the wasm loads: the URL the wasm will ask for first (the site
@@ -119,12 +119,15 @@
   });
   function policy(W) {
     var root = d.documentElement;
-    var url = W.policy_url(root && root.getAttribute('lang'), JSON.stringify(Array.prototype.slice.call(navigator.languages || [])));
+    var languages = JSON.stringify(Array.prototype.slice.call(navigator.languages || []));
+    var url = W.on('languages', root && root.getAttribute('lang') || '', languages);
     var first = early && early[0] === url ? early[1] : request(url, { cache: 'no-cache' }).catch(noAnswer);
     early = null;
     first.then(function (a) {
-      var again = W.policy(a[0], a[1], false);
-      return again && request(again, { cache: 'no-cache' }).catch(noAnswer).then(function (b) { W.policy(b[0], b[1], true); });
+      var again = W.on('policy', String(a[0]), a[1]);
+      return again && request(again, { cache: 'no-cache' }).catch(noAnswer).then(function (b) {
+        W.on('policy-again', String(b[0]), b[1]);
+      });
     }).catch(report);
   }
 
@@ -163,7 +166,7 @@
       }
       return;
     }
-    var m = JSON.parse(W.mount()); // [css, lang, property, value, …]
+    var m = JSON.parse(W.on('mount', '', '')); // [css, lang, property, value, …]
     var host = d.createElement('kelisim-consent');
     for (var i = 2; i < m.length; i += 2) host.style.setProperty(m[i], m[i + 1]);
     host.setAttribute('lang', m[1]);
@@ -180,7 +183,7 @@
         if (!b) return;
         var action = b.getAttribute('data-action');
         if (action === 'close') pop(view);
-        else W.action(action, JSON.stringify(switches()));
+        else W.on('press', action, JSON.stringify(switches()));
       });
     });
     view = { host: host, root: root, status: status, banner: null, dialogs: [] };
@@ -247,7 +250,9 @@
   function collect(W, scope) {
     var list = scope.matches(MARKED) ? [scope] : scope.querySelectorAll(MARKED);
     for (var i = 0; i < list.length; i++) {
-      if (scripts.indexOf(list[i]) < 0) W.add_script(list[i].getAttribute('data-category'), scripts.push(list[i]) - 1);
+      if (scripts.indexOf(list[i]) < 0) {
+        W.on('script', list[i].getAttribute('data-category'), String(scripts.push(list[i]) - 1));
+      }
     }
   }
   function activate(W, marked) {
@@ -255,7 +260,7 @@
       if (!marked.isConnected) return resolve();
       var fresh = d.createElement('script');
       Array.prototype.forEach.call(marked.attributes, function (a) {
-        if (W.copies(a.name)) fresh.setAttribute(a.name, a.value);
+        if (W.on('copies', a.name, '') === '') fresh.setAttribute(a.name, a.value);
       });
       fresh.nonce = marked.nonce;
       // Inserted scripts are async by default; order is kept by waiting here instead.
@@ -273,9 +278,9 @@
     if (running) return;
     running = true;
     (function next() {
-      var i = guard(function () { return W.next_script(); }, -1);
-      if (i < 0) { running = false; return; }
-      activate(W, scripts[i]).catch(report).then(next);
+      var i = guard(function () { return W.on('next-script', '', ''); });
+      if (i === undefined) { running = false; return; }
+      activate(W, scripts[+i]).catch(report).then(next);
     })();
   }
 
@@ -328,13 +333,13 @@
     recording = true;
     (function next() {
       key().then(function (k) {
-        var input = W.claims(k ? k.x : null);
+        var input = W.on('claims', k ? k.x : '', '');
         if (input === undefined) { recording = false; return flush(W); }
         if (input === '') return next();
         return crypto.subtle.sign('Ed25519', k.key, utf8(input)).then(function (s) {
-          W.signed(new Uint8Array(s));
+          W.on('signed', JSON.stringify(Array.from(new Uint8Array(s))), '');
         }, function () {
-          W.signed(null);
+          W.on('signed', '', '');
         }).then(next);
       }).catch(report);
     })();
@@ -349,21 +354,21 @@
       return found ? (edgeKeys[kid] = found.x) : null;
     }).catch(function () { return null; });
   }
-  // [kid, signing input, signature] → 1 valid, 0 invalid, -1 unknown key, 2 no Ed25519 here.
+  // [kid, signing input, signature] → valid, invalid, unknown (key), unchecked (no Ed25519 here).
   function verify(check) {
     return edgeKey(check[0]).then(function (x) {
-      if (!x) return -1;
+      if (!x) return 'unknown';
       var subtle = crypto.subtle;
       return subtle.importKey('jwk', { kty: 'OKP', crv: 'Ed25519', x: x }, 'Ed25519', false, ['verify'])
         .then(function (k) { return subtle.verify('Ed25519', k, new Uint8Array(check[2]), utf8(check[1])); })
-        .then(function (ok) { return ok ? 1 : 0; });
-    }).catch(function () { return 2; });
+        .then(function (ok) { return ok ? 'valid' : 'invalid'; });
+    }).catch(function () { return 'unchecked'; });
   }
   function flush(W) {
     if (flushing) return;
     flushing = true;
     (function next() {
-      var entry = JSON.parse(W.due());
+      var entry = JSON.parse(W.on('due', '', ''));
       if (!Array.isArray(entry)) {
         flushing = false;
         clearTimeout(timer);
@@ -376,8 +381,8 @@
         body: entry[1],
         headers: { 'Content-Type': 'application/json' }
       }).catch(noAnswer).then(function (a) {
-        var check = W.answer(entry[0], entry[1], a[0], a[1]);
-        return check && verify(JSON.parse(check)).then(function (v) { W.keep(v); });
+        var check = W.on('answer', String(a[0]), a[1]);
+        return check && verify(JSON.parse(check)).then(function (v) { W.on('verified', v, ''); });
       }).then(next, function (e) { flushing = false; report(e); });
     })();
   }
@@ -388,26 +393,22 @@
   var local = null;
   try { local = w.localStorage; } catch (_) { /* disabled */ }
 
-  // 9. The host the wasm calls (widget/src/web/host.rs). Nothing here throws into the wasm.
-  function hosted(fn) {
-    return function (a, b, c) { return guard(function () { return fn(a, b, c); }); };
-  }
+  // 9. The host the wasm calls (widget/src/web/host.rs): host.call(op, a, b, c). Nothing here
+  // throws into the wasm.
   function host(W) {
-    return {
-      load: hosted(function (k) {
+    var ops = {
+      load: function (k) {
         if (k in memory) return memory[k];
-        try { return local ? local.getItem(k) : null; } catch (_) { return null; }
-      }),
-      save: hosted(function (k, v) {
-        try {
-          if (v == null) local.removeItem(k); else local.setItem(k, v);
-          delete memory[k];
-        } catch (_) {
-          memory[k] = v == null ? null : v;
-        }
-      }),
-      show: hosted(function (kind, tree) { show(W(), kind, tree); }),
-      closeAll: hosted(function () {
+        try { return local.getItem(k); } catch (_) { return null; }
+      },
+      save: function (k, v) {
+        try { local.setItem(k, v); delete memory[k]; } catch (_) { memory[k] = v; }
+      },
+      remove: function (k) {
+        try { local.removeItem(k); delete memory[k]; } catch (_) { memory[k] = null; }
+      },
+      show: function (kind, tree) { show(W(), kind, tree); },
+      closeAll: function () {
         var v = view;
         if (!v) return;
         var back = v.dialogs[0] && v.dialogs[0].back;
@@ -415,9 +416,9 @@
         if (v.banner) v.banner.remove();
         v.banner = null;
         if (back && back.isConnected && !v.host.contains(back)) focus(back);
-      }),
-      status: hosted(function (message) { if (view) view.status.textContent = message; }),
-      apply: hosted(function (decisions, action, update) {
+      },
+      status: function (message) { if (view) view.status.textContent = message; },
+      apply: function (decisions, action, update) {
         var copy = function () { return { decisions: JSON.parse(decisions), action: action }; };
         try {
           if (typeof w.gtag === 'function') w.gtag('consent', 'update', JSON.parse(update));
@@ -427,13 +428,20 @@
           try { s[0](copy()); } catch (e) { console.error('[kelisim] a subscriber threw:', e); }
         });
         runScripts(W());
-      }),
-      warm: hosted(key),
-      record: hosted(function () { record(W()); }),
-      flush: hosted(function () { flush(W()); }),
-      warn: hosted(function (message) { console.warn('[kelisim] ' + message); }),
-      random: hosted(function (n) { return crypto.getRandomValues(new Uint8Array(n)); }),
-      now: Date.now
+      },
+      warm: key,
+      record: function () { record(W()); },
+      warn: function (message) { console.warn('[kelisim] ' + message); },
+      random: function (n) { return JSON.stringify(Array.from(crypto.getRandomValues(new Uint8Array(+n)))); },
+      now: function () { return String(Date.now()); }
+    };
+    return {
+      call: function (op, a, b, c) {
+        return guard(function () {
+          var answer = ops[op](a, b, c);
+          return typeof answer === 'string' ? answer : undefined;
+        });
+      }
     };
   }
 
@@ -451,7 +459,7 @@
         guard(function () {
           if (e.target.closest && e.target.closest('[data-kelisim-open]')) {
             e.preventDefault();
-            W.open();
+            W.on('open', '', '');
           }
         });
       }, true);

@@ -17,7 +17,7 @@ use crate::consent_mode;
 use crate::i18n::{self, Strings};
 use crate::json::{self, decimal};
 use crate::model::{Action, Decisions, Served, NECESSARY};
-use crate::outbox::{classify, Outbox, Outcome};
+use crate::outbox::{classify, Entry, Outbox, Outcome};
 use crate::receipt::{self, Claims, Countersigned, Draft, Sent, Subject};
 use crate::scripts::Queue;
 use crate::sha256;
@@ -65,6 +65,8 @@ pub struct Widget {
     session: RefCell<Session>,
     choices: RefCell<Vec<(Decisions, Action)>>,
     signing: RefCell<Option<Signing>>,
+    /// The outbox entry being posted.
+    sending: RefCell<Option<Entry>>,
     /// The countersigned receipt whose edge signature the loader is verifying, and its JWS.
     checking: RefCell<Option<(Countersigned, String)>>,
     scripts: RefCell<Queue<u32>>,
@@ -107,6 +109,7 @@ impl Widget {
             session: RefCell::default(),
             choices: RefCell::default(),
             signing: RefCell::default(),
+            sending: RefCell::default(),
             checking: RefCell::default(),
             scripts: RefCell::default(),
             warned: Cell::new(false),
@@ -122,11 +125,67 @@ impl Widget {
         Ok(widget)
     }
 
+    /// Tells the widget what happened in the browser (`event`, with arguments `a` and `b`, empty
+    /// when unused) and returns its answer, if it has one. One export rather than one per event
+    /// keeps the glue small. The events, in the order a page view meets them:
+    ///
+    /// | event | a, b | answer |
+    /// |---|---|---|
+    /// | `languages` | `<html lang>`, `navigator.languages` (JSON) | the policy URL to fetch |
+    /// | `policy`, `policy-again` | HTTP status (0: none), body | another URL to fetch, for a better language (then `policy-again`) |
+    /// | `mount` | | `[css, lang, property, value, …]` (JSON) |
+    /// | `script` | a marked script's category, its handle | |
+    /// | `next-script` | | the handle of the next script to run |
+    /// | `copies` | an attribute name | `""` if a runnable copy gets it |
+    /// | `press` | a button's `data-action`, the settings' switches on (JSON) | |
+    /// | `open`, `withdraw` | | |
+    /// | `get` | a category | `true` or `false`, none while undecided |
+    /// | `receipts` | | the kept receipts (JSON) |
+    /// | `claims` | the visitor key's public `x` (empty: none) | what the key signs; `""`: recorded unsigned; none: no choice waits |
+    /// | `signed` | the signature's bytes (JSON; empty: the key failed) | |
+    /// | `due` | | `[id, body]` to post, or when to try again, or `null` (JSON) |
+    /// | `answer` | HTTP status (0: none), body | `[kid, signing input, [signature]]` to verify (JSON) |
+    /// | `verified` | `valid`, `invalid`, `unknown` (no such key) or `unchecked` (no Ed25519 here) | |
+    pub fn on(&self, event: &str, a: &str, b: &str) -> Option<String> {
+        let status = || json::parse(a).and_then(|v| v.as_u64()).and_then(|s| u16::try_from(s).ok()).unwrap_or(0);
+        match event {
+            "languages" => return Some(self.policy_url(a, b)),
+            "policy" | "policy-again" => return self.policy(status(), b, event == "policy-again"),
+            "mount" => return Some(self.mount()),
+            "script" => {
+                if let Some(handle) = json::parse(b).and_then(|v| u32::try_from(v.as_u64()?).ok()) {
+                    self.scripts.borrow_mut().add(a.into(), handle);
+                }
+            }
+            "next-script" => return self.next_script().map(|h| decimal(h.into())),
+            "copies" => return crate::scripts::copies_attribute(a).then(String::new),
+            "press" => self.press(a, b),
+            "open" => self.open(),
+            "withdraw" => self.withdraw(),
+            "get" => {
+                let granted = state::get(self.session.borrow().decisions.as_ref(), a)?;
+                return Some(String::from(if granted { "true" } else { "false" }));
+            }
+            "receipts" => return Some(codec::receipts(self.host.load(&self.key(":receipts")).as_deref())),
+            "claims" => return self.claims((!a.is_empty()).then(|| a.into())),
+            "signed" => self.signed(json::parse(a).and_then(|v| {
+                v.as_array()?.iter().map(|b| u8::try_from(b.as_u64()?).ok()).collect::<Option<Vec<u8>>>()
+            })),
+            "due" => return Some(self.due()),
+            "answer" => return self.answer(status(), b),
+            "verified" => self.keep(a),
+            _ => {}
+        }
+        None
+    }
+}
+
+impl Widget {
     /// The policy URL to fetch first: the visitor's language is the tag's, the page's
     /// (`html_lang`), then the browser's (`languages`, a JSON array), among those the policy
     /// offers.
-    pub fn policy_url(&self, html_lang: Option<String>, languages: &str) -> String {
-        let prefs = i18n::preferences(self.config.lang.as_deref(), html_lang.as_deref(), &string_list(languages));
+    fn policy_url(&self, html_lang: &str, languages: &str) -> String {
+        let prefs = i18n::preferences(self.config.lang.as_deref(), Some(html_lang), &string_list(languages));
         let url = policy_url(&self.edge, &self.config.site, prefs.first().map(String::as_str));
         self.session.borrow_mut().prefs = prefs;
         url
@@ -135,7 +194,7 @@ impl Widget {
     /// The edge's answer to a policy request (`status` 0: no answer). Returns the URL to fetch
     /// instead when the policy offers a language the visitor prefers (`retry` is then set on the
     /// second answer).
-    pub fn policy(&self, status: u16, text: &str, retry: bool) -> Option<String> {
+    fn policy(&self, status: u16, text: &str, retry: bool) -> Option<String> {
         let Some(served) = (status == 200).then(|| codec::served(text)).flatten() else {
             self.warn(&match status {
                 0 => String::from(UNFETCHED),
@@ -189,7 +248,7 @@ impl Widget {
 
     /// What the widget's mount needs, JSON: `[css, lang, property, value, property, value, …]`
     /// (the theme's custom properties).
-    pub fn mount(&self) -> String {
+    fn mount(&self) -> String {
         let mut out = String::from("[");
         json::string(&mut out, CSS);
         out.push(',');
@@ -206,7 +265,7 @@ impl Widget {
 
     /// A button of the widget was pressed (`data-action`); `switches` (a JSON array) are the
     /// categories switched on in the settings.
-    pub fn action(&self, name: &str, switches: &str) {
+    fn press(&self, name: &str, switches: &str) {
         let choice = match name {
             "accept" => Choice::AcceptAll,
             "reject" => Choice::RejectAll,
@@ -226,7 +285,7 @@ impl Widget {
     }
 
     /// `kelisim.open()` and `[data-kelisim-open]`: the settings, showing the current choice.
-    pub fn open(&self) {
+    fn open(&self) {
         if self.session.borrow().served.is_none() {
             self.session.borrow_mut().open_pending = true;
             return;
@@ -237,7 +296,7 @@ impl Widget {
 
     /// `kelisim.withdraw()`: every optional category denied, recorded as `withdraw` (once the
     /// policy is known, if it is not yet).
-    pub fn withdraw(&self) {
+    fn withdraw(&self) {
         if self.session.borrow().served.is_none() {
             self.session.borrow_mut().withdraw_pending = true;
             return;
@@ -245,39 +304,18 @@ impl Widget {
         self.choose(Choice::Withdraw);
     }
 
-    /// `kelisim.get(category)`: `true`, `false`, or nothing while undecided or for a category
-    /// the policy does not have.
-    pub fn get(&self, category: &str) -> Option<bool> {
-        state::get(self.session.borrow().decisions.as_ref(), category)
-    }
-
-    /// `kelisim.receipts()`: the countersigned receipts kept in this browser, oldest first (JSON).
-    pub fn receipts(&self) -> String {
-        codec::receipts(self.host.load(&self.key(":receipts")).as_deref())
-    }
-
-    /// A marked script of `category` found in the page, known to the loader as `handle`.
-    pub fn add_script(&self, category: String, handle: u32) {
-        self.scripts.borrow_mut().add(category, handle);
-    }
-
-    /// The next marked script to run (its handle), or -1: the first in document order whose
-    /// category is granted now (before any choice, only `necessary`).
-    pub fn next_script(&self) -> i32 {
+    /// The next marked script to run (its handle): the first in document order whose category is
+    /// granted now (before any choice, only `necessary`).
+    fn next_script(&self) -> Option<u32> {
         let granted =
             self.session.borrow().decisions.clone().unwrap_or_else(|| [(NECESSARY, true)].into_iter().collect());
-        self.scripts.borrow_mut().next_runnable(&granted).and_then(|h| i32::try_from(h).ok()).unwrap_or(-1)
-    }
-
-    /// Whether the runnable copy of a marked script gets attribute `name`.
-    pub fn copies(&self, name: &str) -> bool {
-        crate::scripts::copies_attribute(name)
+        self.scripts.borrow_mut().next_runnable(&granted)
     }
 
     /// The next queued choice to record, made under the visitor key `x` (its public `x`, when the
     /// browser has one). Returns what that key must sign, `""` when the receipt was recorded
     /// without a key, nothing when no choice waits.
-    pub fn claims(&self, x: Option<String>) -> Option<String> {
+    fn claims(&self, x: Option<String>) -> Option<String> {
         let next = {
             let mut choices = self.choices.borrow_mut();
             (!choices.is_empty()).then(|| choices.remove(0))
@@ -319,7 +357,7 @@ impl Widget {
 
     /// The visitor key's Ed25519 signature over what [`Widget::claims`] returned; `None` when the
     /// key could not sign (the receipt is then recorded without it rather than not at all).
-    pub fn signed(&self, signature: Option<Vec<u8>>) {
+    fn signed(&self, signature: Option<Vec<u8>>) {
         let Some(signing) = self.signing.borrow_mut().take() else { return };
         match signature {
             Some(sig) => {
@@ -338,7 +376,7 @@ impl Widget {
 
     /// JSON: the first outbox entry due now, `[id, body]`; else when one will be (ms since the
     /// epoch), or `null` when the outbox is empty.
-    pub fn due(&self) -> String {
+    fn due(&self) -> String {
         let outbox = self.outbox();
         let mut out = String::new();
         match (outbox.next_due(self.now()), outbox.wake_at()) {
@@ -348,6 +386,7 @@ impl Widget {
                 out.push(',');
                 json::string(&mut out, &e.body);
                 out.push(']');
+                *self.sending.borrow_mut() = Some(e.clone());
             }
             (None, Some(at)) => json::number(&mut out, at),
             (None, None) => out.push_str("null"),
@@ -355,10 +394,12 @@ impl Widget {
         out
     }
 
-    /// The edge's answer to posting outbox entry `id` (`status` 0: no answer). When the edge
-    /// countersigned, returns `[kid, signing input, [signature bytes]]` (JSON) for the loader to
-    /// verify with the edge's JWKS (then [`Widget::keep`]).
-    pub fn answer(&self, id: &str, body: &str, status: u16, text: &str) -> Option<String> {
+    /// The edge's answer to posting the entry [`Widget::due`] handed out (`status` 0: no
+    /// answer). When the edge countersigned, returns `[kid, signing input, [signature bytes]]`
+    /// (JSON) for the loader to verify with the edge's JWKS (then [`Widget::keep`]).
+    fn answer(&self, status: u16, text: &str) -> Option<String> {
+        let Entry { id, body, .. } = self.sending.borrow_mut().take()?;
+        let (id, body) = (id.as_str(), body.as_str());
         let outcome = classify((status != 0).then_some(status));
         let mut check = None;
         match outcome {
@@ -375,28 +416,26 @@ impl Widget {
         check
     }
 
-    /// The loader's verdict on the edge's signature: 1 valid, 0 invalid, -1 no such key in the
-    /// JWKS, 2 not checkable here (no Ed25519 in this browser: kept, it can be checked offline).
-    pub fn keep(&self, verdict: i32) {
+    /// The loader's verdict on the edge's signature: `valid`, `invalid`, `unknown` (no such key
+    /// in the JWKS) or `unchecked` (no Ed25519 in this browser: kept, it can be checked offline).
+    fn keep(&self, verdict: &str) {
         let Some((check, jws)) = self.checking.borrow_mut().take() else { return };
         match verdict {
-            0 => return self.warn(&[NOT_KEPT, receipt::CheckError::Signature.message()].concat()),
-            -1 => return self.warn(&[NOT_KEPT, "unknown edge key ", &check.kid].concat()),
+            "invalid" => return self.warn(&[NOT_KEPT, receipt::CheckError::Signature.message()].concat()),
+            "unknown" => return self.warn(&[NOT_KEPT, "unknown edge key ", &check.kid].concat()),
             _ => {}
         }
         let key = self.key(":receipts");
         let kept = codec::keep_receipt(self.host.load(&key).as_deref(), &check.payload, &jws, MAX_KEPT_RECEIPTS);
-        self.host.save(&key, Some(kept));
+        self.host.save(&key, Some(&kept));
     }
-}
 
-impl Widget {
     fn warn(&self, message: &str) {
         self.host.warn(message);
     }
 
     fn now(&self) -> u64 {
-        self.host.now() as u64
+        self.host.now()
     }
 
     /// The storage key `kelisim:{site}{suffix}`: the choice (no suffix), `:outbox`, `:receipts`.
@@ -405,7 +444,7 @@ impl Widget {
     }
 
     fn random<const N: usize>(&self) -> Option<[u8; N]> {
-        self.host.random(N as u32).try_into().ok()
+        self.host.random::<N>()
     }
 
     fn strings(&self) -> &'static Strings {
@@ -490,7 +529,7 @@ impl Widget {
             keyed: visitor_signature.is_some(),
             hash: sha256::hex(canonical.as_bytes()),
         };
-        self.host.save(&self.key(""), Some(codec::remembered_json(&r)));
+        self.host.save(&self.key(""), Some(&codec::remembered_json(&r)));
         self.session.borrow_mut().remembered = Some(r);
     }
 
@@ -500,7 +539,7 @@ impl Widget {
 
     fn save_outbox(&self, outbox: &Outbox) {
         let text = (!outbox.is_empty()).then(|| codec::outbox_json(outbox));
-        self.host.save(&self.key(":outbox"), text);
+        self.host.save(&self.key(":outbox"), text.as_deref());
     }
 
     /// Checks the edge's countersignature of `body` (a canonical header, a payload that is
