@@ -14,7 +14,9 @@ WASM_OPT="${WASM_OPT_BIN:-$ROOT/node_modules/.bin/wasm-opt}"
 ESBUILD="$ROOT/node_modules/.bin/esbuild"
 DIST="$ROOT/www/dist"
 # The brotli budget for everything the tag brings (loader + glue + wasm, CSS inside the wasm).
-# Over budget is a warning; KELISIM_WIDGET_SIZE_STRICT=1 makes it an error.
+# Over budget is a warning; KELISIM_WIDGET_SIZE_STRICT=1 makes it an error. (The widget is about
+# 35 KB today, down from 80: what remains is the decisions, receipts and texts in Rust, see
+# widget/README.md "Size".)
 BUDGET_BYTES=$((30 * 1024))
 
 tmp=$(mktemp -d)
@@ -23,7 +25,7 @@ trap 'rm -rf "$tmp"' EXIT
 cargo build -p kelisim-widget --target wasm32-unknown-unknown --release --quiet
 "$WASM_BINDGEN" --target no-modules --no-typescript --out-dir "$tmp" --out-name kelisim \
   "$ROOT/target/wasm32-unknown-unknown/release/kelisim_widget.wasm"
-"$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+"$WASM_OPT" -Oz --converge --strip-target-features --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   --strip-debug --strip-producers -o "$tmp/kelisim.opt.wasm" "$tmp/kelisim_bg.wasm"
 

@@ -1,8 +1,13 @@
 /*! Kelisim consent widget · Apache-2.0 · https://github.com/kelisim */
 // The one file the site's tag loads. It sets the Google Consent Mode v2 defaults synchronously,
-// defines window.kelisim (the JS boundary: nothing the widget does throws into the page), then
-// loads the content-hashed wasm next to this file. scripts/build-widget.sh puts the wasm-bindgen
-// glue where the GLUE marker is and the wasm file name in place of WASM_FILE.
+// defines window.kelisim (the JS boundary: nothing the widget does throws into the page), asks
+// the edge for the policy and loads the content-hashed wasm next to this file, both at once.
+//
+// The wasm (widget/src) decides everything: what is shown, which decisions hold, what a receipt
+// says, whether the edge's countersignature covers it, what the outbox does next. This file is
+// its hands in the browser: fetch, WebCrypto, IndexedDB, localStorage, the DOM (built from the
+// wasm's element trees, never from markup), events. scripts/build-widget.sh puts the
+// wasm-bindgen glue where the GLUE marker is and the wasm file name in place of WASM_FILE.
 (function () {
   'use strict';
   var w = window;
@@ -12,6 +17,9 @@
     if (failed) return;
     failed = true;
     try { console.error('[kelisim] the consent widget stopped:', e); } catch (_) { /* no console */ }
+  }
+  function guard(fn, fallback) {
+    try { return fn(); } catch (e) { report(e); return fallback; }
   }
 
   // 1. Consent Mode defaults: everything a category drives is denied until the visitor chooses.
@@ -38,15 +46,13 @@
   if (!script || w.kelisim) return;
 
   // 2. window.kelisim. Calls made before the wasm is ready wait for it.
-  var ready = null;
+  var ready = null; // the wasm's Widget
   var waiting = [];
+  var subscribers = [];
   function whenReady(fn, fallback) {
     if (ready) return guard(function () { return fn(ready); }, fallback);
     if (failed) return fallback;
     waiting.push([fn, fallback]);
-  }
-  function guard(fn, fallback) {
-    try { return fn(); } catch (e) { report(e); return fallback; }
   }
   function settle(ok) {
     var list = waiting;
@@ -66,34 +72,425 @@
   w.kelisim = Object.freeze({
     /** true / false once decided, null while undecided or for a category the policy lacks. */
     get: function (category) {
-      return ready ? guard(function () { return ready.get(String(category)); }, null) : null;
+      var v = ready && guard(function () { return ready.on('get', String(category), ''); });
+      return v ? v === 'true' : null;
     },
     /** Calls fn({decisions, action}) on every change; returns the function that unsubscribes. */
     subscribe: function (fn) {
       if (typeof fn !== 'function') return function () {};
-      var id = null;
-      var off = false;
-      whenReady(function (x) { if (!off) id = x.subscribe(fn); });
-      return function () {
-        off = true;
-        if (id !== null && ready) guard(function () { ready.unsubscribe(id); });
-      };
+      var entry = [fn];
+      subscribers.push(entry);
+      return function () { subscribers = subscribers.filter(function (s) { return s !== entry; }); };
     },
     /** Opens the privacy settings. */
-    open: function () { whenReady(function (x) { x.open(); }); },
+    open: function () { whenReady(function (x) { x.on('open', '', ''); }); },
     /** Withdraws consent: every optional category denied, recorded as a receipt. */
-    withdraw: function () { return later(function (x) { return x.withdraw(); }, undefined); },
+    withdraw: function () { return later(function (x) { x.on('withdraw', '', ''); }, undefined); },
     /** This browser's countersigned receipts for the site, oldest first. */
-    receipts: function () { return later(function (x) { return x.receipts(); }, []); }
+    receipts: function () { return later(function (x) { return JSON.parse(x.on('receipts', '', '')); }, []); }
   });
 
-  // 3. The wasm.
+  // 3. The policy, requested while the wasm loads: the URL the wasm will ask for first (the site
+  // and the first usable language of data-lang, <html lang>, navigator.languages; see i18n.rs).
+  // The wasm's request is this one only if its URL is exactly the same.
+  var origin = guard(function () { return new URL(script.src).origin; });
+  var site = (script.getAttribute('data-site') || '').trim();
+  function request(url, init) {
+    init.credentials = 'omit';
+    init.mode = 'cors';
+    return fetch(url, init).then(answer);
+  }
+  function answer(r) {
+    return r.text().then(function (t) { return [r.status, t]; });
+  }
+  function noAnswer() { return [0, '']; }
+  var early = guard(function () {
+    if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(site)) return undefined;
+    var root = d.documentElement;
+    var tags = [script.getAttribute('data-lang'), root && root.getAttribute('lang')]
+      .concat(Array.prototype.slice.call(navigator.languages || []));
+    var lang = '';
+    for (var i = 0; i < tags.length && !lang; i++) {
+      var primary = tags[i] == null ? '' : String(tags[i]).trim().split(/[-_]/)[0].toLowerCase();
+      if (/^[a-z]{2,3}$/.test(primary)) lang = '?lang=' + primary;
+    }
+    var url = origin + '/v1/sites/' + site + '/policy' + lang;
+    return [url, request(url, { cache: 'no-cache' }).catch(noAnswer)];
+  });
+  function policy(W) {
+    var root = d.documentElement;
+    var languages = JSON.stringify(Array.prototype.slice.call(navigator.languages || []));
+    var url = W.on('languages', root && root.getAttribute('lang') || '', languages);
+    var first = early && early[0] === url ? early[1] : request(url, { cache: 'no-cache' }).catch(noAnswer);
+    early = null;
+    first.then(function (a) {
+      var again = W.on('policy', String(a[0]), a[1]);
+      return again && request(again, { cache: 'no-cache' }).catch(noAnswer).then(function (b) {
+        W.on('policy-again', String(b[0]), b[1]);
+      });
+    }).catch(report);
+  }
+
+  // 4. The widget's DOM: a host element with an open shadow root (one constructable stylesheet,
+  // so no CSP 'unsafe-inline'), the banner and a stack of modal dialogs. The wasm describes what
+  // is shown as a tree, ["tag", {attributes}, children…] in JSON (widget/src/ui.rs); build()
+  // makes it elements and text nodes, never markup.
+  var FOCUSABLE = 'button:not([disabled]), input:not([disabled]), a[href], [tabindex="0"]';
+  var view = null;
+  var unmounted = [];
+  function build(json) {
+    function node(n) {
+      if (typeof n === 'string') return d.createTextNode(n);
+      var e = d.createElement(n[0]);
+      for (var name in n[1]) e.setAttribute(name, n[1][name]);
+      for (var i = 2; i < n.length; i++) e.appendChild(node(n[i]));
+      return e;
+    }
+    return node(JSON.parse(json));
+  }
+  function focus(e) {
+    try { e.focus({ preventScroll: true }); } catch (_) { /* not focusable */ }
+  }
+  function focused(v) {
+    var a = d.activeElement;
+    return a === v.host ? v.root.activeElement : a;
+  }
+  function withView(W, fn) {
+    if (view) return fn(view);
+    // The tag may run before <body> is parsed.
+    if (!d.body) {
+      if (unmounted.push(fn) === 1) {
+        d.addEventListener('DOMContentLoaded', function () {
+          guard(function () { unmounted.splice(0).forEach(function (f) { withView(W, f); }); });
+        });
+      }
+      return;
+    }
+    var m = JSON.parse(W.on('mount', '', '')); // [css, lang, property, value, …]
+    var host = d.createElement('kelisim-consent');
+    for (var i = 2; i < m.length; i += 2) host.style.setProperty(m[i], m[i + 1]);
+    host.setAttribute('lang', m[1]);
+    var root = host.attachShadow({ mode: 'open' });
+    var sheet = new CSSStyleSheet();
+    sheet.replaceSync(m[0]);
+    root.adoptedStyleSheets = [sheet];
+    // A polite live region, there from the start: says "saved" after a choice.
+    var status = root.appendChild(build('["p",{"class":"sr","role":"status"}]'));
+    d.body.appendChild(host);
+    root.addEventListener('click', function (e) {
+      guard(function () {
+        var b = e.target.closest('[data-action]');
+        if (!b) return;
+        var action = b.getAttribute('data-action');
+        if (action === 'close') pop(view);
+        else W.on('press', action, JSON.stringify(switches()));
+      });
+    });
+    view = { host: host, root: root, status: status, banner: null, dialogs: [] };
+    return fn(view);
+  }
+  function top(v) {
+    return v && v.dialogs[v.dialogs.length - 1];
+  }
+  function show(W, kind, tree) {
+    withView(W, function (v) {
+      if (kind === 'banner') {
+        if (v.banner) v.banner.remove();
+        v.banner = v.root.appendChild(build(tree));
+        // Focus moves into the banner only if the visitor is not already somewhere on the page.
+        if (!d.activeElement || d.activeElement === d.body) focus(v.banner);
+        return;
+      }
+      if (v.dialogs.some(function (x) { return x.kind === kind; })) return;
+      var overlay = build(tree);
+      var back = focused(v);
+      if (top(v)) top(v).overlay.setAttribute('hidden', '');
+      v.root.appendChild(overlay);
+      var dialog = overlay.firstElementChild;
+      focus(dialog.querySelector(FOCUSABLE) || dialog);
+      v.dialogs.push({ kind: kind, overlay: overlay, dialog: dialog, back: back });
+    });
+  }
+  // Closes the top dialog; focus returns where it was.
+  function pop(v) {
+    var closing = v.dialogs.pop();
+    if (!closing) return;
+    closing.overlay.remove();
+    var below = top(v);
+    if (below) below.overlay.removeAttribute('hidden');
+    var back = closing.back && closing.back.isConnected ? closing.back : below && below.dialog;
+    if (back) focus(back);
+  }
+  // Keeps Tab and Shift+Tab inside the top dialog; returns whether focus was moved.
+  function trap(v, backwards) {
+    var dialog = top(v).dialog;
+    var items = dialog.querySelectorAll(FOCUSABLE);
+    var first = items[0];
+    var last = items[items.length - 1];
+    if (!first) { focus(dialog); return true; }
+    var current = focused(v);
+    if (!(current && dialog.contains(current)) || current === (backwards ? first : last)) {
+      focus(backwards ? last : first);
+      return true;
+    }
+    return false;
+  }
+  function switches() {
+    var settings = view.dialogs.filter(function (x) { return x.kind === 'settings'; })[0];
+    var on = settings ? settings.dialog.querySelectorAll('input[data-category]:checked') : [];
+    return Array.prototype.map.call(on, function (i) { return i.getAttribute('data-category'); });
+  }
+
+  // 5. Marked scripts (<script type="text/plain" data-category>): the wasm says which runs next
+  // (widget/src/scripts.rs); each is replaced by a runnable copy, an external one awaited before
+  // the next, so document order holds.
+  var MARKED = 'script[type="text/plain"][data-category]';
+  var scripts = [];
+  var running = false;
+  function collect(W, scope) {
+    var list = scope.matches(MARKED) ? [scope] : scope.querySelectorAll(MARKED);
+    for (var i = 0; i < list.length; i++) {
+      if (scripts.indexOf(list[i]) < 0) {
+        W.on('script', list[i].getAttribute('data-category'), String(scripts.push(list[i]) - 1));
+      }
+    }
+  }
+  function activate(W, marked) {
+    return new Promise(function (resolve) {
+      if (!marked.isConnected) return resolve();
+      var fresh = d.createElement('script');
+      Array.prototype.forEach.call(marked.attributes, function (a) {
+        if (W.on('copies', a.name, '') === '') fresh.setAttribute(a.name, a.value);
+      });
+      fresh.nonce = marked.nonce;
+      // Inserted scripts are async by default; order is kept by waiting here instead.
+      if (marked.hasAttribute('src')) {
+        fresh.addEventListener('load', resolve);
+        fresh.addEventListener('error', resolve);
+      } else {
+        fresh.text = marked.text;
+        resolve();
+      }
+      marked.replaceWith(fresh);
+    });
+  }
+  function runScripts(W) {
+    if (running) return;
+    running = true;
+    (function next() {
+      var i = guard(function () { return W.on('next-script', '', ''); });
+      if (i === undefined) { running = false; return; }
+      activate(W, scripts[+i]).catch(report).then(next);
+    })();
+  }
+
+  // 6. The visitor's key: Ed25519 made once per site by WebCrypto, the private half
+  // non-extractable, kept in IndexedDB (kelisim/keys) as a CryptoKey: {key, x}, or null where
+  // the browser has no Ed25519 or nowhere to keep a key.
+  var visitorKey = null;
+  function idb(req) {
+    return new Promise(function (resolve, reject) {
+      req.onsuccess = function () { resolve(req.result); };
+      req.onerror = function () { reject(req.error); };
+    });
+  }
+  function key() {
+    visitorKey = visitorKey || new Promise(function (resolve) {
+      var open = indexedDB.open('kelisim', 1);
+      open.onupgradeneeded = function () {
+        if (!open.result.objectStoreNames.contains('keys')) open.result.createObjectStore('keys');
+      };
+      resolve(idb(open).then(function (db) {
+        return idb(db.transaction('keys').objectStore('keys').get(site)).then(function (found) {
+          if (found && found.key instanceof CryptoKey && typeof found.x === 'string') return found;
+          var subtle = crypto.subtle;
+          return subtle.generateKey('Ed25519', false, ['sign', 'verify']).then(function (pair) {
+            return subtle.exportKey('jwk', pair.publicKey).then(function (jwk) {
+              var record = { key: pair.privateKey, x: jwk.x };
+              return idb(db.transaction('keys', 'readwrite').objectStore('keys').put(record, site)).then(function () {
+                return record;
+              });
+            });
+          });
+        });
+      }));
+    }).catch(function () { return null; });
+    return visitorKey;
+  }
+  function utf8(text) {
+    return new TextEncoder().encode(text);
+  }
+
+  // 7. Receipts: each queued choice becomes claims (the wasm), signed by the visitor key if
+  // there is one; then the outbox is delivered in order, and each countersignature checked
+  // against the edge's JWKS before the receipt is kept.
+  var recording = false;
+  var flushing = false;
+  var timer = null;
+  var edgeKeys = {};
+  function record(W) {
+    if (recording) return;
+    recording = true;
+    (function next() {
+      key().then(function (k) {
+        var input = W.on('claims', k ? k.x : '', '');
+        if (input === undefined) { recording = false; return flush(W); }
+        if (input === '') return next();
+        return crypto.subtle.sign('Ed25519', k.key, utf8(input)).then(function (s) {
+          W.on('signed', JSON.stringify(Array.from(new Uint8Array(s))), '');
+        }, function () {
+          W.on('signed', '', '');
+        }).then(next);
+      }).catch(report);
+    })();
+  }
+  function edgeKey(kid) {
+    if (edgeKeys[kid]) return Promise.resolve(edgeKeys[kid]);
+    return request(origin + '/.well-known/jwks.json', {}).then(function (a) {
+      var found = (a[0] === 200 && JSON.parse(a[1]).keys || []).filter(function (k) {
+        return k.kid === kid && k.kty === 'OKP' && k.crv === 'Ed25519' && k.alg === 'EdDSA' && k.use === 'sig' &&
+          typeof k.x === 'string';
+      })[0];
+      return found ? (edgeKeys[kid] = found.x) : null;
+    }).catch(function () { return null; });
+  }
+  // [kid, signing input, signature] → valid, invalid, unknown (key), unchecked (no Ed25519 here).
+  function verify(check) {
+    return edgeKey(check[0]).then(function (x) {
+      if (!x) return 'unknown';
+      var subtle = crypto.subtle;
+      return subtle.importKey('jwk', { kty: 'OKP', crv: 'Ed25519', x: x }, 'Ed25519', false, ['verify'])
+        .then(function (k) { return subtle.verify('Ed25519', k, new Uint8Array(check[2]), utf8(check[1])); })
+        .then(function (ok) { return ok ? 'valid' : 'invalid'; });
+    }).catch(function () { return 'unchecked'; });
+  }
+  function flush(W) {
+    if (flushing) return;
+    flushing = true;
+    (function next() {
+      var entry = JSON.parse(W.on('due', '', ''));
+      if (!Array.isArray(entry)) {
+        flushing = false;
+        clearTimeout(timer);
+        if (entry != null) timer = setTimeout(function () { flush(W); }, Math.min(Math.max(entry - Date.now(), 0), 2147483647));
+        return;
+      }
+      request(origin + '/v1/sites/' + site + '/receipts', {
+        method: 'POST',
+        keepalive: true, // the request finishes when the visitor leaves the page
+        body: entry[1],
+        headers: { 'Content-Type': 'application/json' }
+      }).catch(noAnswer).then(function (a) {
+        var check = W.on('answer', String(a[0]), a[1]);
+        return check && verify(JSON.parse(check)).then(function (v) { W.on('verified', v, ''); });
+      }).then(next, function (e) { flushing = false; report(e); });
+    })();
+  }
+
+  // 8. Storage: localStorage, with an in-memory copy that also serves the page when it is
+  // missing or throws (private modes, disabled storage, quota).
+  var memory = Object.create(null);
+  var local = null;
+  try { local = w.localStorage; } catch (_) { /* disabled */ }
+
+  // 9. The host the wasm calls (widget/src/web/host.rs): host.call(op, a, b, c). Nothing here
+  // throws into the wasm.
+  function host(W) {
+    var ops = {
+      load: function (k) {
+        if (k in memory) return memory[k];
+        try { return local.getItem(k); } catch (_) { return null; }
+      },
+      save: function (k, v) {
+        try { local.setItem(k, v); delete memory[k]; } catch (_) { memory[k] = v; }
+      },
+      remove: function (k) {
+        try { local.removeItem(k); delete memory[k]; } catch (_) { memory[k] = null; }
+      },
+      show: function (kind, tree) { show(W(), kind, tree); },
+      closeAll: function () {
+        var v = view;
+        if (!v) return;
+        var back = v.dialogs[0] && v.dialogs[0].back;
+        v.dialogs.splice(0).forEach(function (x) { x.overlay.remove(); });
+        if (v.banner) v.banner.remove();
+        v.banner = null;
+        if (back && back.isConnected && !v.host.contains(back)) focus(back);
+      },
+      status: function (message) { if (view) view.status.textContent = message; },
+      apply: function (decisions, action, update) {
+        var copy = function () { return { decisions: JSON.parse(decisions), action: action }; };
+        try {
+          if (typeof w.gtag === 'function') w.gtag('consent', 'update', JSON.parse(update));
+        } catch (_) { /* the page's gtag */ }
+        d.dispatchEvent(new CustomEvent('kelisim:change', { detail: copy() }));
+        subscribers.slice().forEach(function (s) {
+          try { s[0](copy()); } catch (e) { console.error('[kelisim] a subscriber threw:', e); }
+        });
+        runScripts(W());
+      },
+      warm: key,
+      record: function () { record(W()); },
+      warn: function (message) { console.warn('[kelisim] ' + message); },
+      random: function (n) { return JSON.stringify(Array.from(crypto.getRandomValues(new Uint8Array(+n)))); },
+      now: function () { return String(Date.now()); }
+    };
+    return {
+      call: function (op, a, b, c) {
+        return guard(function () {
+          var answer = ops[op](a, b, c);
+          return typeof answer === 'string' ? answer : undefined;
+        });
+      }
+    };
+  }
+
+  // 10. The wasm.
   /*GLUE*/
   guard(function () {
     var url = new URL('assets/WASM_FILE', script.src);
     wasm_bindgen({ module_or_path: url }).then(function () {
-      wasm_bindgen.boot(script, report);
-      ready = wasm_bindgen;
+      var attributes = {};
+      Array.prototype.forEach.call(script.attributes, function (a) { attributes[a.name] = a.value; });
+      var W = new wasm_bindgen.Widget(host(function () { return W; }), origin, JSON.stringify(attributes),
+        navigator.globalPrivacyControl === true);
+      // Page links with data-kelisim-open (capture: before the page's own handlers).
+      d.addEventListener('click', function (e) {
+        guard(function () {
+          if (e.target.closest && e.target.closest('[data-kelisim-open]')) {
+            e.preventDefault();
+            W.on('open', '', '');
+          }
+        });
+      }, true);
+      // Esc and the focus trap, wherever focus is while a dialog is open.
+      d.addEventListener('keydown', function (e) {
+        guard(function () {
+          if (!top(view)) return;
+          if (e.key === 'Escape') {
+            e.preventDefault();
+            e.stopPropagation();
+            pop(view);
+          } else if (e.key === 'Tab' && trap(view, e.shiftKey)) {
+            e.preventDefault();
+          }
+        });
+      }, true);
+      // Back online: deliver what waits.
+      w.addEventListener('online', function () { guard(function () { flush(W); }); });
+      collect(W, d.documentElement);
+      new MutationObserver(function (records) {
+        guard(function () {
+          records.forEach(function (r) {
+            r.addedNodes.forEach(function (n) { if (n.nodeType === 1) collect(W, n); });
+          });
+          runScripts(W);
+        });
+      }).observe(d.documentElement, { childList: true, subtree: true });
+      runScripts(W);
+      flush(W);
+      policy(W);
+      ready = W;
       settle(true);
     }).catch(function (e) {
       report(e);

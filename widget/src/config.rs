@@ -7,7 +7,12 @@
 //!
 //! Pure: the caller passes a lookup for attribute values, so every rule is tested natively.
 
-use kelisim_core::id::check_slug;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::json::find;
+use crate::model::is_slug;
 
 /// How long a choice is remembered when the tag does not say (`data-expiry-days`).
 pub const DEFAULT_EXPIRY_DAYS: u32 = 365;
@@ -71,9 +76,11 @@ pub enum ConfigError {
     Site,
 }
 
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the script tag needs data-site=\"<site id>\" (a-z, 0-9, _ and -)")
+impl ConfigError {
+    /// What the site owner reads in the console.
+    #[must_use]
+    pub fn message(&self) -> &'static str {
+        "the script tag needs data-site=\"<site id>\" (a-z, 0-9, _ and -)"
     }
 }
 
@@ -85,7 +92,9 @@ impl Config {
     /// [`ConfigError::Site`].
     pub fn from_attributes(attr: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let site = attr("data-site").map(|s| s.trim().to_owned()).unwrap_or_default();
-        check_slug("site", &site).map_err(|_| ConfigError::Site)?;
+        if !is_slug(&site) {
+            return Err(ConfigError::Site);
+        }
         let position = match attr("data-position").as_deref().map(str::trim) {
             Some("top") => Position::Top,
             Some("center") => Position::Center,
@@ -122,9 +131,7 @@ pub fn is_safe_theme_value(value: &str) -> bool {
     !v.is_empty()
         && v.chars().count() <= MAX_THEME_VALUE_CHARS
         && !v.chars().any(|c| matches!(c, ';' | '{' | '}' | '<' | '>' | '\\' | '@') || c.is_control())
-        && !lower.contains("url(")
-        && !lower.contains("image")
-        && !lower.contains("expression")
+        && ["url(", "image", "expression"].iter().all(|banned| find(&lower, banned).is_none())
 }
 
 #[cfg(test)]

@@ -2,64 +2,73 @@
 //! drives denied, necessary storage granted); after each choice the widget calls
 //! `gtag('consent', 'update', …)` with the signals below.
 
-use std::collections::BTreeMap;
+use alloc::vec::Vec;
 
-use kelisim_core::category::{consent_mode_signals, Decision, NECESSARY, STANDARD};
+use crate::model::{Decisions, NECESSARY};
 
-/// Every Consent Mode signal some standard category drives, in a stable order.
+/// Every Consent Mode signal and the standard category that drives it, in a stable order (core's
+/// `consent_mode_signals` over its standard categories; a native test pins the two together).
+pub const SIGNALS: [(&str, &str); 6] = [
+    (NECESSARY, "security_storage"),
+    (NECESSARY, "functionality_storage"),
+    ("analytics", "analytics_storage"),
+    ("marketing", "ad_storage"),
+    ("marketing", "ad_user_data"),
+    ("marketing", "ad_personalization"),
+];
+
+/// Whether each signal is granted given the decisions in force (`None`: before any choice). A
+/// signal is granted when the category driving it is granted; necessary's signals always are;
+/// signals of categories the policy does not have stay denied.
 #[must_use]
-pub fn all_signals() -> Vec<&'static str> {
-    STANDARD.iter().flat_map(|c| consent_mode_signals(c).iter().copied()).collect()
-}
-
-/// The state of every signal given the decisions in force (`None`: before any choice). A signal
-/// is granted when the category driving it is granted; necessary's signals always are; signals
-/// of categories the policy does not have stay denied.
-#[must_use]
-pub fn signals(decisions: Option<&BTreeMap<String, Decision>>) -> Vec<(&'static str, Decision)> {
-    STANDARD
+pub fn signals(decisions: Option<&Decisions>) -> Vec<(&'static str, bool)> {
+    SIGNALS
         .iter()
-        .flat_map(|category| {
-            let granted =
-                *category == NECESSARY || decisions.and_then(|d| d.get(*category)).is_some_and(|d| d.is_granted());
-            let decision = if granted { Decision::Granted } else { Decision::Denied };
-            consent_mode_signals(category).iter().map(move |s| (*s, decision))
-        })
+        .map(|(category, signal)| (*signal, *category == NECESSARY || decisions.is_some_and(|d| d.granted(category))))
         .collect()
 }
 
 /// The defaults before any choice (what the loader sets).
 #[must_use]
-pub fn defaults() -> Vec<(&'static str, Decision)> {
+pub fn defaults() -> Vec<(&'static str, bool)> {
     signals(None)
 }
 
 /// The `gtag('consent', 'update', …)` for `decisions`.
 #[must_use]
-pub fn update(decisions: &BTreeMap<String, Decision>) -> Vec<(&'static str, Decision)> {
+pub fn update(decisions: &Decisions) -> Vec<(&'static str, bool)> {
     signals(Some(decisions))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kelisim_core::category::{consent_mode_signals, STANDARD};
+    use std::collections::BTreeMap;
 
-    fn d(pairs: &[(&str, Decision)]) -> BTreeMap<String, Decision> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
+    fn d(pairs: &[(&str, bool)]) -> Decisions {
+        pairs.iter().copied().collect()
     }
 
-    fn map(signals: Vec<(&'static str, Decision)>) -> BTreeMap<&'static str, Decision> {
+    fn map(signals: Vec<(&'static str, bool)>) -> BTreeMap<&'static str, bool> {
         signals.into_iter().collect()
+    }
+
+    #[test]
+    fn signals_are_cores() {
+        let core: Vec<(&str, &str)> =
+            STANDARD.iter().flat_map(|c| consent_mode_signals(c).iter().map(move |s| (*c, *s))).collect();
+        assert_eq!(core, SIGNALS);
     }
 
     #[test]
     fn defaults_deny_everything_but_necessary() {
         let d = map(defaults());
         for s in ["analytics_storage", "ad_storage", "ad_user_data", "ad_personalization"] {
-            assert_eq!(d[s], Decision::Denied, "{s}");
+            assert!(!d[s], "{s}");
         }
         for s in ["functionality_storage", "security_storage"] {
-            assert_eq!(d[s], Decision::Granted, "{s}");
+            assert!(d[s], "{s}");
         }
         assert_eq!(d.len(), 6);
     }
@@ -67,28 +76,24 @@ mod tests {
     #[test]
     fn the_loader_sets_the_same_defaults() {
         let loader = include_str!("../js/loader.js");
-        for (signal, decision) in defaults() {
-            let value = if decision.is_granted() { "granted" } else { "denied" };
+        for (signal, granted) in defaults() {
+            let value = crate::model::decision_str(granted);
             assert!(loader.contains(&format!("{signal}: '{value}'")), "loader default for {signal}");
         }
     }
 
     #[test]
     fn update_follows_categories() {
-        let u = map(update(&d(&[
-            ("necessary", Decision::Granted),
-            ("analytics", Decision::Granted),
-            ("marketing", Decision::Denied),
-            ("ai_processing", Decision::Granted),
-        ])));
-        assert_eq!(u["analytics_storage"], Decision::Granted);
-        assert_eq!(u["ad_storage"], Decision::Denied);
-        assert_eq!(u["ad_user_data"], Decision::Denied);
-        assert_eq!(u["ad_personalization"], Decision::Denied);
-        assert_eq!(u["security_storage"], Decision::Granted);
-        let m = map(update(&d(&[("marketing", Decision::Granted), ("necessary", Decision::Denied)])));
-        assert_eq!(m["ad_personalization"], Decision::Granted);
-        assert_eq!(m["analytics_storage"], Decision::Denied, "absent category stays denied");
-        assert_eq!(m["functionality_storage"], Decision::Granted);
+        let u =
+            map(update(&d(&[("necessary", true), ("analytics", true), ("marketing", false), ("ai_processing", true)])));
+        assert!(u["analytics_storage"]);
+        assert!(!u["ad_storage"]);
+        assert!(!u["ad_user_data"]);
+        assert!(!u["ad_personalization"]);
+        assert!(u["security_storage"]);
+        let m = map(update(&d(&[("marketing", true), ("necessary", false)])));
+        assert!(m["ad_personalization"]);
+        assert!(!m["analytics_storage"], "absent category stays denied");
+        assert!(m["functionality_storage"]);
     }
 }

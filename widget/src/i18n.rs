@@ -3,6 +3,10 @@
 //! The policy brings its own texts (summary, category titles, the full policy); these are the
 //! words around them: buttons, headings, labels.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+
 /// Languages the widget's interface speaks, Russian first (the default).
 pub const UI_LANGUAGES: [&str; 3] = ["ru", "kk", "en"];
 /// The language shown when nothing else fits.

@@ -3,29 +3,49 @@
 //! unblocks only the scripts the visitor allowed, and posts a receipt signed with the visitor's
 //! WebCrypto Ed25519 key, then checks the edge's countersignature.
 //!
+//! The wasm decides and the loader (`js/loader.js`) is its hands: the wasm is `no_std` with
+//! `alloc`, synchronous, and talks to the loader in text through one export and one import (no
+//! serde, no `core::fmt`, no futures, no web-sys). The crate's model mirrors kelisim-core's, which
+//! is only a dev-dependency: native tests pin every text the widget writes to core's.
+//!
 //! # Layout
 //! Pure modules, tested natively (`cargo test -p kelisim-widget`):
 //! - [`config`]: the tag's attributes.
 //! - [`i18n`]: interface strings (ru, kk, en) and the language pick.
+//! - [`model`]: actions, decisions, the served policy.
 //! - [`state`]: when the banner shows; decisions after each action; what the settings show.
+//! - [`ui`]: the banner, the settings and the policy as element trees for the loader to build.
 //! - [`receipt`]: claims, the visitor's detached JWS, checks of the edge's countersignature.
+//! - [`json`], [`sha256`], [`b64`], [`time`]: canonical JSON and a small reader, hashes,
+//!   base64url, timestamps and ULIDs, each pinned to core or serde_json.
+//! - [`codec`]: the edge's policy answer and the stored state ↔ the model.
 //! - [`outbox`]: receipts waiting for the edge, retries and backoff.
 //! - [`scripts`]: which marked scripts run, in what order.
 //! - [`consent_mode`]: Google Consent Mode v2 signals.
 //!
-//! The browser side (`web`, wasm32 only): `app` (the controller), `view` (shadow-root DOM,
-//! accessibility), `store` (localStorage with an in-memory fallback), `keys` (the visitor key in
-//! IndexedDB), `net` (fetch, WebCrypto verification), `activate` (re-creating marked scripts),
-//! `api` (`window.kelisim` and the `kelisim:change` event). `js/loader.js` is the tag's file:
-//! Consent Mode defaults, then the wasm.
+//! The browser side (`web`, wasm32 only): `widget` (the object the loader drives, events in),
+//! `host` (the loader's operations out). `js/loader.js` is the tag's file: Consent Mode defaults,
+//! `window.kelisim`, the policy request, the wasm, then fetch, WebCrypto, IndexedDB, storage, DOM
+//! and events for it.
 
+#![cfg_attr(target_arch = "wasm32", no_std)]
+
+extern crate alloc;
+
+pub mod b64;
+pub mod codec;
 pub mod config;
 pub mod consent_mode;
 pub mod i18n;
+pub mod json;
+pub mod model;
 pub mod outbox;
 pub mod receipt;
 pub mod scripts;
+pub mod sha256;
 pub mod state;
+pub mod time;
+pub mod ui;
 
 #[cfg(target_arch = "wasm32")]
 mod web;

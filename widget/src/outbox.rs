@@ -4,10 +4,11 @@
 //! sends the same body (same `claims.id`), and the edge is idempotent by that id, so nothing is
 //! lost and nothing is recorded twice.
 //!
-//! Pure: the caller persists [`Outbox`] as JSON (`localStorage["kelisim:{site}:outbox"]`) and
+//! Pure: the caller persists [`Outbox`] (as JSON in `localStorage["kelisim:{site}:outbox"]`) and
 //! passes the time in.
 
-use serde::{Deserialize, Serialize};
+use alloc::string::String;
+use alloc::vec::Vec;
 
 /// The first retry waits this long; each next one twice as long as the one before.
 pub const FIRST_RETRY_MS: u64 = 2_000;
@@ -18,7 +19,7 @@ pub const MAX_RETRY_MS: u64 = 5 * 60_000;
 pub const MAX_ENTRIES: usize = 50;
 
 /// One receipt waiting to be delivered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     /// `claims.id`: the idempotency key.
     pub id: String,
@@ -32,8 +33,7 @@ pub struct Entry {
 
 /// The receipts waiting, oldest first (they are delivered in the order they were made, so a
 /// chain's `prev` always reaches the edge before the receipt naming it).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Outbox {
     pub entries: Vec<Entry>,
 }
@@ -69,18 +69,6 @@ pub fn backoff_ms(attempts: u32) -> u64 {
 }
 
 impl Outbox {
-    /// Parses the stored outbox; anything unreadable counts as empty.
-    #[must_use]
-    pub fn parse(text: Option<&str>) -> Self {
-        text.and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default()
-    }
-
-    /// The JSON to store.
-    #[must_use]
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|_| "[]".into())
-    }
-
     /// Adds a receipt to send now. The same id twice is one entry.
     pub fn push(&mut self, id: String, body: String) {
         if self.entries.iter().any(|e| e.id == id) {
@@ -116,9 +104,10 @@ impl Outbox {
                 true
             }
             Outcome::Retry => {
-                let e = &mut self.entries[pos];
-                e.attempts = e.attempts.saturating_add(1);
-                e.next_at = now_ms.saturating_add(backoff_ms(e.attempts));
+                if let Some(e) = self.entries.get_mut(pos) {
+                    e.attempts = e.attempts.saturating_add(1);
+                    e.next_at = now_ms.saturating_add(backoff_ms(e.attempts));
+                }
                 false
             }
         }
@@ -203,9 +192,7 @@ mod tests {
     fn next_page_view_retries_at_once() {
         let mut o = outbox(&["A"]);
         o.settle("A", Outcome::Retry, 1_000);
-        let stored = o.to_json();
-        let mut again = Outbox::parse(Some(&stored));
-        assert_eq!(again, o);
+        let mut again = o.clone();
         again.wake_all();
         assert_eq!(again.next_due(0).map(|e| e.id.as_str()), Some("A"));
     }
@@ -226,13 +213,6 @@ mod tests {
         }
         assert_eq!(o.entries.len(), MAX_ENTRIES);
         assert_eq!(o.entries[0].id, "01");
-    }
-
-    #[test]
-    fn unreadable_storage_is_an_empty_outbox() {
-        assert!(Outbox::parse(None).is_empty());
-        assert!(Outbox::parse(Some("{not json")).is_empty());
-        assert!(Outbox::parse(Some("{\"a\":1}")).is_empty());
     }
 
     #[test]

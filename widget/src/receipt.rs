@@ -1,45 +1,51 @@
-//! Receipts as the widget makes and checks them, on top of `kelisim-core`'s model: the claims of
-//! a choice, the bytes the visitor's key signs (WebCrypto does the signing), and every check of
-//! the edge's countersignature except the Ed25519 verification itself (WebCrypto again).
+//! Receipts as the widget makes and checks them: the claims of a choice and their canonical JSON
+//! (the bytes the visitor's key signs; WebCrypto does the signing), the body posted, and every
+//! check of the edge's countersignature except the Ed25519 verification itself (WebCrypto again).
 //!
 //! The checks work on the canonical text rather than on parsed structures: the edge signs
 //! canonical JSON (RFC 8785), so there is exactly one correct text, and comparing it keeps JSON
-//! parsing out of the wasm (the browser's `JSON.parse` reads everything else).
+//! parsing out of the wasm. Native tests pin every text to kelisim-core's model and serialiser.
 
-use std::collections::BTreeMap;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
 
-use kelisim_core::canonical::{sha256_hex, to_canonical_string};
-use kelisim_core::category::Decision;
-use kelisim_core::id::ulid_from_parts;
-use kelisim_core::receipt::{Action, PolicyRef, ReceiptClaims, SubmitReceipt, RECEIPT_SCHEMA_VERSION};
-use kelisim_core::sign::{b64url_decode, b64url_encode, JwsHeader, PublicJwk, JWS_ALG};
-use kelisim_core::time::{format_millis, parse_millis};
+use crate::model::{Action, Decisions, RECEIPT_SCHEMA_VERSION};
+use crate::{b64, json, sha256, time};
 
 /// The widget's version, as receipts record it.
 pub const WIDGET_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Length of an Ed25519 signature.
 const SIGNATURE_LEN: usize = 64;
 
-/// Who signs: the subject and, where the browser has Ed25519, its public key.
+/// Who signs: the subject and, where the browser has Ed25519, its public key (`x`, base64url).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subject {
     pub id: String,
-    pub key: Option<PublicJwk>,
+    pub key: Option<String>,
+}
+
+/// The canonical JSON of the Ed25519 public JWK with `x` (members `crv`, `kty`, `x`).
+fn jwk_json(out: &mut String, x: &str) {
+    out.push_str("{\"crv\":\"Ed25519\",\"kty\":\"OKP\",\"x\":");
+    json::string(out, x);
+    out.push('}');
 }
 
 impl Subject {
     /// A subject with a key: its id is the key's RFC 7638 thumbprint.
     #[must_use]
     pub fn keyed(x: &str) -> Self {
-        let key = PublicJwk { kty: "OKP".into(), crv: "Ed25519".into(), x: x.into() };
-        Self { id: key.thumbprint(), key: Some(key) }
+        let mut jwk = String::new();
+        jwk_json(&mut jwk, x);
+        Self { id: b64::encode(&sha256::digest(jwk.as_bytes())), key: Some(x.to_owned()) }
     }
 
     /// A subject without a key (no WebCrypto Ed25519, or nowhere to keep a key): 32 random bytes,
     /// the same 43-character shape as a thumbprint.
     #[must_use]
     pub fn unsigned(random: &[u8; 32]) -> Self {
-        Self { id: b64url_encode(random), key: None }
+        Self { id: b64::encode(random), key: None }
     }
 }
 
@@ -47,56 +53,118 @@ impl Subject {
 #[derive(Debug, Clone)]
 pub struct Draft {
     pub site: String,
-    pub policy: PolicyRef,
-    pub decisions: BTreeMap<String, Decision>,
+    /// The policy version shown, the SHA-256 of its full document and the language shown.
+    pub version: u32,
+    pub sha256: String,
+    pub language: String,
+    pub decisions: Decisions,
     pub action: Action,
     pub gpc: bool,
     /// The previous receipt's hash, when it was made by the same subject.
     pub prev: Option<String>,
 }
 
+/// The claims of a receipt (core's `ReceiptClaims`).
+#[derive(Debug, Clone)]
+pub struct Claims {
+    pub draft: Draft,
+    /// The ULID: time-sortable, and the idempotency key.
+    pub id: String,
+    pub subject: Subject,
+    pub client_time: String,
+}
+
 /// The claims of a receipt made at `now_ms` with 80 random bits for the ULID.
 #[must_use]
-pub fn claims(draft: Draft, subject: &Subject, now_ms: u64, random: [u8; 10]) -> ReceiptClaims {
-    ReceiptClaims {
-        schema: RECEIPT_SCHEMA_VERSION,
-        id: ulid_from_parts(now_ms, random),
-        site: draft.site,
-        subject: subject.id.clone(),
-        subject_key: subject.key.clone(),
-        policy: draft.policy,
-        decisions: draft.decisions,
-        action: draft.action,
-        gpc: draft.gpc,
-        client_time: format_millis(i64::try_from(now_ms).unwrap_or(i64::MAX)),
-        prev: draft.prev,
-        widget_version: WIDGET_VERSION.into(),
+pub fn claims(draft: Draft, subject: &Subject, now_ms: u64, random: [u8; 10]) -> Claims {
+    Claims {
+        draft,
+        id: time::ulid(now_ms, random),
+        subject: subject.clone(),
+        client_time: time::format_millis(i64::try_from(now_ms).unwrap_or(i64::MAX)),
+    }
+}
+
+impl Claims {
+    /// The canonical JSON of the claims: the bytes the visitor signs, and whose SHA-256 is the
+    /// receipt's hash. Members in canonical order.
+    #[must_use]
+    pub fn canonical(&self) -> String {
+        let d = &self.draft;
+        let mut out = String::with_capacity(512);
+        out.push_str("{\"action\":");
+        json::string(&mut out, d.action.as_str());
+        out.push_str(",\"client_time\":");
+        json::string(&mut out, &self.client_time);
+        out.push_str(",\"decisions\":");
+        d.decisions.write_json(&mut out);
+        out.push_str(",\"gpc\":");
+        json::boolean(&mut out, d.gpc);
+        out.push_str(",\"id\":");
+        json::string(&mut out, &self.id);
+        out.push_str(",\"policy\":{\"language\":");
+        json::string(&mut out, &d.language);
+        out.push_str(",\"sha256\":");
+        json::string(&mut out, &d.sha256);
+        out.push_str(",\"version\":");
+        json::number(&mut out, u64::from(d.version));
+        out.push_str("},\"prev\":");
+        json::string_or_null(&mut out, d.prev.as_deref());
+        out.push_str(",\"schema\":");
+        json::number(&mut out, RECEIPT_SCHEMA_VERSION);
+        out.push_str(",\"site\":");
+        json::string(&mut out, &d.site);
+        out.push_str(",\"subject\":");
+        json::string(&mut out, &self.subject.id);
+        out.push_str(",\"subject_key\":");
+        match &self.subject.key {
+            Some(x) => jwk_json(&mut out, x),
+            None => out.push_str("null"),
+        }
+        out.push_str(",\"widget_version\":");
+        json::string(&mut out, WIDGET_VERSION);
+        out.push('}');
+        out
     }
 }
 
 /// The protected header of the visitor's detached JWS, base64url of its canonical JSON.
 #[must_use]
 pub fn visitor_header_b64(subject: &str) -> String {
-    let header = JwsHeader { alg: JWS_ALG.into(), kid: Some(subject.into()), typ: None };
-    b64url_encode(to_canonical_string(&header).unwrap_or_default().as_bytes())
+    let mut header = String::from("{\"alg\":\"EdDSA\",\"kid\":");
+    json::string(&mut header, subject);
+    header.push('}');
+    b64::encode(header.as_bytes())
 }
 
 /// What the visitor's key signs: `header_b64 "." b64url(canonical claims)` (RFC 7515 §5.1).
 #[must_use]
 pub fn signing_input(header_b64: &str, canonical_claims: &str) -> String {
-    format!("{header_b64}.{}", b64url_encode(canonical_claims.as_bytes()))
+    let mut out = String::from(header_b64);
+    out.push('.');
+    out.push_str(&b64::encode(canonical_claims.as_bytes()));
+    out
 }
 
 /// The detached compact JWS (`HEADER..SIGNATURE`, RFC 7515 Appendix F).
 #[must_use]
 pub fn detached_jws(header_b64: &str, signature: &[u8]) -> String {
-    format!("{header_b64}..{}", b64url_encode(signature))
+    let mut out = String::from(header_b64);
+    out.push_str("..");
+    out.push_str(&b64::encode(signature));
+    out
 }
 
-/// The request body: the `SubmitReceipt` as canonical JSON.
+/// The request body (core's `SubmitReceipt` as canonical JSON):
+/// `{"claims":…,"visitor_signature":…}`.
 #[must_use]
-pub fn body(submit: &SubmitReceipt) -> String {
-    to_canonical_string(submit).unwrap_or_default()
+pub fn body(canonical_claims: &str, visitor_signature: Option<&str>) -> String {
+    let mut out = String::from("{\"claims\":");
+    out.push_str(canonical_claims);
+    out.push_str(",\"visitor_signature\":");
+    json::string_or_null(&mut out, visitor_signature);
+    out.push('}');
+    out
 }
 
 /// A receipt as sent, recovered from the outbox body: what the edge's countersignature must cover.
@@ -115,7 +183,9 @@ impl Sent {
     #[must_use]
     pub fn from_body(body: &str) -> Option<Self> {
         let rest = body.strip_prefix("{\"claims\":")?.strip_suffix('}')?;
-        let (claims, signature) = rest.rsplit_once(",\"visitor_signature\":")?;
+        const SIGNATURE: &str = ",\"visitor_signature\":";
+        let at = json::rfind(rest, SIGNATURE)?;
+        let (claims, signature) = (rest.get(..at)?, rest.get(at + SIGNATURE.len()..)?);
         let visitor_signature = match signature {
             "null" => None,
             quoted => Some(quoted.strip_prefix('"')?.strip_suffix('"')?.to_owned()),
@@ -126,7 +196,7 @@ impl Sent {
         {
             return None;
         }
-        Some(Self { hash: sha256_hex(claims.as_bytes()), claims: claims.to_owned(), visitor_signature })
+        Some(Self { hash: sha256::hex(claims.as_bytes()), claims: claims.to_owned(), visitor_signature })
     }
 }
 
@@ -153,29 +223,35 @@ pub enum CheckError {
     Signature,
 }
 
-impl std::fmt::Display for CheckError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
+impl CheckError {
+    /// What the console says.
+    #[must_use]
+    pub fn message(self) -> &'static str {
+        match self {
             Self::Malformed => "the edge's JWS is malformed",
             Self::Payload => "the edge's JWS does not cover the receipt sent",
             Self::Signature => "the edge's signature does not verify",
-        })
+        }
     }
 }
 
 const HEADER_PREFIX: &str = "{\"alg\":\"EdDSA\",\"kid\":\"";
 const HEADER_SUFFIX: &str = "\",\"typ\":\"kelisim-receipt+jws\"}";
 
-/// The canonical JSON of the receipt the edge accepts for `sent` at `server_time`: the members
-/// of [`kelisim_core::receipt::Receipt`] in canonical order. (A native test pins this to core's
-/// serialisation, so a change to the receipt model cannot slip by.)
+/// The canonical JSON of the receipt the edge accepts for `sent` at `server_time` (core's
+/// `Receipt`: `claims`, `hash`, `server_time`, `visitor_signature`, in canonical order).
 #[must_use]
 pub fn receipt_payload(sent: &Sent, server_time: &str) -> String {
-    let signature = sent.visitor_signature.as_ref().map_or_else(|| "null".to_owned(), |s| format!("\"{s}\""));
-    format!(
-        "{{\"claims\":{},\"hash\":\"{}\",\"server_time\":\"{server_time}\",\"visitor_signature\":{signature}}}",
-        sent.claims, sent.hash
-    )
+    let mut out = String::from("{\"claims\":");
+    out.push_str(&sent.claims);
+    out.push_str(",\"hash\":");
+    json::string(&mut out, &sent.hash);
+    out.push_str(",\"server_time\":");
+    json::string(&mut out, server_time);
+    out.push_str(",\"visitor_signature\":");
+    json::string_or_null(&mut out, sent.visitor_signature.as_deref());
+    out.push('}');
+    out
 }
 
 /// Checks the edge's attached JWS for `sent`: a canonical `EdDSA` header of type
@@ -189,49 +265,78 @@ pub fn check_countersigned(sent: &Sent, jws: &str) -> Result<Countersigned, Chec
     let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(CheckError::Malformed);
     };
-    let header = b64url_decode(h).ok().and_then(|b| String::from_utf8(b).ok()).ok_or(CheckError::Malformed)?;
+    let header = b64::decode(h).and_then(|b| String::from_utf8(b).ok()).ok_or(CheckError::Malformed)?;
     let kid = header
         .strip_prefix(HEADER_PREFIX)
         .and_then(|rest| rest.strip_suffix(HEADER_SUFFIX))
         .filter(|kid| !kid.is_empty() && !kid.contains(['"', '\\']))
         .ok_or(CheckError::Malformed)?
         .to_owned();
-    let signature = b64url_decode(s).map_err(|_| CheckError::Malformed)?;
+    let signature = b64::decode(s).ok_or(CheckError::Malformed)?;
     if signature.len() != SIGNATURE_LEN {
         return Err(CheckError::Malformed);
     }
-    let payload = b64url_decode(p).ok().and_then(|b| String::from_utf8(b).ok()).ok_or(CheckError::Payload)?;
+    let payload = b64::decode(p).and_then(|b| String::from_utf8(b).ok()).ok_or(CheckError::Payload)?;
     // The server time is the one part the edge chooses; it must be a timestamp, and then the
     // whole payload must be exactly the receipt of what was sent.
-    let server_time =
-        payload.split("\"server_time\":\"").nth(1).and_then(|t| t.get(..24)).ok_or(CheckError::Payload)?;
-    parse_millis("server_time", server_time).map_err(|_| CheckError::Payload)?;
-    if payload != receipt_payload(sent, server_time) {
+    const SERVER_TIME: &str = "\"server_time\":\"";
+    let server_time = json::find(&payload, SERVER_TIME)
+        .and_then(|at| payload.get(at + SERVER_TIME.len()..)?.get(..24))
+        .ok_or(CheckError::Payload)?;
+    if !time::is_timestamp(server_time) || payload != receipt_payload(sent, server_time) {
         return Err(CheckError::Payload);
     }
-    Ok(Countersigned { kid, signing_input: format!("{h}.{p}"), signature, payload })
+    let mut signing_input = String::from(h);
+    signing_input.push('.');
+    signing_input.push_str(p);
+    Ok(Countersigned { kid, signing_input, signature, payload })
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use kelisim_core::receipt::{Receipt, SignedReceipt};
-    use kelisim_core::sign::{EdgeSigningKey, Jwks};
+    use crate::model::Served;
+    use kelisim_core::canonical::to_canonical_string;
+    use kelisim_core::receipt::{Receipt, ReceiptClaims, SignedReceipt, SubmitReceipt};
+    use kelisim_core::sign::{b64url_decode, b64url_encode, EdgeSigningKey, Jwks, JwsHeader, PublicJwk};
+    use proptest::prelude::*;
 
     const NOW: u64 = 1_795_398_005_123;
 
     fn draft(prev: Option<String>) -> Draft {
         Draft {
             site: "crm-demo".into(),
-            policy: PolicyRef { version: 1, sha256: "a".repeat(64), language: "ru".into() },
-            decisions: BTreeMap::from([
-                ("necessary".into(), Decision::Granted),
-                ("analytics".into(), Decision::Denied),
-            ]),
+            version: 1,
+            sha256: "a".repeat(64),
+            language: "ru".into(),
+            decisions: [("necessary", true), ("analytics", false)].into_iter().collect(),
             action: Action::RejectAll,
             gpc: true,
             prev,
         }
+    }
+
+    /// Core's claims for the widget's: parsed from the widget's canonical text (core refuses
+    /// unknown or missing members), so equal canonical texts mean the widget writes core's model.
+    fn to_core(c: &Claims) -> ReceiptClaims {
+        let core: ReceiptClaims = serde_json::from_str(&c.canonical()).unwrap();
+        assert_eq!(core.canonical().unwrap(), c.canonical(), "the widget writes core's canonical text");
+        core
+    }
+
+    /// Claims for `served` as the browser side makes them, in core's model.
+    pub(crate) fn core_claims(served: &Served, decisions: &Decisions, action: Action) -> ReceiptClaims {
+        let d = Draft {
+            site: "crm-demo".into(),
+            version: served.policy.version,
+            sha256: served.sha256.clone(),
+            language: served.language.clone(),
+            decisions: decisions.clone(),
+            action,
+            gpc: false,
+            prev: None,
+        };
+        to_core(&claims(d, &Subject::unsigned(&[5; 32]), NOW, [1; 10]))
     }
 
     /// A visitor key, signing the way WebCrypto does in the browser (plain Ed25519 over bytes).
@@ -250,12 +355,20 @@ mod tests {
         b64url_decode(jws.rsplit('.').next().unwrap()).unwrap()
     }
 
-    fn submit() -> SubmitReceipt {
-        let (key, subject) = visitor();
-        let claims = claims(draft(None), &subject, NOW, [7; 10]);
+    fn submit_with(subject: Option<(EdgeSigningKey, Subject)>) -> (String, SubmitReceipt) {
+        let signed = subject.is_some();
+        let (key, subject) =
+            subject.unwrap_or_else(|| (EdgeSigningKey::from_seed("x", [1; 32]), Subject::unsigned(&[4; 32])));
+        let c = claims(draft(None), &subject, NOW, [7; 10]);
+        let canonical = c.canonical();
         let h = visitor_header_b64(&subject.id);
-        let sig = sign(&key, &signing_input(&h, &claims.canonical().unwrap()));
-        SubmitReceipt { claims, visitor_signature: Some(detached_jws(&h, &sig)) }
+        let signature = signed.then(|| detached_jws(&h, &sign(&key, &signing_input(&h, &canonical))));
+        let text = body(&canonical, signature.as_deref());
+        (text, SubmitReceipt { claims: to_core(&c), visitor_signature: signature })
+    }
+
+    fn submit() -> (String, SubmitReceipt) {
+        submit_with(Some(visitor()))
     }
 
     fn edge() -> EdgeSigningKey {
@@ -269,7 +382,7 @@ mod tests {
     #[test]
     fn claims_are_valid_for_the_edge() {
         let (_, subject) = visitor();
-        let c = claims(draft(Some("b".repeat(64))), &subject, NOW, [0xAB; 10]);
+        let c = to_core(&claims(draft(Some("b".repeat(64))), &subject, NOW, [0xAB; 10]));
         assert_eq!(c.schema, 1);
         assert_eq!(c.id.len(), 26);
         assert_eq!(kelisim_core::id::ulid_time_ms(&c.id), Some(NOW));
@@ -280,8 +393,16 @@ mod tests {
     }
 
     #[test]
+    fn the_subject_is_cores_thumbprint() {
+        let (key, subject) = visitor();
+        let jwk: PublicJwk = key.public_jwk();
+        assert_eq!(subject.id, jwk.thumbprint());
+        assert_eq!(subject.key.as_deref(), Some(jwk.x.as_str()));
+    }
+
+    #[test]
     fn visitor_signature_verifies_with_core() {
-        let s = submit();
+        let (_, s) = submit();
         assert_eq!(s.claims.verify_visitor_signature(s.visitor_signature.as_deref()), Ok(()));
         let header = s.visitor_signature.as_deref().unwrap().split('.').next().unwrap();
         let decoded = String::from_utf8(b64url_decode(header).unwrap()).unwrap();
@@ -293,31 +414,61 @@ mod tests {
         let s = Subject::unsigned(&[0xFF; 32]);
         assert!(kelisim_core::id::is_subject_id(&s.id));
         assert_eq!(s.key, None);
-        let c = claims(draft(None), &s, NOW, [1; 10]);
+        let c = to_core(&claims(draft(None), &s, NOW, [1; 10]));
         assert_eq!(c.verify_visitor_signature(None), Ok(()));
     }
 
     #[test]
-    fn body_is_canonical_and_round_trips() {
-        let s = submit();
-        let text = body(&s);
-        assert!(text.starts_with(r#"{"claims":{"action":"reject_all","#));
-        assert_eq!(serde_json::from_str::<SubmitReceipt>(&text).unwrap(), s);
+    fn body_is_cores_canonical_submission() {
+        for (text, s) in [submit(), submit_with(None)] {
+            assert!(text.starts_with(r#"{"claims":{"action":"reject_all","#));
+            assert_eq!(text, to_canonical_string(&s).unwrap());
+            assert_eq!(serde_json::from_str::<SubmitReceipt>(&text).unwrap(), s);
+        }
     }
 
-    fn sent(s: &SubmitReceipt) -> Sent {
-        Sent::from_body(&body(s)).expect("a body made by body() splits")
+    proptest! {
+        /// Whatever a policy, the storage or the page hands the widget, its claims are core's
+        /// canonical text: languages, hashes and category ids with quotes, controls, non-ASCII,
+        /// line separators and astral characters.
+        #[test]
+        fn any_claims_are_cores_canonical_text(
+            site in "[a-z0-9_-]{1,20}",
+            language in any::<String>(),
+            sha in any::<String>(),
+            prev in proptest::option::of(any::<String>()),
+            ids in proptest::collection::btree_map(any::<String>(), any::<bool>(), 0..8),
+            version in any::<u32>(),
+            gpc in any::<bool>(),
+            now in 0..253_402_300_799_999_u64,
+            keyed in any::<bool>(),
+        ) {
+            let subject = if keyed { Subject::keyed("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo") } else { Subject::unsigned(&[2; 32]) };
+            let d = Draft {
+                site, version, sha256: sha, language, gpc, prev,
+                decisions: ids.iter().map(|(k, g)| (k.as_str(), *g)).collect(),
+                action: Action::Custom,
+            };
+            let c = claims(d, &subject, now, [3; 10]);
+            let core: ReceiptClaims = serde_json::from_str(&c.canonical()).unwrap();
+            prop_assert_eq!(core.canonical().unwrap(), c.canonical());
+            prop_assert_eq!(sha256::hex(c.canonical().as_bytes()), core.hash().unwrap());
+        }
+    }
+
+    fn sent(text: &str) -> Sent {
+        Sent::from_body(text).expect("a body made by body() splits")
     }
 
     #[test]
     fn sent_is_recovered_from_the_body() {
-        let s = submit();
-        let got = sent(&s);
+        let (text, s) = submit();
+        let got = sent(&text);
         assert_eq!(got.claims, s.claims.canonical().unwrap());
         assert_eq!(got.hash, s.claims.hash().unwrap());
         assert_eq!(got.visitor_signature, s.visitor_signature);
-        let unsigned = SubmitReceipt { visitor_signature: None, ..s };
-        assert_eq!(sent(&unsigned).visitor_signature, None);
+        let (text, _) = submit_with(None);
+        assert_eq!(sent(&text).visitor_signature, None);
         for bad in ["", "{}", "{\"claims\":{}}", "{\"claims\":{},\"visitor_signature\":\"a\\\"b\"}"] {
             assert_eq!(Sent::from_body(bad), None, "{bad}");
         }
@@ -325,18 +476,18 @@ mod tests {
 
     #[test]
     fn receipt_payload_is_cores_canonical_receipt() {
-        for s in [submit(), SubmitReceipt { visitor_signature: None, ..submit() }] {
+        for (text, s) in [submit(), submit_with(None)] {
             let receipt = Receipt::accept(s.clone(), 1_795_398_006_042).unwrap();
             let core = to_canonical_string(&receipt).unwrap();
-            assert_eq!(receipt_payload(&sent(&s), &receipt.server_time), core);
+            assert_eq!(receipt_payload(&sent(&text), &receipt.server_time), core);
         }
     }
 
     #[test]
     fn genuine_countersignature_passes_and_the_signature_is_the_edges() {
-        let s = submit();
+        let (text, s) = submit();
         let signed = countersigned(&s);
-        let check = check_countersigned(&sent(&s), &signed.jws).unwrap();
+        let check = check_countersigned(&sent(&text), &signed.jws).unwrap();
         assert_eq!(check.kid, "k20261123");
         assert_eq!(check.signature.len(), 64);
         assert_eq!(check.payload, to_canonical_string(&signed.receipt).unwrap());
@@ -351,33 +502,34 @@ mod tests {
 
     #[test]
     fn a_different_receipt_is_refused() {
-        let s = submit();
+        let (text, s) = submit();
         let mut other = s.clone();
-        other.claims.decisions.insert("analytics".into(), Decision::Granted);
-        assert_eq!(check_countersigned(&sent(&s), &countersigned(&other).jws), Err(CheckError::Payload));
+        other.claims.decisions.insert("analytics".into(), kelisim_core::category::Decision::Granted);
+        assert_eq!(check_countersigned(&sent(&text), &countersigned(&other).jws), Err(CheckError::Payload));
         let unsigned = SubmitReceipt { visitor_signature: None, ..s.clone() };
-        assert_eq!(check_countersigned(&sent(&s), &countersigned(&unsigned).jws), Err(CheckError::Payload));
+        assert_eq!(check_countersigned(&sent(&text), &countersigned(&unsigned).jws), Err(CheckError::Payload));
     }
 
     #[test]
     fn a_payload_with_a_bad_server_time_or_extra_members_is_refused() {
-        let s = submit();
+        let (text, s) = submit();
         let good = countersigned(&s);
         let parts: Vec<&str> = good.jws.split('.').collect();
         let payload = String::from_utf8(b64url_decode(parts[1]).unwrap()).unwrap();
         for bad in [
             payload.replace("\"server_time\":\"2026", "\"server_time\":\"X026"),
+            payload.replace("\"server_time\":\"2026-11", "\"server_time\":\"2026-13"),
             payload.replacen('{', "{\"extra\":1,", 1),
             format!("{},\"x\":1}}", &payload[..payload.len() - 1]),
         ] {
             let jws = format!("{}.{}.{}", parts[0], b64url_encode(bad.as_bytes()), parts[2]);
-            assert_eq!(check_countersigned(&sent(&s), &jws), Err(CheckError::Payload), "{bad}");
+            assert_eq!(check_countersigned(&sent(&text), &jws), Err(CheckError::Payload), "{bad}");
         }
     }
 
     #[test]
     fn malformed_jws_is_refused() {
-        let s = submit();
+        let (text, s) = submit();
         let good = countersigned(&s);
         let parts: Vec<&str> = good.jws.split('.').collect();
         let header = |json: &str| b64url_encode(json.as_bytes());
@@ -393,7 +545,7 @@ mod tests {
             format!("{}.{}.{}", parts[0], parts[1], &parts[2][..40]),
             format!("{}.{}.{}=", parts[0], parts[1], parts[2]),
         ] {
-            assert_eq!(check_countersigned(&sent(&s), &jws), Err(CheckError::Malformed), "{jws}");
+            assert_eq!(check_countersigned(&sent(&text), &jws), Err(CheckError::Malformed), "{jws}");
         }
     }
 }

@@ -3,9 +3,10 @@
 //! the DOM side re-creates each script the queue hands out and waits for an external one to load
 //! before asking for the next.
 
-use std::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
 
-use kelisim_core::category::Decision;
+use crate::model::Decisions;
 
 /// Attributes a marked script carries that its runnable copy must not: `type` keeps it inert and
 /// `data-category` is the widget's, not the script's. (`nonce` is copied through the property,
@@ -41,8 +42,8 @@ impl<T: PartialEq> Queue<T> {
 
     /// Takes the first waiting script whose category is granted, keeping the others waiting.
     /// Scripts of denied or unknown categories never leave the queue.
-    pub fn next_runnable(&mut self, decisions: &BTreeMap<String, Decision>) -> Option<T> {
-        let pos = self.waiting.iter().position(|(c, _)| decisions.get(c).is_some_and(|d| d.is_granted()))?;
+    pub fn next_runnable(&mut self, decisions: &Decisions) -> Option<T> {
+        let pos = self.waiting.iter().position(|(c, _)| decisions.granted(c))?;
         Some(self.waiting.remove(pos).1)
     }
 
@@ -62,14 +63,11 @@ impl<T: PartialEq> Queue<T> {
 mod tests {
     use super::*;
 
-    fn granted(ids: &[&str]) -> BTreeMap<String, Decision> {
-        ["necessary", "analytics", "marketing", "ai_processing"]
-            .iter()
-            .map(|c| ((*c).to_owned(), if ids.contains(c) { Decision::Granted } else { Decision::Denied }))
-            .collect()
+    fn granted(ids: &[&str]) -> Decisions {
+        ["necessary", "analytics", "marketing", "ai_processing"].iter().map(|c| (*c, ids.contains(c))).collect()
     }
 
-    fn drain(q: &mut Queue<u32>, d: &BTreeMap<String, Decision>) -> Vec<u32> {
+    fn drain(q: &mut Queue<u32>, d: &Decisions) -> Vec<u32> {
         std::iter::from_fn(|| q.next_runnable(d)).collect()
     }
 

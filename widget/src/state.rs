@@ -2,23 +2,21 @@
 //! banner, which categories are granted after each action, what the settings show. Pure: no
 //! clock, no storage, no DOM; time comes in as milliseconds.
 
-use std::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
 
-use kelisim_core::category::{Decision, NECESSARY};
-use kelisim_core::policy::{Policy, PolicyCategory};
-use kelisim_core::receipt::Action;
-use serde::{Deserialize, Serialize};
+use crate::model::{Action, Category, Decisions, NECESSARY};
 
 /// Milliseconds in a day.
 pub const DAY_MS: u64 = 86_400_000;
 
 /// The choice remembered first-party (`localStorage["kelisim:{site}"]`), with the link to the
 /// subject's receipt chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Remembered {
     /// The policy version the choice was made under.
     pub version: u32,
-    pub decisions: BTreeMap<String, Decision>,
+    pub decisions: Decisions,
     pub action: Action,
     pub gpc: bool,
     /// When the choice was made (ms since the epoch).
@@ -28,21 +26,9 @@ pub struct Remembered {
     /// The subject the receipts of this browser are made under.
     pub subject: String,
     /// Whether `subject` is the thumbprint of a key this browser keeps (else a random id).
-    #[serde(default)]
     pub keyed: bool,
     /// The hash of the last receipt made: the next receipt's `prev`.
     pub hash: String,
-}
-
-/// The edge's answer to `GET /v1/sites/{site}/policy?lang=`: the policy in one language, the
-/// hash of the full document (what receipts bind to) and the last version marked material.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Served {
-    pub sha256: String,
-    pub last_material_version: u32,
-    pub language: String,
-    pub policy: Policy,
 }
 
 /// Why the banner is shown.
@@ -103,9 +89,8 @@ impl Choice {
 /// categories that cannot be switched keep the policy's default, switchable ones follow the
 /// choice (a switch not mentioned is off).
 #[must_use]
-pub fn decisions(categories: &[PolicyCategory], choice: &Choice) -> BTreeMap<String, Decision> {
-    // Built by insertion rather than `collect()`: in the wasm that avoids a sort per map type.
-    let mut out = BTreeMap::new();
+pub fn decisions(categories: &[Category], choice: &Choice) -> Decisions {
+    let mut out = Decisions::default();
     for c in categories {
         let granted = if c.id == NECESSARY {
             true
@@ -118,7 +103,7 @@ pub fn decisions(categories: &[PolicyCategory], choice: &Choice) -> BTreeMap<Str
                 Choice::Custom(on) => on.contains(&c.id),
             }
         };
-        out.insert(c.id.clone(), if granted { Decision::Granted } else { Decision::Denied });
+        out.insert(c.id.clone(), granted);
     }
     out
 }
@@ -126,8 +111,8 @@ pub fn decisions(categories: &[PolicyCategory], choice: &Choice) -> BTreeMap<Str
 /// The decisions in force on this page for the current policy: the remembered ones, with every
 /// category the policy added since counted as denied (and `necessary` granted).
 #[must_use]
-pub fn effective(categories: &[PolicyCategory], remembered: &BTreeMap<String, Decision>) -> BTreeMap<String, Decision> {
-    let on = remembered.iter().filter(|(_, d)| d.is_granted()).map(|(k, _)| k.clone()).collect();
+pub fn effective(categories: &[Category], remembered: &Decisions) -> Decisions {
+    let on = remembered.iter().filter(|(_, g)| *g).map(|(k, _)| k.into()).collect();
     decisions(categories, &Choice::Custom(on))
 }
 
@@ -135,10 +120,10 @@ pub fn effective(categories: &[PolicyCategory], remembered: &BTreeMap<String, De
 /// every switchable category starts off: a pre-ticked box is not consent, whatever a policy's
 /// `default` says, so the categories Global Privacy Control covers are off in any case.
 #[must_use]
-pub fn initial_switches(categories: &[PolicyCategory], current: Option<&BTreeMap<String, Decision>>) -> Vec<String> {
+pub fn initial_switches(categories: &[Category], current: Option<&Decisions>) -> Vec<String> {
     categories
         .iter()
-        .filter(|c| c.switchable && current.and_then(|d| d.get(&c.id)).is_some_and(|d| d.is_granted()))
+        .filter(|c| c.switchable && current.is_some_and(|d| d.granted(&c.id)))
         .map(|c| c.id.clone())
         .collect()
 }
@@ -146,36 +131,37 @@ pub fn initial_switches(categories: &[PolicyCategory], current: Option<&BTreeMap
 /// `window.kelisim.get(category)`: `Some(true|false)` once decided, `None` while undecided or for
 /// a category the policy does not have. `necessary` is granted from the start.
 #[must_use]
-pub fn get(decisions: Option<&BTreeMap<String, Decision>>, category: &str) -> Option<bool> {
+pub fn get(decisions: Option<&Decisions>, category: &str) -> Option<bool> {
     match decisions {
-        Some(d) => d.get(category).map(|d| d.is_granted()),
+        Some(d) => d.get(category),
         None => (category == NECESSARY).then_some(true),
     }
 }
 
 /// Whether the visitor currently grants anything optional (there is something to withdraw).
 #[must_use]
-pub fn grants_optional(categories: &[PolicyCategory], decisions: &BTreeMap<String, Decision>) -> bool {
-    categories.iter().any(|c| c.switchable && decisions.get(&c.id).is_some_and(|d| d.is_granted()))
+pub fn grants_optional(categories: &[Category], decisions: &Decisions) -> bool {
+    categories.iter().any(|c| c.switchable && decisions.granted(&c.id))
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::model::{Block, Operator, Policy, Served};
+    use kelisim_core::policy::{Block as CoreBlock, Policy as CorePolicy};
 
-    pub(crate) fn category(id: &str, switchable: bool, gpc_sensitive: bool) -> PolicyCategory {
-        PolicyCategory {
+    pub(crate) fn category(id: &str, switchable: bool, gpc_sensitive: bool) -> Category {
+        Category {
             id: id.into(),
             switchable,
             default: !switchable,
             gpc_sensitive,
-            title: BTreeMap::from([("ru".into(), id.to_uppercase())]),
-            description: BTreeMap::from([("ru".into(), format!("about {id}"))]),
-            sections: vec![],
+            title: id.to_uppercase(),
+            description: format!("about {id}"),
         }
     }
 
-    pub(crate) fn crm_categories() -> Vec<PolicyCategory> {
+    pub(crate) fn crm_categories() -> Vec<Category> {
         vec![
             category("necessary", false, false),
             category("analytics", true, false),
@@ -188,7 +174,7 @@ pub(crate) mod tests {
     fn remembered(version: u32, at: u64, expires: u64) -> Remembered {
         Remembered {
             version,
-            decisions: BTreeMap::new(),
+            decisions: Decisions::default(),
             action: Action::RejectAll,
             gpc: false,
             at,
@@ -199,8 +185,8 @@ pub(crate) mod tests {
         }
     }
 
-    fn granted(d: &BTreeMap<String, Decision>) -> Vec<&str> {
-        d.iter().filter(|(_, d)| d.is_granted()).map(|(k, _)| k.as_str()).collect()
+    fn granted(d: &Decisions) -> Vec<&str> {
+        d.iter().filter(|(_, g)| *g).map(|(k, _)| k).collect()
     }
 
     #[test]
@@ -256,8 +242,8 @@ pub(crate) mod tests {
         cats.push(fixed_on);
         cats.push(fixed_off);
         let d = decisions(&cats, &Choice::AcceptAll);
-        assert_eq!(d["security_log"], Decision::Granted);
-        assert_eq!(d["legacy"], Decision::Denied);
+        assert_eq!(d.get("security_log"), Some(true));
+        assert_eq!(d.get("legacy"), Some(false));
     }
 
     #[test]
@@ -271,15 +257,11 @@ pub(crate) mod tests {
     #[test]
     fn effective_decisions_deny_categories_added_later() {
         let cats = crm_categories();
-        let old = BTreeMap::from([
-            ("necessary".to_owned(), Decision::Granted),
-            ("analytics".to_owned(), Decision::Granted),
-            ("gone".to_owned(), Decision::Granted),
-        ]);
+        let old: Decisions = [("necessary", true), ("analytics", true), ("gone", true)].into_iter().collect();
         let d = effective(&cats, &old);
         assert_eq!(granted(&d), vec!["analytics", "necessary"]);
-        assert!(!d.contains_key("gone"));
-        assert_eq!(d["ai_processing"], Decision::Denied);
+        assert_eq!(d.get("gone"), None);
+        assert_eq!(d.get("ai_processing"), Some(false));
     }
 
     #[test]
@@ -322,30 +304,64 @@ pub(crate) mod tests {
         assert!(grants_optional(&cats, &decisions(&cats, &Choice::AcceptAll)));
     }
 
-    #[test]
-    fn served_policy_parses() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/demo/policies/crm-demo.json");
-        let policy: Policy = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let body = serde_json::json!({
-            "sha256": policy.content_hash().unwrap(),
-            "last_material_version": 1,
-            "language": "kk",
-            "policy": policy.localized("kk"),
-        });
-        let served: Served = serde_json::from_value(body).unwrap();
-        assert_eq!(served.policy.categories.len(), 5);
-        assert!(served.policy.summary.contains_key("kk"));
-        let d = decisions(&served.policy.categories, &Choice::RejectAll);
-        assert_eq!(granted(&d), vec!["necessary"]);
+    /// The served policy as the browser side reads it (`web::convert`), from core's model.
+    pub(crate) fn served(policy: &CorePolicy, lang: &str) -> Served {
+        let localized = policy.localized(lang);
+        let text = |m: &std::collections::BTreeMap<String, String>| m.get(lang).cloned().unwrap_or_default();
+        Served {
+            sha256: policy.content_hash().unwrap(),
+            last_material_version: 1,
+            language: lang.into(),
+            policy: Policy {
+                version: localized.version,
+                effective_date: localized.effective_date.clone(),
+                operator: Operator {
+                    legal_name: localized.operator.legal_name.clone(),
+                    city: localized.operator.city.clone(),
+                    email: localized.operator.email.clone(),
+                    phone: localized.operator.phone.clone(),
+                },
+                languages: localized.languages.clone(),
+                categories: localized
+                    .categories
+                    .iter()
+                    .map(|c| Category {
+                        id: c.id.clone(),
+                        switchable: c.switchable,
+                        default: c.default,
+                        gpc_sensitive: c.gpc_sensitive,
+                        title: text(&c.title),
+                        description: text(&c.description),
+                    })
+                    .collect(),
+                summary: text(&localized.summary),
+                text: localized.text[lang]
+                    .iter()
+                    .map(|b| match b.clone() {
+                        CoreBlock::Heading { level, text, anchor } => Block::Heading { level, text, anchor },
+                        CoreBlock::Paragraph { text } => Block::Paragraph { text },
+                        CoreBlock::List { items } => Block::List { items },
+                        CoreBlock::Link { text, href } => Block::Link { text, href },
+                    })
+                    .collect(),
+            },
+        }
     }
 
     #[test]
-    fn remembered_round_trips_as_json() {
-        let mut r = remembered(3, 5, 6);
-        r.decisions = decisions(&crm_categories(), &Choice::AcceptAll);
-        r.action = Action::AcceptAll;
-        let text = serde_json::to_string(&r).unwrap();
-        assert_eq!(serde_json::from_str::<Remembered>(&text).unwrap(), r);
-        assert!(text.contains(r#""action":"accept_all""#));
+    fn the_demo_policy_decides_as_core_validates() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/demo/policies/crm-demo.json");
+        let policy: CorePolicy = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let served = served(&policy, "kk");
+        assert_eq!(served.policy.categories.len(), 5);
+        assert!(!served.policy.summary.is_empty());
+        for choice in [Choice::AcceptAll, Choice::RejectAll, Choice::Withdraw, Choice::Custom(vec!["analytics".into()])]
+        {
+            let d = decisions(&served.policy.categories, &choice);
+            let claims = crate::receipt::tests::core_claims(&served, &d, choice.action());
+            assert_eq!(claims.validate_against(&policy), Ok(()), "{choice:?}");
+        }
+        let d = decisions(&served.policy.categories, &Choice::RejectAll);
+        assert_eq!(granted(&d), vec!["necessary"]);
     }
 }

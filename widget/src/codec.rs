@@ -1,0 +1,360 @@
+//! JSON text ↔ the model, for what crosses into the wasm as text: the edge's policy answer, the
+//! tag's attributes, and what the widget keeps in `localStorage` (the remembered choice, the
+//! outbox, the countersigned receipts). Anything of the wrong shape reads as `None`; data a
+//! former widget stored with `JSON.stringify` reads the same way. Pure, tested natively.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::json::{self, parse, Value};
+use crate::model::{decision_str, Action, Block, Category, Decisions, Operator, Policy, Served};
+use crate::outbox::{Entry, Outbox};
+use crate::state::Remembered;
+
+fn string(v: &Value, key: &str) -> Option<String> {
+    v.get(key)?.as_str().map(String::from)
+}
+
+fn boolean(v: &Value, key: &str) -> Option<bool> {
+    v.get(key)?.as_bool()
+}
+
+fn number(v: &Value, key: &str) -> Option<u64> {
+    v.get(key)?.as_u64()
+}
+
+fn small(v: &Value, key: &str) -> Option<u32> {
+    u32::try_from(number(v, key)?).ok()
+}
+
+/// An array of strings.
+fn strings(v: Option<&Value>) -> Option<Vec<String>> {
+    v?.as_array()?.iter().map(|s| s.as_str().map(String::from)).collect()
+}
+
+/// The entry for `lang` of a `{lang: …}` object, or its first (the edge serves one language).
+fn localized<'a>(v: Option<&'a Value>, lang: &str) -> Option<Option<&'a Value>> {
+    let members = v?.as_object()?;
+    Some(members.iter().find(|(k, _)| k == lang).or(members.first()).map(|(_, t)| t))
+}
+
+fn text(v: Option<&Value>, lang: &str) -> Option<String> {
+    match localized(v, lang)? {
+        Some(t) => t.as_str().map(String::from),
+        None => Some(String::new()),
+    }
+}
+
+fn category(v: &Value, lang: &str) -> Option<Category> {
+    Some(Category {
+        id: string(v, "id")?,
+        switchable: boolean(v, "switchable")?,
+        default: boolean(v, "default")?,
+        gpc_sensitive: boolean(v, "gpc_sensitive").unwrap_or(false),
+        title: text(v.get("title"), lang)?,
+        description: text(v.get("description"), lang)?,
+    })
+}
+
+fn block(v: &Value) -> Option<Block> {
+    Some(match v.get("type")?.as_str()? {
+        "heading" => Block::Heading {
+            level: u8::try_from(number(v, "level")?).ok()?,
+            text: string(v, "text")?,
+            anchor: string(v, "anchor"),
+        },
+        "paragraph" => Block::Paragraph { text: string(v, "text")? },
+        "list" => Block::List { items: strings(v.get("items"))? },
+        "link" => Block::Link { text: string(v, "text")?, href: string(v, "href")? },
+        _ => return None,
+    })
+}
+
+fn policy(v: &Value, lang: &str) -> Option<Policy> {
+    let o = v.get("operator")?;
+    let text = match localized(v.get("text"), lang)? {
+        Some(blocks) => blocks.as_array()?.iter().map(block).collect::<Option<Vec<_>>>()?,
+        None => Vec::new(),
+    };
+    Some(Policy {
+        version: small(v, "version")?,
+        effective_date: string(v, "effective_date")?,
+        operator: Operator {
+            legal_name: string(o, "legal_name")?,
+            city: string(o, "city")?,
+            email: string(o, "email")?,
+            phone: string(o, "phone")?,
+        },
+        languages: strings(v.get("languages"))?,
+        categories: v.get("categories")?.as_array()?.iter().map(|c| category(c, lang)).collect::<Option<Vec<_>>>()?,
+        summary: self::text(v.get("summary"), lang)?,
+        text,
+    })
+}
+
+/// The edge's answer to `GET /v1/sites/{site}/policy?lang=`.
+#[must_use]
+pub fn served(text: &str) -> Option<Served> {
+    let v = parse(text)?;
+    let language = string(&v, "language")?;
+    Some(Served {
+        sha256: string(&v, "sha256")?,
+        last_material_version: small(&v, "last_material_version")?,
+        policy: policy(v.get("policy")?, &language)?,
+        language,
+    })
+}
+
+/// The value of each member of a JSON object of strings (`{name: value}`), for the tag's
+/// attributes.
+pub fn lookup(object: &str) -> impl Fn(&str) -> Option<String> {
+    let v = parse(object);
+    move |name| v.as_ref().and_then(|v| string(v, name))
+}
+
+fn decisions(v: Option<&Value>) -> Option<Decisions> {
+    let mut out = Decisions::default();
+    for (k, d) in v?.as_object()? {
+        let granted = match d.as_str()? {
+            "granted" => true,
+            "denied" => false,
+            _ => return None,
+        };
+        out.insert(k.clone(), granted);
+    }
+    Some(out)
+}
+
+/// `{"name":"granted"|"denied",…}`.
+#[must_use]
+pub fn decisions_json<'a>(d: impl IntoIterator<Item = (&'a str, bool)>) -> String {
+    let mut out = String::from("{");
+    for (k, granted) in d {
+        if out.len() > 1 {
+            out.push(',');
+        }
+        json::name(&mut out, k);
+        json::string(&mut out, decision_str(granted));
+    }
+    out.push('}');
+    out
+}
+
+/// The remembered choice (`localStorage["kelisim:{site}"]`).
+#[must_use]
+pub fn remembered(text: &str) -> Option<Remembered> {
+    let v = parse(text)?;
+    Some(Remembered {
+        version: small(&v, "version")?,
+        decisions: decisions(v.get("decisions"))?,
+        action: Action::parse(v.get("action")?.as_str()?)?,
+        gpc: boolean(&v, "gpc")?,
+        at: number(&v, "at")?,
+        expires: number(&v, "expires")?,
+        subject: string(&v, "subject")?,
+        keyed: boolean(&v, "keyed").unwrap_or(false),
+        hash: string(&v, "hash")?,
+    })
+}
+
+#[must_use]
+pub fn remembered_json(r: &Remembered) -> String {
+    let mut out = String::from("{\"version\":");
+    json::number(&mut out, r.version.into());
+    out.push_str(",\"decisions\":");
+    out.push_str(&decisions_json(r.decisions.iter()));
+    out.push_str(",\"action\":");
+    json::string(&mut out, r.action.as_str());
+    out.push_str(",\"gpc\":");
+    json::boolean(&mut out, r.gpc);
+    out.push_str(",\"at\":");
+    json::number(&mut out, r.at);
+    out.push_str(",\"expires\":");
+    json::number(&mut out, r.expires);
+    out.push_str(",\"subject\":");
+    json::string(&mut out, &r.subject);
+    out.push_str(",\"keyed\":");
+    json::boolean(&mut out, r.keyed);
+    out.push_str(",\"hash\":");
+    json::string(&mut out, &r.hash);
+    out.push('}');
+    out
+}
+
+/// The stored outbox; an unreadable entry is dropped (an entry is only ever written whole).
+#[must_use]
+pub fn outbox(text: &str) -> Outbox {
+    let entries = parse(text)
+        .as_ref()
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|e| {
+                    Some(Entry {
+                        id: string(e, "id")?,
+                        body: string(e, "body")?,
+                        attempts: small(e, "attempts")?,
+                        next_at: number(e, "next_at")?,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Outbox { entries }
+}
+
+#[must_use]
+pub fn outbox_json(o: &Outbox) -> String {
+    let mut out = String::from("[");
+    for (i, e) in o.entries.iter().enumerate() {
+        out.push_str(if i > 0 { ",{\"id\":" } else { "{\"id\":" });
+        json::string(&mut out, &e.id);
+        out.push_str(",\"body\":");
+        json::string(&mut out, &e.body);
+        out.push_str(",\"attempts\":");
+        json::number(&mut out, e.attempts.into());
+        out.push_str(",\"next_at\":");
+        json::number(&mut out, e.next_at);
+        out.push('}');
+    }
+    out.push(']');
+    out
+}
+
+/// The kept receipts (`localStorage["kelisim:{site}:receipts"]`, `[{receipt, jws}]`) with the
+/// receipt `payload` (canonical JSON) and its `jws` added, the oldest dropped beyond `max`.
+#[must_use]
+pub fn keep_receipt(stored: Option<&str>, payload: &str, jws: &str, max: usize) -> String {
+    let kept = stored.and_then(parse).and_then(|v| match v {
+        Value::Array(items) => Some(items),
+        _ => None,
+    });
+    let kept = kept.unwrap_or_default();
+    let mut out = String::from("[");
+    for item in kept.iter().skip((kept.len() + 1).saturating_sub(max)) {
+        item.write(&mut out);
+        out.push(',');
+    }
+    out.push_str("{\"receipt\":");
+    out.push_str(payload);
+    out.push_str(",\"jws\":");
+    json::string(&mut out, jws);
+    out.push_str("}]");
+    out
+}
+
+/// The kept receipts as stored, or `[]` when there are none or they are unreadable.
+#[must_use]
+pub fn receipts(stored: Option<&str>) -> String {
+    match stored.and_then(parse) {
+        Some(v @ Value::Array(_)) => {
+            let mut out = String::new();
+            v.write(&mut out);
+            out
+        }
+        _ => String::from("[]"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::tests::served as from_core;
+
+    fn demo() -> kelisim_core::policy::Policy {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/demo/policies/crm-demo.json");
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_edges_policy_answer_reads_as_core_means_it() {
+        let policy = demo();
+        for lang in ["ru", "kk", "en"] {
+            // What the edge serves: the policy localized to one language, its full hash.
+            let body = serde_json::json!({
+                "sha256": policy.content_hash().unwrap(),
+                "last_material_version": 1,
+                "language": lang,
+                "policy": policy.localized(lang),
+            });
+            let served = served(&body.to_string()).expect("the edge's answer reads");
+            assert_eq!(served, from_core(&policy, lang), "{lang}");
+        }
+        assert_eq!(served("{}"), None);
+        assert_eq!(served("not json"), None);
+    }
+
+    #[test]
+    fn remembered_choices_round_trip_and_read_what_json_stringify_wrote() {
+        let r = Remembered {
+            version: 3,
+            decisions: [("necessary", true), ("analytics", false)].into_iter().collect(),
+            action: Action::Custom,
+            gpc: true,
+            at: 1_795_398_005_123,
+            expires: 1_826_934_005_123,
+            subject: "s".repeat(43),
+            keyed: false,
+            hash: "0".repeat(64),
+        };
+        assert_eq!(remembered(&remembered_json(&r)), Some(r.clone()));
+        let older = r#"{"version":3,"decisions":{"analytics":"denied","necessary":"granted"},"action":"custom","gpc":true,"at":1795398005123,"expires":1826934005123,"subject":"sssssssssssssssssssssssssssssssssssssssssss","hash":"0000000000000000000000000000000000000000000000000000000000000000"}"#;
+        assert_eq!(remembered(older).map(|o| o.decisions), Some(r.decisions.clone()));
+        for bad in [
+            "",
+            "{}",
+            "[]",
+            r#"{"version":-1}"#,
+            &older.replace("custom", "maybe"),
+            &older.replace("\"denied\"", "\"no\""),
+        ] {
+            assert_eq!(remembered(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn outboxes_round_trip_and_unreadable_entries_are_dropped() {
+        let mut o = Outbox::default();
+        o.push("A".into(), "{\"claims\":{}}".into());
+        o.push("B".into(), "b\"\\".into());
+        o.settle("A", crate::outbox::Outcome::Retry, 1_000);
+        assert_eq!(outbox(&outbox_json(&o)), o);
+        assert!(outbox("{not json").is_empty());
+        assert!(outbox("{\"a\":1}").is_empty());
+        let mixed = r#"[{"id":"A","body":"x","attempts":0,"next_at":0},{"id":1},{"id":"B","body":"y","attempts":2,"next_at":5}]"#;
+        assert_eq!(outbox(mixed).entries.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["A", "B"]);
+    }
+
+    #[test]
+    fn kept_receipts_grow_to_a_bound_oldest_out() {
+        let mut stored: Option<String> = None;
+        for i in 0..5 {
+            stored = Some(keep_receipt(stored.as_deref(), &format!("{{\"n\":{i}}}"), &format!("jws{i}"), 3));
+        }
+        let v: serde_json::Value = serde_json::from_str(stored.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!([
+                {"receipt": {"n": 2}, "jws": "jws2"},
+                {"receipt": {"n": 3}, "jws": "jws3"},
+                {"receipt": {"n": 4}, "jws": "jws4"},
+            ])
+        );
+        assert_eq!(receipts(stored.as_deref()), stored.unwrap());
+        assert_eq!(receipts(None), "[]");
+        assert_eq!(receipts(Some("{\"a\":1}")), "[]");
+        assert_eq!(keep_receipt(Some("garbage"), "{}", "j", 3), "[{\"receipt\":{},\"jws\":\"j\"}]");
+    }
+
+    #[test]
+    fn attributes_and_decisions() {
+        let attr = lookup(r#"{"data-site":"crm-demo","data-lang":"kk","async":""}"#);
+        assert_eq!(attr("data-site").as_deref(), Some("crm-demo"));
+        assert_eq!(attr("data-position"), None);
+        assert_eq!(lookup("nope")("data-site"), None);
+        let d: Decisions = [("b", true), ("a", false)].into_iter().collect();
+        assert_eq!(decisions_json(d.iter()), r#"{"a":"denied","b":"granted"}"#);
+        assert_eq!(decisions_json([]), "{}");
+    }
+}

@@ -1,0 +1,432 @@
+//! What the widget shows, as data: the banner, the settings and the full policy as element trees,
+//! written as JSON (`["tag", {"attribute": "value"}, child…]`, a child being an element or a
+//! string). The loader's `build` turns a tree into DOM with `createElement`, `setAttribute` and
+//! text nodes only, so no text of a policy is ever parsed as markup. Pure, so every rule of what
+//! is shown is tested natively; `web::view` mounts the trees, keeps the dialog stack and focus.
+
+use alloc::string::String;
+
+use crate::i18n::Strings;
+use crate::json;
+use crate::model::{is_safe_href, is_slug, Block, Policy, NECESSARY};
+
+/// The banner's heading id (its accessible name).
+pub const BANNER_TITLE_ID: &str = "k-banner-title";
+
+/// An element tree being written.
+#[derive(Debug, Default)]
+pub struct Tree {
+    json: String,
+}
+
+impl Tree {
+    fn separate(&mut self) {
+        if !self.json.is_empty() {
+            self.json.push(',');
+        }
+    }
+
+    /// Opens `<tag …attributes>`; its children follow until [`Tree::close`].
+    pub fn open(&mut self, tag: &str, attributes: &[(&str, &str)]) -> &mut Self {
+        self.separate();
+        self.json.push('[');
+        json::string(&mut self.json, tag);
+        self.json.push_str(",{");
+        for (i, (name, value)) in attributes.iter().enumerate() {
+            if i > 0 {
+                self.json.push(',');
+            }
+            json::name(&mut self.json, name);
+            json::string(&mut self.json, value);
+        }
+        self.json.push('}');
+        self
+    }
+
+    /// Closes the element opened last.
+    pub fn close(&mut self) -> &mut Self {
+        self.json.push(']');
+        self
+    }
+
+    /// A text node (none for an empty text, as `textContent = ""` makes none).
+    pub fn text(&mut self, text: &str) -> &mut Self {
+        if !text.is_empty() {
+            self.separate();
+            json::string(&mut self.json, text);
+        }
+        self
+    }
+
+    /// `<tag …attributes>text</tag>`.
+    pub fn leaf(&mut self, tag: &str, attributes: &[(&str, &str)], text: &str) -> &mut Self {
+        self.open(tag, attributes).text(text).close()
+    }
+
+    /// `<button class="…" type="button" data-action="…">label</button>`: every control of the
+    /// widget is one of these, handled by one delegated listener.
+    pub fn button(&mut self, class: &str, action: &str, label: &str) -> &mut Self {
+        self.leaf("button", &[("class", class), ("type", "button"), ("data-action", action)], label)
+    }
+
+    /// The tree's JSON text.
+    #[must_use]
+    pub fn finish(self) -> String {
+        self.json
+    }
+}
+
+/// The first-visit banner: a labelled region with the operator, the summary, a link to the full
+/// policy and three equal buttons.
+#[must_use]
+pub fn banner(policy: &Policy, s: &Strings, class: &str) -> String {
+    let mut t = Tree::default();
+    t.open(
+        "section",
+        &[("class", class), ("role", "region"), ("aria-labelledby", BANNER_TITLE_ID), ("tabindex", "-1")],
+    );
+    t.leaf("h2", &[("id", BANNER_TITLE_ID)], s.banner_title);
+    t.open("p", &[("class", "op")]).text(s.operator_label).text(" ").text(&policy.operator.legal_name).close();
+    t.leaf("p", &[], &policy.summary);
+    t.open("p", &[]).button("link", "policy", s.read_policy).close();
+    t.open("div", &[("class", "actions")])
+        .button("btn", "accept", s.accept_all)
+        .button("btn", "reject", s.reject_all)
+        .button("btn", "settings", s.settings)
+        .close();
+    t.close();
+    t.finish()
+}
+
+/// Opens `<div class="overlay"><div role="dialog" aria-modal="true" …>` with a heading and a
+/// close button, then the body; the caller writes the body, then calls [`foot`].
+fn dialog_open(t: &mut Tree, id: &str, title: &str, lang: &str, s: &Strings) {
+    t.open("div", &[("class", "overlay")]);
+    t.open(
+        "div",
+        &[
+            ("class", "dialog"),
+            ("role", "dialog"),
+            ("aria-modal", "true"),
+            ("aria-labelledby", id),
+            ("tabindex", "-1"),
+            ("lang", lang),
+        ],
+    );
+    t.open("div", &[("class", "head")]);
+    t.leaf("h2", &[("id", id)], title);
+    t.leaf("button", &[("class", "x"), ("type", "button"), ("data-action", "close"), ("aria-label", s.close)], "×");
+    t.close();
+    t.open("div", &[("class", "body")]);
+}
+
+/// Closes the body and opens the foot's actions.
+fn foot(t: &mut Tree) {
+    t.close().open("div", &[("class", "foot")]).open("div", &[("class", "actions")]);
+}
+
+/// Closes the actions, the foot, the dialog and the overlay.
+fn dialog_close(t: &mut Tree) {
+    t.close().close().close().close();
+}
+
+/// What the settings dialog shows.
+#[derive(Debug)]
+pub struct SettingsModel<'a> {
+    pub policy: &'a Policy,
+    pub lang: &'a str,
+    pub strings: &'static Strings,
+    /// The categories whose switch starts on.
+    pub switches: &'a [String],
+    pub gpc: bool,
+    pub can_withdraw: bool,
+}
+
+/// The settings dialog: every category with its title and description, `necessary` locked on.
+#[must_use]
+pub fn settings(m: &SettingsModel<'_>) -> String {
+    let s = m.strings;
+    let mut t = Tree::default();
+    dialog_open(&mut t, "k-settings-title", s.settings_title, m.lang, s);
+    t.leaf("p", &[], s.settings_intro);
+    for (i, c) in m.policy.categories.iter().enumerate() {
+        let n = json::decimal(i as u64);
+        let (row_id, desc_id) = ([("k-c"), n.as_str()].concat(), ["k-d", n.as_str()].concat());
+        t.open("div", &[("class", "cat")]).open("div", &[("class", "row")]);
+        t.leaf("label", &[("for", &row_id)], &c.title);
+        let mut input = alloc::vec![
+            ("id", row_id.as_str()),
+            ("type", "checkbox"),
+            ("role", "switch"),
+            ("aria-describedby", desc_id.as_str())
+        ];
+        let on = if c.switchable {
+            input.push(("data-category", &c.id));
+            m.switches.contains(&c.id)
+        } else {
+            t.leaf("span", &[("class", "on")], s.always_on);
+            input.push(("disabled", ""));
+            c.default || c.id == NECESSARY
+        };
+        if on {
+            input.push(("checked", ""));
+        }
+        t.open("input", &input).close();
+        t.close();
+        t.leaf("p", &[("id", &desc_id)], &c.description);
+        if m.gpc && c.gpc_sensitive && c.switchable {
+            t.leaf("p", &[("class", "note")], s.gpc_note);
+        }
+        t.close();
+    }
+    t.open("p", &[]).button("link", "policy", s.read_policy).close();
+    foot(&mut t);
+    t.button("btn", "accept", s.accept_all).button("btn", "reject", s.reject_all).button("btn", "save", s.save);
+    if m.can_withdraw {
+        t.button("btn", "withdraw", s.withdraw);
+    }
+    dialog_close(&mut t);
+    t.finish()
+}
+
+/// A link opened in a new tab without opener, or the plain text when `href` is not safe.
+fn link(t: &mut Tree, href: &str, label: &str) {
+    if is_safe_href(href) && !href.ends_with(':') {
+        t.leaf("a", &[("href", href), ("rel", "noopener noreferrer"), ("target", "_blank")], label);
+    } else {
+        t.leaf("span", &[], label);
+    }
+}
+
+/// The full policy: version, effective date and operator contacts, then its text. Links only
+/// for `https:`, `http:`, `mailto:` and `tel:` targets.
+#[must_use]
+pub fn policy(p: &Policy, lang: &str, s: &Strings) -> String {
+    let mut t = Tree::default();
+    dialog_open(&mut t, "k-policy-title", s.policy_title, lang, s);
+    let o = &p.operator;
+    t.open("dl", &[]);
+    t.leaf("dt", &[], s.version).leaf("dd", &[], &json::decimal(p.version.into()));
+    t.leaf("dt", &[], s.effective).leaf("dd", &[], &p.effective_date);
+    t.leaf("dt", &[], s.operator);
+    t.open("dd", &[]).text(&[o.legal_name.as_str(), ", ", &o.city, ", "].concat());
+    link(&mut t, &["mailto:", o.email.as_str()].concat(), &o.email);
+    t.text(", ");
+    // A phone number links only if it is one: at least five digits once formatting is dropped.
+    let tel: String = o.phone.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
+    let tel = if tel.bytes().filter(u8::is_ascii_digit).count() >= 5 { ["tel:", &tel].concat() } else { String::new() };
+    link(&mut t, &tel, &o.phone);
+    t.close().close();
+    for block in &p.text {
+        match block {
+            Block::Heading { level, text, anchor } => {
+                // The dialog's title is the h2; the policy's own levels 1–4 become h3–h6.
+                let tag = ["h3", "h3", "h4", "h5", "h6"][usize::from((*level).min(4))];
+                let id = anchor.as_deref().filter(|a| is_slug(a)).map(|a| ["k-s-", a].concat());
+                match &id {
+                    Some(id) => t.leaf(tag, &[("id", id)], text),
+                    None => t.leaf(tag, &[], text),
+                };
+            }
+            Block::Paragraph { text } => {
+                t.leaf("p", &[], text);
+            }
+            Block::List { items } => {
+                t.open("ul", &[]);
+                for item in items {
+                    t.leaf("li", &[], item);
+                }
+                t.close();
+            }
+            Block::Link { text, href } => {
+                t.open("p", &[]);
+                if is_safe_href(href) {
+                    t.leaf("a", &[("href", href), ("rel", "noopener noreferrer"), ("target", "_blank")], text);
+                } else {
+                    t.leaf("span", &[], text);
+                }
+                t.close();
+            }
+        }
+    }
+    foot(&mut t);
+    t.button("btn", "close", s.close);
+    dialog_close(&mut t);
+    t.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::strings;
+    use crate::model::{Category, Operator};
+    use serde_json::{json, Value};
+
+    fn crm() -> Policy {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/demo/policies/crm-demo.json");
+        let core: kelisim_core::policy::Policy = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        crate::state::tests::served(&core, "ru").policy
+    }
+
+    fn tree(text: &str) -> Value {
+        serde_json::from_str(text).expect("a tree is JSON")
+    }
+
+    /// Every element (`[tag, attrs, …]`) of a tree, depth first.
+    fn elements(v: &Value) -> Vec<&Value> {
+        let mut out = vec![v];
+        for child in v.as_array().unwrap().iter().skip(2).filter(|c| c.is_array()) {
+            out.extend(elements(child));
+        }
+        out
+    }
+
+    fn by<'a>(v: &'a Value, attr: &str, value: &str) -> Vec<&'a Value> {
+        elements(v).into_iter().filter(|e| e[1][attr] == value).collect()
+    }
+
+    /// The concatenated text of an element.
+    fn text(v: &Value) -> String {
+        match v {
+            Value::String(s) => s.clone(),
+            Value::Array(a) => a.iter().skip(2).map(text).collect(),
+            _ => panic!("not a node: {v}"),
+        }
+    }
+
+    #[test]
+    fn the_tree_writer_nests_and_escapes() {
+        let mut t = Tree::default();
+        t.open("div", &[("class", "a\"b"), ("data-x", "")]).text("1 < 2").leaf("b", &[], "").text("").close();
+        assert_eq!(tree(&t.finish()), json!(["div", {"class": "a\"b", "data-x": ""}, "1 < 2", ["b", {}]]));
+    }
+
+    #[test]
+    fn the_banner_is_a_labelled_region_with_three_equal_buttons() {
+        let p = crm();
+        let b = tree(&banner(&p, strings("ru"), "banner bottom"));
+        assert_eq!(b[0], "section");
+        assert_eq!(
+            b[1],
+            json!({"class": "banner bottom", "role": "region", "aria-labelledby": BANNER_TITLE_ID, "tabindex": "-1"})
+        );
+        assert_eq!(text(by(&b, "id", BANNER_TITLE_ID)[0]), "Согласие на обработку данных");
+        assert!(text(&b).contains(&p.summary));
+        assert!(text(&b).contains(&format!("Оператор персональных данных: {}", p.operator.legal_name)));
+        let buttons: Vec<_> =
+            by(&b, "class", "btn").iter().map(|e| e[1]["data-action"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(buttons, ["accept", "reject", "settings"]);
+        assert_eq!(by(&b, "data-action", "policy").len(), 1);
+    }
+
+    fn model<'a>(p: &'a Policy, switches: &'a [String], gpc: bool, can_withdraw: bool) -> SettingsModel<'a> {
+        SettingsModel { policy: p, lang: "ru", strings: strings("ru"), switches, gpc, can_withdraw }
+    }
+
+    #[test]
+    fn settings_lock_necessary_on_and_show_the_switches() {
+        let p = crm();
+        let on = vec!["cross_border".to_owned()];
+        let d = tree(&settings(&model(&p, &on, false, false)));
+        let dialog = &d[2];
+        assert_eq!(dialog[1]["role"], "dialog");
+        assert_eq!(dialog[1]["aria-modal"], "true");
+        assert_eq!(dialog[1]["lang"], "ru");
+        let inputs: Vec<_> = elements(&d).into_iter().filter(|e| e[0] == "input").collect();
+        assert_eq!(inputs.len(), p.categories.len());
+        let necessary = inputs.iter().find(|i| i[1].get("data-category").is_none()).unwrap();
+        assert!(necessary[1].get("disabled").is_some() && necessary[1].get("checked").is_some());
+        let checked: Vec<_> =
+            inputs.iter().filter(|i| i[1].get("checked").is_some() && i[1].get("data-category").is_some()).collect();
+        assert_eq!(checked.len(), 1);
+        assert_eq!(checked[0][1]["data-category"], "cross_border");
+        for i in &inputs {
+            let id = i[1]["id"].as_str().unwrap();
+            assert_eq!(by(&d, "for", id).len(), 1, "every switch has its label");
+            assert_eq!(i[1]["role"], "switch");
+            assert_eq!(by(&d, "id", i[1]["aria-describedby"].as_str().unwrap()).len(), 1);
+        }
+        assert!(by(&d, "data-action", "withdraw").is_empty());
+        assert!(by(&d, "class", "note").is_empty());
+    }
+
+    #[test]
+    fn settings_note_gpc_and_offer_withdraw_when_something_is_granted() {
+        let p = crm();
+        let d = tree(&settings(&model(&p, &[], true, true)));
+        let notes = by(&d, "class", "note");
+        let sensitive = p.categories.iter().filter(|c| c.gpc_sensitive && c.switchable).count();
+        assert_eq!(notes.len(), sensitive);
+        assert!(sensitive > 0);
+        assert_eq!(by(&d, "data-action", "withdraw").len(), 1);
+    }
+
+    #[test]
+    fn a_hostile_policy_stays_text_and_unsafe_links_stay_plain() {
+        let hostile = "<img src=x onerror=\"window.__pwned=1\">";
+        let p = Policy {
+            version: 7,
+            effective_date: "2026-01-01".into(),
+            operator: Operator {
+                legal_name: hostile.into(),
+                city: "Алматы".into(),
+                email: "x@y.kz\"><b>x".into(),
+                phone: "javascript:alert(1)".into(),
+            },
+            languages: vec!["ru".into()],
+            categories: vec![Category {
+                id: "necessary".into(),
+                switchable: false,
+                default: true,
+                gpc_sensitive: false,
+                title: hostile.into(),
+                description: hostile.into(),
+            }],
+            summary: hostile.into(),
+            text: vec![
+                Block::Heading { level: 1, text: hostile.into(), anchor: Some("a\" onclick=\"x".into()) },
+                Block::Heading { level: 9, text: "ok".into(), anchor: Some("sec-1".into()) },
+                Block::Paragraph { text: hostile.into() },
+                Block::List { items: vec![hostile.into()] },
+                Block::Link { text: "js".into(), href: "javascript:alert(1)".into() },
+                Block::Link { text: "data".into(), href: "data:text/html,<script>x</script>".into() },
+                Block::Link { text: "fine".into(), href: "https://example.kz/".into() },
+            ],
+        };
+        let d = tree(&policy(&p, "ru", strings("ru")));
+        assert!(text(&d).matches(hostile).count() >= 4, "hostile text is text");
+        assert!(elements(&d)
+            .iter()
+            .all(|e| ["div", "h2", "h3", "h6", "button", "dl", "dt", "dd", "a", "span", "p", "ul", "li"]
+                .contains(&e[0].as_str().unwrap())));
+        let links: Vec<_> = elements(&d).into_iter().filter(|e| e[0] == "a").collect();
+        let hrefs: Vec<_> = links.iter().map(|a| a[1]["href"].as_str().unwrap()).collect();
+        assert_eq!(hrefs, ["mailto:x@y.kz\"><b>x", "https://example.kz/"], "an attribute value, never markup");
+        assert!(links.iter().all(|a| a[1]["rel"] == "noopener noreferrer" && a[1]["target"] == "_blank"));
+        assert_eq!(by(&d, "id", "k-s-sec-1")[0][0], "h6");
+        assert_eq!(
+            elements(&d)
+                .iter()
+                .filter(|e| e[1].get("id").is_some_and(|i| i.as_str().unwrap().starts_with("k-s-")))
+                .count(),
+            1
+        );
+        let b = tree(&banner(&p, strings("ru"), "banner top"));
+        assert!(text(&b).contains(hostile));
+        let s = tree(&settings(&model(&p, &[], false, false)));
+        assert!(text(&s).contains(hostile));
+    }
+
+    #[test]
+    fn a_phone_links_only_when_it_has_five_digits() {
+        let mut p = crm();
+        let d = tree(&policy(&p, "ru", strings("ru")));
+        let tel = elements(&d).into_iter().find(|e| e[1]["href"].as_str().is_some_and(|h| h.starts_with("tel:")));
+        assert_eq!(tel.unwrap()[1]["href"], "tel:+77000001234");
+        p.operator.phone = "12-34".into();
+        let d = tree(&policy(&p, "ru", strings("ru")));
+        assert!(elements(&d).iter().all(|e| !e[1]["href"].as_str().is_some_and(|h| h.starts_with("tel:"))));
+        assert!(text(&d).contains("12-34"));
+        assert!(text(&d).contains(&p.effective_date));
+    }
+}

@@ -1,0 +1,573 @@
+//! `Widget`, the object the loader drives: it is made from the tag, told what the browser did
+//! (the policy arrived, a button was pressed, a key signed, the edge answered) and answers with
+//! what follows, asking the loader's [`Host`] for the browser operations it needs. Borrows of
+//! its state are short and never held across a call into the host, so the page may call back in
+//! (a `kelisim:change` listener calling `kelisim.get`) at any time.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::{Cell, RefCell};
+
+use wasm_bindgen::prelude::wasm_bindgen;
+
+use super::host::Host;
+use crate::codec;
+use crate::config::Config;
+use crate::consent_mode;
+use crate::i18n::{self, Strings};
+use crate::json::{self, decimal};
+use crate::model::{Action, Decisions, Served, NECESSARY};
+use crate::outbox::{classify, Entry, Outbox, Outcome};
+use crate::receipt::{self, Claims, Countersigned, Draft, Sent, Subject};
+use crate::scripts::Queue;
+use crate::sha256;
+use crate::state::{self, Choice, Remembered, Status, DAY_MS};
+use crate::ui::{self, SettingsModel};
+
+/// The stylesheet, compiled into the binary (minified by `build.rs`).
+const CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.min.css"));
+/// Countersigned receipts kept in the browser (the newest; older ones stay at the edge).
+pub const MAX_KEPT_RECEIPTS: usize = 50;
+const UNFETCHED: &str = "the policy could not be fetched";
+const NOT_KEPT: &str = "receipt not kept: ";
+
+/// What is known on this page view.
+#[derive(Default)]
+struct Session {
+    /// The visitor's languages, most wanted first.
+    prefs: Vec<String>,
+    lang: String,
+    served: Option<Served>,
+    remembered: Option<Remembered>,
+    /// The decisions in force, once known.
+    decisions: Option<Decisions>,
+    /// `open()` was called before the policy arrived.
+    open_pending: bool,
+    /// `withdraw()` was called before the policy arrived.
+    withdraw_pending: bool,
+}
+
+/// A receipt waiting for the visitor key's signature.
+struct Signing {
+    claims: Claims,
+    header: String,
+    now: u64,
+    ulid_random: [u8; 10],
+}
+
+#[wasm_bindgen]
+pub struct Widget {
+    host: Host,
+    config: Config,
+    /// The edge's origin (the loader's).
+    edge: String,
+    gpc: bool,
+    session: RefCell<Session>,
+    choices: RefCell<Vec<(Decisions, Action)>>,
+    signing: RefCell<Option<Signing>>,
+    /// The outbox entry being posted.
+    sending: RefCell<Option<Entry>>,
+    /// The countersigned receipt whose edge signature the loader is verifying, and its JWS.
+    checking: RefCell<Option<(Countersigned, String)>>,
+    scripts: RefCell<Queue<u32>>,
+    warned: Cell<bool>,
+}
+
+/// The URL of the current policy in `lang` (or the edge's default language). Revalidated on
+/// every page view, so a new version is seen at once; the loader asks for the first one while
+/// the wasm loads.
+fn policy_url(edge: &str, site: &str, lang: Option<&str>) -> String {
+    let mut url = [edge, "/v1/sites/", site, "/policy"].concat();
+    if let Some(lang) = lang {
+        url.push_str("?lang=");
+        url.push_str(lang);
+    }
+    url
+}
+
+/// The strings of a JSON array of strings (others skipped; nothing for other JSON).
+fn string_list(text: &str) -> Vec<String> {
+    json::parse(text)
+        .and_then(|v| Some(v.as_array()?.iter().filter_map(|s| s.as_str().map(String::from)).collect()))
+        .unwrap_or_default()
+}
+
+#[wasm_bindgen]
+impl Widget {
+    /// The widget for the tag with `attributes` (`{name: value}`, JSON), served by `edge`.
+    ///
+    /// # Errors
+    /// When the tag lacks a valid `data-site`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(host: Host, edge: String, attributes: &str, gpc: bool) -> Result<Widget, String> {
+        let config = Config::from_attributes(codec::lookup(attributes)).map_err(|e| String::from(e.message()))?;
+        let widget = Self {
+            host,
+            config,
+            edge,
+            gpc,
+            session: RefCell::default(),
+            choices: RefCell::default(),
+            signing: RefCell::default(),
+            sending: RefCell::default(),
+            checking: RefCell::default(),
+            scripts: RefCell::default(),
+            warned: Cell::new(false),
+        };
+        // Whatever waited from an earlier page view is due now.
+        let mut outbox = widget.outbox();
+        if !outbox.is_empty() {
+            outbox.wake_all();
+            widget.save_outbox(&outbox);
+        }
+        let remembered = widget.host.load(&widget.key("")).as_deref().and_then(codec::remembered);
+        widget.session.borrow_mut().remembered = remembered;
+        Ok(widget)
+    }
+
+    /// Tells the widget what happened in the browser (`event`, with arguments `a` and `b`, empty
+    /// when unused) and returns its answer, if it has one. One export rather than one per event
+    /// keeps the glue small. The events, in the order a page view meets them:
+    ///
+    /// | event | a, b | answer |
+    /// |---|---|---|
+    /// | `languages` | `<html lang>`, `navigator.languages` (JSON) | the policy URL to fetch |
+    /// | `policy`, `policy-again` | HTTP status (0: none), body | another URL to fetch, for a better language (then `policy-again`) |
+    /// | `mount` | | `[css, lang, property, value, …]` (JSON) |
+    /// | `script` | a marked script's category, its handle | |
+    /// | `next-script` | | the handle of the next script to run |
+    /// | `copies` | an attribute name | `""` if a runnable copy gets it |
+    /// | `press` | a button's `data-action`, the settings' switches on (JSON) | |
+    /// | `open`, `withdraw` | | |
+    /// | `get` | a category | `true` or `false`, none while undecided |
+    /// | `receipts` | | the kept receipts (JSON) |
+    /// | `claims` | the visitor key's public `x` (empty: none) | what the key signs; `""`: recorded unsigned; none: no choice waits |
+    /// | `signed` | the signature's bytes (JSON; empty: the key failed) | |
+    /// | `due` | | `[id, body]` to post, or when to try again, or `null` (JSON) |
+    /// | `answer` | HTTP status (0: none), body | `[kid, signing input, [signature]]` to verify (JSON) |
+    /// | `verified` | `valid`, `invalid`, `unknown` (no such key) or `unchecked` (no Ed25519 here) | |
+    pub fn on(&self, event: &str, a: &str, b: &str) -> Option<String> {
+        let status = || json::parse(a).and_then(|v| v.as_u64()).and_then(|s| u16::try_from(s).ok()).unwrap_or(0);
+        match event {
+            "languages" => return Some(self.policy_url(a, b)),
+            "policy" | "policy-again" => return self.policy(status(), b, event == "policy-again"),
+            "mount" => return Some(self.mount()),
+            "script" => {
+                if let Some(handle) = json::parse(b).and_then(|v| u32::try_from(v.as_u64()?).ok()) {
+                    self.scripts.borrow_mut().add(a.into(), handle);
+                }
+            }
+            "next-script" => return self.next_script().map(|h| decimal(h.into())),
+            "copies" => return crate::scripts::copies_attribute(a).then(String::new),
+            "press" => self.press(a, b),
+            "open" => self.open(),
+            "withdraw" => self.withdraw(),
+            "get" => {
+                let granted = state::get(self.session.borrow().decisions.as_ref(), a)?;
+                return Some(String::from(if granted { "true" } else { "false" }));
+            }
+            "receipts" => return Some(codec::receipts(self.host.load(&self.key(":receipts")).as_deref())),
+            "claims" => return self.claims((!a.is_empty()).then(|| a.into())),
+            "signed" => self.signed(json::parse(a).and_then(|v| {
+                v.as_array()?.iter().map(|b| u8::try_from(b.as_u64()?).ok()).collect::<Option<Vec<u8>>>()
+            })),
+            "due" => return Some(self.due()),
+            "answer" => return self.answer(status(), b),
+            "verified" => self.keep(a),
+            _ => {}
+        }
+        None
+    }
+}
+
+impl Widget {
+    /// The policy URL to fetch first: the visitor's language is the tag's, the page's
+    /// (`html_lang`), then the browser's (`languages`, a JSON array), among those the policy
+    /// offers.
+    fn policy_url(&self, html_lang: &str, languages: &str) -> String {
+        let prefs = i18n::preferences(self.config.lang.as_deref(), Some(html_lang), &string_list(languages));
+        let url = policy_url(&self.edge, &self.config.site, prefs.first().map(String::as_str));
+        self.session.borrow_mut().prefs = prefs;
+        url
+    }
+
+    /// The edge's answer to a policy request (`status` 0: no answer). Returns the URL to fetch
+    /// instead when the policy offers a language the visitor prefers (`retry` is then set on the
+    /// second answer).
+    fn policy(&self, status: u16, text: &str, retry: bool) -> Option<String> {
+        let Some(served) = (status == 200).then(|| codec::served(text)).flatten() else {
+            self.warn(&match status {
+                0 => String::from(UNFETCHED),
+                200 => String::from("the policy could not be read"),
+                s => [UNFETCHED, " (HTTP ", &decimal(s.into()), ")"].concat(),
+            });
+            // Without the policy nothing can be asked; a remembered choice that has not expired
+            // still holds (a material change cannot be seen, so none is assumed).
+            let remembered = self.session.borrow().remembered.clone();
+            if let Some(r) = remembered.filter(|r| self.now() < r.expires) {
+                self.apply(r.decisions, r.action);
+            }
+            return None;
+        };
+        let want = i18n::pick_language(&self.session.borrow().prefs, &served.policy.languages);
+        if !retry && want != served.language {
+            return Some(policy_url(&self.edge, &self.config.site, Some(&want)));
+        }
+        let remembered = self.session.borrow().remembered.clone();
+        let status = state::status(remembered.as_ref(), served.last_material_version, self.now());
+        let categories = served.policy.categories.clone();
+        {
+            let mut s = self.session.borrow_mut();
+            s.lang = served.language.clone();
+            s.served = Some(served);
+        }
+        match (status, remembered) {
+            (Status::Remembered, Some(r)) => self.apply(state::effective(&categories, &r.decisions), r.action),
+            _ => {
+                self.host.warm();
+                let tree = self.with_served(|s, served| {
+                    ui::banner(&served.policy, i18n::strings(&s.lang), self.config.position.class())
+                });
+                if let Some(tree) = tree {
+                    self.host.show("banner", &tree);
+                }
+            }
+        }
+        let (open, withdraw) = {
+            let mut s = self.session.borrow_mut();
+            (core::mem::take(&mut s.open_pending), core::mem::take(&mut s.withdraw_pending))
+        };
+        if withdraw {
+            self.withdraw();
+        }
+        if open {
+            self.open();
+        }
+        None
+    }
+
+    /// What the widget's mount needs, JSON: `[css, lang, property, value, property, value, …]`
+    /// (the theme's custom properties).
+    fn mount(&self) -> String {
+        let mut out = String::from("[");
+        json::string(&mut out, CSS);
+        out.push(',');
+        json::string(&mut out, &self.session.borrow().lang);
+        for (property, value) in &self.config.theme {
+            out.push(',');
+            json::string(&mut out, property);
+            out.push(',');
+            json::string(&mut out, value);
+        }
+        out.push(']');
+        out
+    }
+
+    /// A button of the widget was pressed (`data-action`); `switches` (a JSON array) are the
+    /// categories switched on in the settings.
+    fn press(&self, name: &str, switches: &str) {
+        let choice = match name {
+            "accept" => Choice::AcceptAll,
+            "reject" => Choice::RejectAll,
+            "withdraw" => Choice::Withdraw,
+            "save" => Choice::Custom(string_list(switches)),
+            "settings" => return self.show_settings(),
+            "policy" => {
+                let tree = self.with_served(|s, served| ui::policy(&served.policy, &s.lang, i18n::strings(&s.lang)));
+                if let Some(tree) = tree {
+                    self.host.show("policy", &tree);
+                }
+                return;
+            }
+            _ => return,
+        };
+        self.choose(choice);
+    }
+
+    /// `kelisim.open()` and `[data-kelisim-open]`: the settings, showing the current choice.
+    fn open(&self) {
+        if self.session.borrow().served.is_none() {
+            self.session.borrow_mut().open_pending = true;
+            return;
+        }
+        self.host.warm();
+        self.show_settings();
+    }
+
+    /// `kelisim.withdraw()`: every optional category denied, recorded as `withdraw` (once the
+    /// policy is known, if it is not yet).
+    fn withdraw(&self) {
+        if self.session.borrow().served.is_none() {
+            self.session.borrow_mut().withdraw_pending = true;
+            return;
+        }
+        self.choose(Choice::Withdraw);
+    }
+
+    /// The next marked script to run (its handle): the first in document order whose category is
+    /// granted now (before any choice, only `necessary`).
+    fn next_script(&self) -> Option<u32> {
+        let granted =
+            self.session.borrow().decisions.clone().unwrap_or_else(|| [(NECESSARY, true)].into_iter().collect());
+        self.scripts.borrow_mut().next_runnable(&granted)
+    }
+
+    /// The next queued choice to record, made under the visitor key `x` (its public `x`, when the
+    /// browser has one). Returns what that key must sign, `""` when the receipt was recorded
+    /// without a key, nothing when no choice waits.
+    fn claims(&self, x: Option<String>) -> Option<String> {
+        let next = {
+            let mut choices = self.choices.borrow_mut();
+            (!choices.is_empty()).then(|| choices.remove(0))
+        };
+        let (decisions, action) = next?;
+        let policy =
+            self.session.borrow().served.as_ref().map(|s| (s.policy.version, s.sha256.clone(), s.language.clone()));
+        let (Some((version, sha256, language)), Some(ulid_random)) = (policy, self.random::<10>()) else {
+            return Some(String::new());
+        };
+        let subject = match x {
+            Some(x) => Subject::keyed(&x),
+            None => match self.unsigned_subject() {
+                Some(s) => s,
+                None => return Some(String::new()),
+            },
+        };
+        let draft = Draft {
+            site: self.config.site.clone(),
+            version,
+            sha256,
+            language,
+            decisions,
+            action,
+            gpc: self.gpc,
+            prev: self.prev(&subject),
+        };
+        let now = self.now();
+        let claims = receipt::claims(draft, &subject, now, ulid_random);
+        if subject.key.is_none() {
+            self.finish(&claims, None, now);
+            return Some(String::new());
+        }
+        let header = receipt::visitor_header_b64(&subject.id);
+        let input = receipt::signing_input(&header, &claims.canonical());
+        *self.signing.borrow_mut() = Some(Signing { claims, header, now, ulid_random });
+        Some(input)
+    }
+
+    /// The visitor key's Ed25519 signature over what [`Widget::claims`] returned; `None` when the
+    /// key could not sign (the receipt is then recorded without it rather than not at all).
+    fn signed(&self, signature: Option<Vec<u8>>) {
+        let Some(signing) = self.signing.borrow_mut().take() else { return };
+        match signature {
+            Some(sig) => {
+                let jws = receipt::detached_jws(&signing.header, &sig);
+                self.finish(&signing.claims, Some(&jws), signing.now);
+            }
+            None => {
+                let Some(plain) = self.unsigned_subject() else { return };
+                let mut draft = signing.claims.draft;
+                draft.prev = self.prev(&plain);
+                let claims = receipt::claims(draft, &plain, signing.now, signing.ulid_random);
+                self.finish(&claims, None, signing.now);
+            }
+        }
+    }
+
+    /// JSON: the first outbox entry due now, `[id, body]`; else when one will be (ms since the
+    /// epoch), or `null` when the outbox is empty.
+    fn due(&self) -> String {
+        let outbox = self.outbox();
+        let mut out = String::new();
+        match (outbox.next_due(self.now()), outbox.wake_at()) {
+            (Some(e), _) => {
+                out.push('[');
+                json::string(&mut out, &e.id);
+                out.push(',');
+                json::string(&mut out, &e.body);
+                out.push(']');
+                *self.sending.borrow_mut() = Some(e.clone());
+            }
+            (None, Some(at)) => json::number(&mut out, at),
+            (None, None) => out.push_str("null"),
+        }
+        out
+    }
+
+    /// The edge's answer to posting the entry [`Widget::due`] handed out (`status` 0: no
+    /// answer). When the edge countersigned, returns `[kid, signing input, [signature bytes]]`
+    /// (JSON) for the loader to verify with the edge's JWKS (then [`Widget::keep`]).
+    fn answer(&self, status: u16, text: &str) -> Option<String> {
+        let Entry { id, body, .. } = self.sending.borrow_mut().take()?;
+        let (id, body) = (id.as_str(), body.as_str());
+        let outcome = classify((status != 0).then_some(status));
+        let mut check = None;
+        match outcome {
+            Outcome::Delivered => check = self.countersigned(body, text),
+            // Once per page: a refused receipt will not be sent again.
+            Outcome::Rejected if !self.warned.replace(true) => {
+                self.warn(&["the edge refused a receipt (HTTP ", &decimal(status.into()), "): ", text].concat());
+            }
+            _ => {}
+        }
+        let mut outbox = self.outbox();
+        outbox.settle(id, outcome, self.now());
+        self.save_outbox(&outbox);
+        check
+    }
+
+    /// The loader's verdict on the edge's signature: `valid`, `invalid`, `unknown` (no such key
+    /// in the JWKS) or `unchecked` (no Ed25519 in this browser: kept, it can be checked offline).
+    fn keep(&self, verdict: &str) {
+        let Some((check, jws)) = self.checking.borrow_mut().take() else { return };
+        match verdict {
+            "invalid" => return self.warn(&[NOT_KEPT, receipt::CheckError::Signature.message()].concat()),
+            "unknown" => return self.warn(&[NOT_KEPT, "unknown edge key ", &check.kid].concat()),
+            _ => {}
+        }
+        let key = self.key(":receipts");
+        let kept = codec::keep_receipt(self.host.load(&key).as_deref(), &check.payload, &jws, MAX_KEPT_RECEIPTS);
+        self.host.save(&key, Some(&kept));
+    }
+
+    fn warn(&self, message: &str) {
+        self.host.warn(message);
+    }
+
+    fn now(&self) -> u64 {
+        self.host.now()
+    }
+
+    /// The storage key `kelisim:{site}{suffix}`: the choice (no suffix), `:outbox`, `:receipts`.
+    fn key(&self, suffix: &str) -> String {
+        ["kelisim:", &self.config.site, suffix].concat()
+    }
+
+    fn random<const N: usize>(&self) -> Option<[u8; N]> {
+        self.host.random::<N>()
+    }
+
+    fn strings(&self) -> &'static Strings {
+        i18n::strings(&self.session.borrow().lang)
+    }
+
+    /// `f` over the session and its policy, if the policy is known.
+    fn with_served<T>(&self, f: impl FnOnce(&Session, &Served) -> T) -> Option<T> {
+        let s = self.session.borrow();
+        s.served.as_ref().map(|served| f(&s, served))
+    }
+
+    fn show_settings(&self) {
+        let tree = self.with_served(|s, served| {
+            let current = s.decisions.as_ref();
+            let categories = &served.policy.categories;
+            let switches = state::initial_switches(categories, current);
+            ui::settings(&SettingsModel {
+                policy: &served.policy,
+                lang: &s.lang,
+                strings: i18n::strings(&s.lang),
+                switches: &switches,
+                gpc: self.gpc,
+                can_withdraw: current.is_some_and(|d| state::grants_optional(categories, d)),
+            })
+        });
+        if let Some(tree) = tree {
+            self.host.show("settings", &tree);
+        }
+    }
+
+    /// Puts `decisions` in force: Consent Mode update, `kelisim:change`, subscribers, scripts.
+    fn apply(&self, decisions: Decisions, action: Action) {
+        let json = codec::decisions_json(decisions.iter());
+        let update = codec::decisions_json(consent_mode::update(&decisions));
+        self.session.borrow_mut().decisions = Some(decisions);
+        self.host.apply(&json, action.as_str(), &update);
+    }
+
+    /// A choice from the banner, the settings or `withdraw()`: in force at once, recorded next.
+    fn choose(&self, choice: Choice) {
+        let Some(decisions) = self.with_served(|_, served| state::decisions(&served.policy.categories, &choice)) else {
+            return;
+        };
+        self.host.close_all();
+        self.host.status(self.strings().saved);
+        let action = choice.action();
+        self.apply(decisions.clone(), action);
+        self.choices.borrow_mut().push((decisions, action));
+        self.host.record();
+    }
+
+    /// The subject of a receipt without a key: this browser's earlier one, or 32 random bytes.
+    fn unsigned_subject(&self) -> Option<Subject> {
+        let earlier = self.session.borrow().remembered.as_ref().filter(|r| !r.keyed).map(|r| r.subject.clone());
+        match earlier {
+            Some(id) => Some(Subject { id, key: None }),
+            None => self.random::<32>().map(|b| Subject::unsigned(&b)),
+        }
+    }
+
+    /// The hash of this browser's last receipt, if `subject` made it: the next one's `prev`.
+    fn prev(&self, subject: &Subject) -> Option<String> {
+        self.session.borrow().remembered.as_ref().filter(|r| r.subject == subject.id).map(|r| r.hash.clone())
+    }
+
+    /// Queues the receipt in the outbox (from here on it cannot be lost) and remembers the choice.
+    fn finish(&self, claims: &Claims, visitor_signature: Option<&str>, now: u64) {
+        let canonical = claims.canonical();
+        let mut outbox = self.outbox();
+        outbox.push(claims.id.clone(), receipt::body(&canonical, visitor_signature));
+        self.save_outbox(&outbox);
+        let d = &claims.draft;
+        let r = Remembered {
+            version: d.version,
+            decisions: d.decisions.clone(),
+            action: d.action,
+            gpc: d.gpc,
+            at: now,
+            expires: now.saturating_add(u64::from(self.config.expiry_days).saturating_mul(DAY_MS)),
+            subject: claims.subject.id.clone(),
+            keyed: visitor_signature.is_some(),
+            hash: sha256::hex(canonical.as_bytes()),
+        };
+        self.host.save(&self.key(""), Some(&codec::remembered_json(&r)));
+        self.session.borrow_mut().remembered = Some(r);
+    }
+
+    fn outbox(&self) -> Outbox {
+        self.host.load(&self.key(":outbox")).map(|t| codec::outbox(&t)).unwrap_or_default()
+    }
+
+    fn save_outbox(&self, outbox: &Outbox) {
+        let text = (!outbox.is_empty()).then(|| codec::outbox_json(outbox));
+        self.host.save(&self.key(":outbox"), text.as_deref());
+    }
+
+    /// Checks the edge's countersignature of `body` (a canonical header, a payload that is
+    /// exactly the receipt sent) and returns what the loader verifies with the JWKS.
+    fn countersigned(&self, body: &str, answer: &str) -> Option<String> {
+        let jws = json::parse(answer).and_then(|v| Some(String::from(v.get("jws")?.as_str()?))).unwrap_or_default();
+        let sent = Sent::from_body(body)?;
+        match receipt::check_countersigned(&sent, &jws) {
+            Ok(check) => {
+                let mut out = String::from("[");
+                json::string(&mut out, &check.kid);
+                out.push(',');
+                json::string(&mut out, &check.signing_input);
+                out.push_str(",[");
+                for (i, b) in check.signature.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    json::number(&mut out, u64::from(*b));
+                }
+                out.push_str("]]");
+                *self.checking.borrow_mut() = Some((check, jws));
+                Some(out)
+            }
+            Err(e) => {
+                self.warn(&[NOT_KEPT, e.message()].concat());
+                None
+            }
+        }
+    }
+}
