@@ -66,7 +66,7 @@ function widgetSection(w, lines, head) {
     '`longtask` entries that started before interactive + 1 s (count and total ms); **TBT** = Σ(duration − 50 ms).');
   lines.push('- How the banner is found (bench/lib/detector.js, injected before any page script): a selector path per product, ' +
     'descending into open shadow roots (Kelisim: `kelisim-consent` → shadow root → `section[role=region]` → ' +
-    '`button[data-action=accept]`, as in widget/src/web/view.rs); if the path finds nothing, a generic fallback takes a child of ' +
+    '`button[data-action=accept]`, as widget/src/ui.rs builds it); if the path finds nothing, a generic fallback takes a child of ' +
     '`<body>` whose open shadow root holds a button (or any `[data-kelisim-host]`). Checks run on every DOM mutation, in the ' +
     'document and in every shadow root, and on every animation frame.', '');
   const tRows = ids.filter((id) => P[id].timing).map((id) => {
@@ -343,9 +343,12 @@ function principal(data, lines) {
     const t = codeTotals(w.products.kelisim.files);
     const wasm = w.products.kelisim.files.filter((f) => f.kind === 'wasm').reduce((s, f) => s + f.brotli, 0);
     out.push(`**Widget: bytes.** Kelisim's code is ${kb(t.codeBrotli)} brotli, ${pct(wasm / Math.max(1, t.codeBrotli))} of it the wasm ` +
-      `(target ≤ 30 KB, aim ≤ 14 KB: ${mark(t.codeBrotli <= 30 * 1024)}). Its banner waits for three fetches in series — the script, the wasm ` +
-      '(requested only once the script runs), the policy from the edge (requested only once the wasm boots); on loopback these ' +
-      'round trips are nearly free, so on a real network this chain and the wasm\'s size, not CPU, set the time to banner.');
+      `(target ≤ 30 KB, aim ≤ 14 KB: ${mark(t.codeBrotli <= 30 * 1024)}). It was 79.5 KB in the run of 2026-11-23 03:33: the wasm then ` +
+      'linked serde, serde_json, kelisim-core (with its Ed25519 and SHA-2 crates), std, web-sys and futures. Now the wasm is `no_std` and only decides ' +
+      '(state, receipts, canonical JSON, what the banner shows as element trees); the loader does the browser\'s I/O (fetch, WebCrypto, ' +
+      'IndexedDB, DOM) and both talk in text through one export and one import; native tests pin every text the widget writes to core\'s. ' +
+      'Its banner waits for two fetches in series — the script, then the wasm and the policy together (the loader asks for both at ' +
+      'once); on loopback these round trips are nearly free, so on a real network this chain and the wasm\'s size, not CPU, set the time to banner.');
   }
   if (out.length) {
     lines.push('## Principal bottleneck', '');
