@@ -30,7 +30,7 @@ use crate::cors::is_valid_origin;
 use crate::error::ApiError;
 use crate::keyring::Keyring;
 use crate::keys;
-use crate::kv::Kv;
+use crate::kv::{Kv, ListedKey};
 use crate::router::Access;
 
 /// KV list metadata is capped at 1024 bytes; summaries stay below with room to spare.
@@ -391,6 +391,21 @@ impl<K: Kv> Service<'_, K> {
         Ok(ReceiptPage { receipts, cursor })
     }
 
+    /// Every key under `prefix`, in key order, reading at most `max_pages` pages.
+    async fn list_keys(&self, prefix: &str, max_pages: usize) -> Result<Vec<ListedKey>, ApiError> {
+        let mut all = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..max_pages {
+            let page = self.kv.list(prefix, MAX_PAGE_LIMIT, cursor.as_deref()).await?;
+            all.extend(page.keys);
+            match page.cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        Ok(all)
+    }
+
     /// Every index entry of a subject, newest first (bounded by [`MAX_SUBJECT_PAGES`] pages).
     async fn subject_summaries(&self, site: &str, subject: &str) -> Result<Vec<ReceiptSummary>, ApiError> {
         let mut query =
@@ -571,8 +586,8 @@ impl<K: Kv> Service<'_, K> {
     /// # Errors
     /// 503 when KV fails.
     pub async fn policy_versions(&self, site: &str) -> Result<Vec<Value>, ApiError> {
-        let page = self.kv.list(&keys::policy_version_prefix(site), MAX_PAGE_LIMIT, None).await?;
-        Ok(page.keys.into_iter().rev().filter_map(|k| k.metadata).collect())
+        let keys = self.list_keys(&keys::policy_version_prefix(site), MAX_LISTING_PAGES).await?;
+        Ok(keys.into_iter().rev().filter_map(|k| k.metadata).collect())
     }
 
     /// Creates a site token with `random` as its secret part. Returns the record and the token.
@@ -649,9 +664,11 @@ impl<K: Kv> Service<'_, K> {
     /// # Errors
     /// 503 when KV fails.
     pub async fn tokens(&self, site: &str) -> Result<Vec<TokenRecord>, ApiError> {
-        let page = self.kv.list(keys::TOKEN_PREFIX, MAX_PAGE_LIMIT, None).await?;
-        Ok(page
-            .keys
+        // Tokens are keyed by id for the lookup on every request, so a site's are found by reading
+        // them all: few, even across many sites.
+        Ok(self
+            .list_keys(keys::TOKEN_PREFIX, MAX_LISTING_PAGES)
+            .await?
             .into_iter()
             .filter_map(|k| k.metadata.and_then(|m| serde_json::from_value::<TokenRecord>(m).ok()))
             .filter(|t| t.site == site)
@@ -707,6 +724,9 @@ impl<K: Kv> Service<'_, K> {
 
 /// Pages of a subject's index read at most (1000 receipts a page: far beyond one browser's).
 pub const MAX_SUBJECT_PAGES: usize = 20;
+/// Pages read at most for a listing of tokens or policy versions (20 000 entries: far beyond any
+/// deployment's tokens, or a site's versions).
+pub const MAX_LISTING_PAGES: usize = 20;
 /// Pages read at most for one statistics answer (20 000 receipts); beyond, `truncated` is set.
 pub const MAX_STATS_PAGES: usize = 20;
 /// Longest statistics range in days.

@@ -254,3 +254,25 @@ fn authorisation_follows_the_access_table_for_every_kind_of_caller() {
     // An empty admin secret never matches.
     assert_eq!(block_on(svc.authorize(Access::Admin, None, Some("Bearer "), "")).unwrap_err().status, 401);
 }
+
+#[test]
+fn a_sites_tokens_are_all_listed_past_one_page_of_every_sites_tokens() {
+    let (kv, keys) = (MemoryKv::default(), ring());
+    setup(&kv, &keys);
+    let svc = Service { kv: &kv, keys: &keys, cache: &IsolateCache::default(), now_ms: NOW };
+    block_on(svc.put_site("crm-demo", br#"{"origins":[]}"#)).unwrap();
+    let create = |site: &str, n: u16| {
+        let mut random = [0u8; 32];
+        random[..2].copy_from_slice(&n.to_le_bytes());
+        block_on(svc.create_token(site, br#"{"scopes":["read"],"label":"t"}"#, random)).unwrap();
+    };
+    // 1 200 tokens of another site, then 3 of this one: more than one KV list page in all.
+    for n in 0..1200 {
+        create("crm-demo", n);
+    }
+    for n in 5000..5003 {
+        create("services-demo", n);
+    }
+    assert_eq!(block_on(svc.tokens("services-demo")).unwrap().len(), 3);
+    assert_eq!(block_on(svc.tokens("crm-demo")).unwrap().len(), 1200);
+}
