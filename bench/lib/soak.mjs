@@ -2,23 +2,11 @@
 // its own edge, with the edge isolate's wasm memory before and after and workerd's resident
 // memory each second; beside it the same load on a worker that does nothing, under the same
 // wrangler, to tell the runtime's own growth from the edge's.
-import { runLoad, workerdRssKiB } from '../../tests/lib/load.mjs';
+import { runLoad, wasmPages, workerdRssKiB } from '../../tests/lib/load.mjs';
 import { startStack } from '../../tests/lib/stack.mjs';
 import { startBare } from './edge.mjs';
 
 const CONCURRENCY = 8;
-
-async function wasmPages(edgeUrl) {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const res = await fetch(`${edgeUrl}/.well-known/jwks.json`);
-      await res.arrayBuffer();
-      return Number(res.headers.get('kelisim-wasm-memory-pages'));
-    } catch (e) {
-      if (attempt >= 3) throw e;
-    }
-  }
-}
 
 /** Load for `seconds` while sampling the RSS of the workerd processes in `pgid` each second. */
 async function sampled(pgid, load) {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ROOT, startStack } from '../lib/stack.mjs';
-import { runLoad, workerdRssKiB } from '../lib/load.mjs';
+import { runLoad, wasmPages, workerdRssKiB } from '../lib/load.mjs';
 
 const SOAK_SECONDS = Number(process.env.KELISIM_SOAK_SECONDS ?? 10);
 let stack;
@@ -48,24 +48,11 @@ test('the runtime killed during a load keeps every receipt it acknowledged', asy
   assert.deepEqual(await allStored(result.accepted), []);
 });
 
-/** The edge isolate's wasm memory in 64 KiB pages (a fresh connection: load may have closed the pooled one). */
-async function wasmPages() {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const res = await fetch(`${stack.edgeUrl}/.well-known/jwks.json`);
-      await res.arrayBuffer();
-      return Number(res.headers.get('kelisim-wasm-memory-pages'));
-    } catch (e) {
-      if (attempt >= 3) throw e;
-    }
-  }
-}
-
 test(`a ${SOAK_SECONDS} s mixed soak: no 5xx, every 201 stored, the edge's memory flat`, async () => {
   const pgid = stack.edgeProcessGroup();
   // Warm up first: the allocator reaches its working size on the first requests of each kind.
   await runLoad({ edgeUrl: stack.edgeUrl, served, concurrency: 8, durationMs: 2000 });
-  const pagesBefore = await wasmPages();
+  const pagesBefore = await wasmPages(stack.edgeUrl);
   // workerd's resident memory every second, for the record: it grows under wrangler dev even
   // for a worker that does nothing (BENCHMARKS.md), so it is reported, not asserted.
   const rss = [workerdRssKiB(pgid)];
@@ -73,7 +60,7 @@ test(`a ${SOAK_SECONDS} s mixed soak: no 5xx, every 201 stored, the edge's memor
   const result = await runLoad({ edgeUrl: stack.edgeUrl, served, concurrency: 8, durationMs: SOAK_SECONDS * 1000 });
   clearInterval(sampler);
   rss.push(workerdRssKiB(pgid));
-  const pagesAfter = await wasmPages();
+  const pagesAfter = await wasmPages(stack.edgeUrl);
   const fiveXX = Object.entries(result.statuses).filter(([s]) => /^5/.test(s));
   const unexpected = Object.entries(result.statuses).filter(([s]) => s.startsWith('unexpected'));
   const summary = {

@@ -48,6 +48,22 @@ export async function runLoad({ edgeUrl, served, concurrency = 8, durationMs = 1
   return { accepted, statuses, errors, sent: n };
 }
 
+/**
+ * The edge isolate's wasm memory in 64 KiB pages, from the diagnostics header that test configs
+ * turn on (`KELISIM_DIAGNOSTICS`). Retries: a load may have closed the pooled connection.
+ */
+export async function wasmPages(edgeUrl) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const res = await fetch(`${edgeUrl}/.well-known/jwks.json`);
+      await res.arrayBuffer();
+      return Number(res.headers.get('kelisim-wasm-memory-pages'));
+    } catch (e) {
+      if (attempt >= 3) throw e;
+    }
+  }
+}
+
 /** Resident memory (KiB) of the workerd processes in process group `pgid`. */
 export function workerdRssKiB(pgid) {
   let total = 0;
