@@ -1,7 +1,6 @@
 //! Inclusion and consistency proofs for every tree size up to 300 (every leaf and older size up
-//! to 128, a sample above), against the independent
-//! RFC 6962 reference in `reference/mod.rs`; tampered proofs, wrong sizes and failing storage
-//! are refused without panicking.
+//! to 128, a sample above), against the independent RFC 6962 reference in `reference/mod.rs`;
+//! tampered proofs, wrong sizes and failing storage are refused without panicking.
 
 mod reference;
 
