@@ -29,7 +29,7 @@ pub fn headers_for(origins: &[String], origin: Option<&str>) -> Vec<(&'static st
     let mut headers = vec![("Vary", "Origin".to_owned())];
     if let Some(o) = origin.filter(|o| origin_allowed(origins, o)) {
         headers.push(("Access-Control-Allow-Origin", o.to_owned()));
-        headers.push(("Access-Control-Expose-Headers", "ETag, Retry-After, Kelisim-Replayed".to_owned()));
+        headers.push(("Access-Control-Expose-Headers", "ETag, Retry-After, Kelisim-Replayed, Date".to_owned()));
     }
     headers
 }

@@ -3,6 +3,11 @@
 // reopening and granting one category (a chained second receipt, its script runs); a material
 // policy version asks again; a decision made while the edge is down is delivered exactly once;
 // keyboard only; Global Privacy Control; a strict CSP; a hostile policy; broken storage; theming.
+// Integrity (issue 10): a device clock 15 minutes off still records every receipt; a receipt the
+// edge refuses for good leaves no grant; the edge's countersignature check fails closed; the
+// visitor key is made at the first choice; a non-material policy version cannot turn a denial
+// into a grant; only the page author's marked scripts run (markup injected as HTML never does,
+// with or without a 'strict-dynamic' CSP); the page's markup and globals cannot stop the widget.
 // Nothing sleeps: every wait is on a condition.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,6 +30,16 @@ function serveWidgetAssets(config) {
   return config.replace(/^run_worker_first = \[/m, 'run_worker_first = ["!/v1/kelisim.js", "!/v1/assets/*", ');
 }
 
+/** A nonce-based CSP with 'strict-dynamic': scripts the page's trusted scripts create run too. */
+const strictDynamic = (edge) => [
+  "default-src 'none'",
+  `script-src 'nonce-${NONCE}' 'strict-dynamic' 'wasm-unsafe-eval'`,
+  `connect-src 'self' ${edge}`,
+  "style-src 'self'",
+  "img-src 'self'",
+  "base-uri 'none'",
+].join('; ');
+
 const csp = (edge) => [
   "default-src 'none'",
   `script-src 'self' ${edge} 'wasm-unsafe-eval' 'nonce-${NONCE}'`,
@@ -40,13 +55,19 @@ before(async () => {
   stack = await startStack({ name: 'widget', editConfig: serveWidgetAssets });
   pages = await serveDir(join(ROOT, 'tests/pages'), 0, {
     edge: stack.edgeUrl,
-    headers: (path) => (path.startsWith('/csp') ? { 'Content-Security-Policy': csp(stack.edgeUrl) } : {}),
+    headers: (path) => {
+      if (path.startsWith('/csp')) return { 'Content-Security-Policy': csp(stack.edgeUrl) };
+      if (path.startsWith('/strict')) return { 'Content-Security-Policy': strictDynamic(stack.edgeUrl) };
+      return {};
+    },
   });
   // The test pages post receipts for crm-demo and hostile-demo from their own origin.
   const origins = [...stack.origins.crm, pages.url];
   assert.equal((await stack.admin('PUT', '/v1/sites/crm-demo', { body: { origins } })).status, 200);
   const hostile = await stack.admin('PUT', '/v1/sites/hostile-demo', { body: { origins: [pages.url] } });
   assert.ok([200, 201].includes(hostile.status), hostile.text);
+  const forced = await stack.admin('PUT', '/v1/sites/forced-demo', { body: { origins: [pages.url] } });
+  assert.ok([200, 201].includes(forced.status), forced.text);
   const policy = JSON.parse(await readFile(join(ROOT, 'tests/fixtures/hostile-policy.json'), 'utf8'));
   const published = await stack.admin('PUT', '/v1/sites/hostile-demo/policy', { body: policy });
   assert.equal(published.status, 201, published.text);
@@ -304,16 +325,25 @@ test('marked scripts run in document order, inline and external alike, only for 
   await button(page, 'save').click();
   await page.waitForFunction(() => (window.__ran ?? []).length >= 3);
   assert.deepEqual(await page.evaluate(() => window.__ran), ['inline-analytics', 'external-analytics', 'inline-analytics-2']);
-  // Added later: picked up by the mutation observer, run once granted.
+  // Added later by the page's code (this page has no nonce): run once registered through the API;
+  // one that is only appended never runs (it could be markup injected as HTML).
   await page.evaluate(() => {
-    const s = document.createElement('script');
-    s.type = 'text/plain';
-    s.dataset.category = 'analytics';
-    s.text = "window.__ran.push('added-later')";
-    document.body.append(s);
+    const make = (label) => {
+      const s = document.createElement('script');
+      s.type = 'text/plain';
+      s.dataset.category = 'analytics';
+      s.text = `window.__ran.push('${label}')`;
+      document.body.append(s);
+      return s;
+    };
+    make('appended-only');
+    window.__registered = window.kelisim.register(make('added-later'));
   });
+  assert.equal(await page.evaluate(() => window.__registered), true);
   await page.waitForFunction(() => window.__ran.includes('added-later'));
   assert.ok(!(await page.evaluate(() => window.__ran.includes('inline-marketing'))));
+  assert.ok(!(await page.evaluate(() => window.__ran.includes('appended-only'))));
+  assert.equal(await page.evaluate(() => window.kelisim.register(document.body)), false, 'only marked scripts');
   assert.deepEqual(ctx.errors, []);
 });
 
@@ -537,3 +567,322 @@ test('theme and position from the tag; page styles do not leak in', async () => 
   // And the widget's styles do not leak out.
   assert.equal(await page.evaluate(() => getComputedStyle(document.getElementById('page-button')).fontSize), '40px');
 });
+
+// ---- Integrity (issue 10) ----
+
+/** An init script that moves this page's clock (Date.now and new Date) by `skewMs`. */
+function shiftClock(skewMs) {
+  return [(skew) => {
+    const RealDate = Date;
+    const now = () => RealDate.now() + skew;
+    class DeviceDate extends RealDate {
+      constructor(...args) { super(...(args.length ? args : [now()])); }
+      static now() { return now(); }
+    }
+    window.Date = DeviceDate;
+  }, skewMs];
+}
+
+/**
+ * Cloudflare's front end adds a `Date` header to every answer; workerd under `wrangler dev` does
+ * not, and the edge sets none itself. Where the edge's answer lacks one, this adds it (the time
+ * of the answer, as Cloudflare would), so the widget sees what it sees in production.
+ */
+async function dateLikeCloudflare(ctx) {
+  await ctx.route(`${stack.edgeUrl}/v1/sites/**`, async (route) => {
+    const response = await route.fetch();
+    const headers = response.headers();
+    headers.date ??= new Date().toUTCString();
+    await route.fulfill({ response, headers });
+  });
+}
+
+/** Waits until a choice is remembered and nothing waits in the outbox (the receipt left it). */
+const outboxEmpty = (page, site = 'crm-demo') => page.waitForFunction((s) =>
+  localStorage.getItem(`kelisim:${s}`) !== null && localStorage.getItem(`kelisim:${s}:outbox`) === null, site);
+
+for (const [label, skewMs] of [['15 minutes ahead', 15 * 60_000], ['15 minutes behind', -15 * 60_000]]) {
+  test(`a device clock ${label}: accept all is recorded at the edge and holds after a reload`, async () => {
+    const ctx = await browser({ locale: 'en-US' });
+    await ctx.addInitScript(...shiftClock(skewMs));
+    await dateLikeCloudflare(ctx);
+    const page = await open(ctx, `${pages.url}/plain.html`);
+    assert.ok(Math.abs(await page.evaluate(() => Date.now()) - Date.now() - skewMs) < 60_000, 'the page clock is moved');
+    await button(page, 'accept').click();
+    await outboxEmpty(page);
+    const kept = await page.evaluate(() => window.kelisim.receipts());
+    assert.equal(kept.length, 1, 'the receipt was countersigned, not dropped');
+    const { claims } = kept[0].receipt;
+    const stored = await edgeReceipt('crm-demo', claims.id);
+    assert.equal(stored.valid, true);
+    // Stamped on the edge's clock: the client time is the edge's, give or take the round trip.
+    const drift = Date.parse(claims.client_time) - Date.parse(stored.signed.receipt.server_time);
+    assert.ok(Math.abs(drift) < 5_000, `client_time is ${drift} ms from the edge's time`);
+    await page.reload();
+    await page.waitForFunction(() => window.kelisim.get('analytics') === true);
+    assert.equal(await banner(page).count(), 0);
+    assert.deepEqual(ctx.errors, []);
+  });
+}
+
+test('a receipt already made on a wrong clock is made again once on the edge\'s clock', async () => {
+  const ctx = await browser({ locale: 'en-US' });
+  const page = await open(ctx, `${pages.url}/plain.html`);
+  await banner(page).waitFor();
+  // The edge unreachable: the receipt waits in the outbox; then it is stamped 15 minutes ahead by
+  // hand (as a widget without the edge's offset made it), id and time both, and left unsigned
+  // (its signature would no longer match).
+  await stack.stopEdge();
+  let moved;
+  try {
+    await button(page, 'accept').click();
+    await page.waitForFunction(() => JSON.parse(localStorage.getItem('kelisim:crm-demo:outbox') ?? '[]')[0]?.attempts >= 1);
+    moved = await page.evaluate(() => {
+      const [entry] = JSON.parse(localStorage.getItem('kelisim:crm-demo:outbox'));
+      const body = JSON.parse(entry.body);
+      const ahead = Date.parse(body.claims.client_time) + 15 * 60_000;
+      body.claims.client_time = new Date(ahead).toISOString();
+      // The ULID's first 10 characters are its time.
+      const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+      let t = ahead;
+      let time = '';
+      for (let i = 0; i < 10; i++) { time = alphabet[t % 32] + time; t = Math.floor(t / 32); }
+      body.claims.id = time + body.claims.id.slice(10);
+      body.claims.subject_key = null;
+      const keys = Object.keys(body.claims).sort();
+      const claims = `{${keys.map((k) => `${JSON.stringify(k)}:${JSON.stringify(body.claims[k])}`).join(',')}}`;
+      const moved = { id: body.claims.id, body: `{"claims":${claims},"visitor_signature":null}`, attempts: 0, next_at: 0 };
+      localStorage.setItem('kelisim:crm-demo:outbox', JSON.stringify([moved]));
+      return moved;
+    });
+  } finally {
+    await stack.startEdge();
+  }
+  assert.ok(moved.id);
+  await page.reload();
+  await outboxEmpty(page);
+  const kept = await page.evaluate(() => window.kelisim.receipts());
+  assert.equal(kept.length, 1, 'made again and countersigned');
+  assert.notEqual(kept[0].receipt.claims.id, moved.id, 'a new id');
+  assert.equal(kept[0].receipt.claims.action, 'accept_all', 'the same choice');
+  assert.equal((await edgeReceipt('crm-demo', kept[0].receipt.claims.id)).valid, true);
+  assert.equal(await page.evaluate(() => window.kelisim.get('analytics')), true);
+});
+
+test('a receipt the edge refuses for good withdraws its grants: event, warning, the banner asks again', async () => {
+  const ctx = await browser({ locale: 'en-US' });
+  // The page's fetch spoils receipt bodies on request, so the real edge refuses them (422).
+  await ctx.addInitScript(() => {
+    const real = window.fetch;
+    window.fetch = function (url, init) {
+      if (window.__spoil && init && init.method === 'POST') {
+        init = { ...init, body: init.body.replace('"necessary":"granted"', '"necessary":"denied"') };
+      }
+      return real.call(this, url, init);
+    };
+    window.__refused = [];
+    document.addEventListener('kelisim:refused', (e) => window.__refused.push(e.detail));
+  });
+  const page = await open(ctx, `${pages.url}/plain.html`);
+  const warnings = [];
+  page.on('console', (m) => { if (m.type() === 'warning') warnings.push(m.text()); });
+  await banner(page).waitFor();
+  await page.evaluate(() => { window.__spoil = true; });
+  await button(page, 'accept').click();
+  await page.waitForFunction(() => window.__refused.length === 1);
+  const [refusal] = await page.evaluate(() => window.__refused);
+  assert.ok(refusal.status >= 400 && refusal.status < 500, JSON.stringify(refusal));
+  assert.ok(refusal.code, 'the edge\'s error code');
+  assert.equal(await page.evaluate(() => window.kelisim.get('analytics')), false, 'the grant is withdrawn');
+  const update = await page.evaluate(() => JSON.parse(JSON.stringify(Array.from(window.dataLayer.at(-1)))));
+  assert.deepEqual(update.slice(0, 2), ['consent', 'update']);
+  assert.equal(update[2].analytics_storage, 'denied');
+  assert.ok(warnings.some((w) => w.includes('refused a receipt')), 'the console says why');
+  assert.equal(await page.evaluate(() => localStorage.getItem('kelisim:crm-demo')), null, 'no choice remembered');
+  await page.reload();
+  await banner(page).waitFor();
+
+  // A recorded refusal, then a grant the edge refuses: the recorded refusal holds.
+  await button(page, 'reject').click();
+  await keptReceipts(page, 1);
+  await page.evaluate(() => { window.__spoil = true; window.kelisim.open(); });
+  await dialog(page).waitFor();
+  await button(page, 'accept').click();
+  await page.waitForFunction(() => window.__refused.length === 1);
+  assert.equal(await page.evaluate(() => window.kelisim.get('analytics')), false);
+  await page.reload();
+  await page.waitForFunction(() => window.kelisim.get('analytics') === false);
+  assert.equal(await banner(page).count(), 0, 'the last recorded choice holds');
+  assert.equal(await page.evaluate(() => JSON.parse(localStorage.getItem('kelisim:crm-demo')).action), 'reject_all');
+  assert.ok(!(await page.evaluate(() => (window.__ran ?? []).length)), 'no analytics script ran after the reload');
+});
+
+test('the check of the edge\'s countersignature fails closed: a throwing verify keeps the receipt in the outbox', async () => {
+  const ctx = await browser({ locale: 'en-US' });
+  await ctx.addInitScript(() => {
+    const real = SubtleCrypto.prototype.verify;
+    SubtleCrypto.prototype.verify = function (...args) {
+      if (localStorage.getItem('break-verify')) return Promise.reject(new Error('verify broke'));
+      return real.apply(this, args);
+    };
+  });
+  const page = await open(ctx, `${pages.url}/plain.html`);
+  await banner(page).waitFor();
+  await page.evaluate(() => localStorage.setItem('break-verify', '1'));
+  await button(page, 'reject').click();
+  const waiting = await (await page.waitForFunction(() => {
+    const o = JSON.parse(localStorage.getItem('kelisim:crm-demo:outbox') ?? '[]');
+    return o.length === 1 && o[0].attempts >= 1 && o[0];
+  })).jsonValue();
+  assert.equal((await edgeReceipt('crm-demo', waiting.id)).valid, true, 'the edge has it');
+  assert.equal(await page.evaluate(() => localStorage.getItem('kelisim:crm-demo:receipts')), null, 'not kept as countersigned');
+  await page.evaluate(() => localStorage.removeItem('break-verify'));
+  await page.reload();
+  await outboxEmpty(page);
+  const kept = await page.evaluate(() => window.kelisim.receipts());
+  assert.deepEqual(kept.map((k) => k.receipt.claims.id), [waiting.id], 'the same receipt, kept once checked');
+});
+
+test('the visitor key is made at the first choice, not when the banner shows', async () => {
+  const ctx = await browser({ locale: 'en-US' });
+  await ctx.addInitScript(() => {
+    window.__keyLookups = 0;
+    window.__generated = 0;
+    const get = IDBObjectStore.prototype.get;
+    IDBObjectStore.prototype.get = function (...args) {
+      const request = get.apply(this, args);
+      request.addEventListener('success', () => { window.__keyLookups++; });
+      return request;
+    };
+    const generate = SubtleCrypto.prototype.generateKey;
+    SubtleCrypto.prototype.generateKey = function (...args) {
+      window.__generated++;
+      return generate.apply(this, args);
+    };
+  });
+  const page = await open(ctx, `${pages.url}/plain.html`);
+  await banner(page).waitFor();
+  // The widget looked for a kept key (and found none): it made none.
+  await page.waitForFunction(() => window.__keyLookups >= 1);
+  const keys = () => page.evaluate(() => new Promise((resolve) => {
+    const open = indexedDB.open('kelisim');
+    open.onupgradeneeded = () => open.result.createObjectStore('keys');
+    open.onsuccess = () => {
+      const db = open.result;
+      if (!db.objectStoreNames.contains('keys')) { db.close(); return resolve(0); }
+      const count = db.transaction('keys').objectStore('keys').count();
+      count.onsuccess = () => { db.close(); resolve(count.result); };
+    };
+  }));
+  assert.equal(await page.evaluate(() => window.__generated), 0);
+  assert.equal(await keys(), 0, 'no key in IndexedDB before a choice');
+  await button(page, 'reject').click();
+  const [kept] = await keptReceipts(page, 1);
+  assert.equal(kept.receipt.claims.subject_key.kty, 'OKP');
+  assert.equal(await page.evaluate(() => window.__generated), 1);
+  assert.equal(await keys(), 1);
+});
+
+test('a non-material version that locks marketing on does not turn a rejection into a grant', async () => {
+  const ctx = await browser({ locale: 'en-US' });
+  const full = JSON.parse(await readFile(join(ROOT, 'www/demo/policies/crm-demo.json'), 'utf8'));
+  for (const version of [1, 2, 3]) {
+    const published = await stack.admin('PUT', '/v1/sites/forced-demo/policy', { body: { ...full, site: 'forced-demo', version } });
+    assert.equal(published.status, 201, published.text);
+  }
+  const page = await open(ctx, `${pages.url}/forced.html`);
+  await button(page, 'reject').click();
+  const [kept] = await keptReceipts(page, 1);
+  assert.equal(kept.receipt.claims.policy.version, 3);
+
+  // Version 4, not material: marketing locked on. An edge that refuses such a version (issue 10)
+  // is the first defence; the widget must hold on its own, so where the edge refuses, the page is
+  // served that version anyway.
+  const forcedCategories = full.categories.map((c) => (c.id === 'marketing' ? { ...c, switchable: false, default: true } : c));
+  const v4 = await stack.admin('PUT', '/v1/sites/forced-demo/policy',
+    { body: { ...full, site: 'forced-demo', version: 4, material: false, categories: forcedCategories } });
+  if (v4.status !== 201) {
+    assert.ok(v4.status >= 400 && v4.status < 500, v4.text);
+    await page.route('**/v1/sites/forced-demo/policy*', async (route) => {
+      const real = await route.fetch();
+      const served = await real.json();
+      served.policy.version = 4;
+      served.policy.categories = served.policy.categories.map((c) =>
+        (c.id === 'marketing' ? { ...c, switchable: false, default: true } : c));
+      await route.fulfill({ response: real, json: served });
+    });
+  }
+  await page.reload();
+  await page.waitForFunction(() => window.kelisim.get('marketing') !== null);
+  assert.equal(await page.evaluate(() => window.kelisim.get('marketing')), false);
+  assert.equal(await banner(page).count(), 0, 'not material: no banner');
+  const update = await page.evaluate(() => JSON.parse(JSON.stringify(Array.from(window.dataLayer.at(-1)))));
+  assert.deepEqual(update.slice(0, 2), ['consent', 'update']);
+  assert.equal(update[2].ad_storage, 'denied');
+  assert.equal(await page.evaluate(() => window.__ran), undefined, 'the marketing script did not run');
+});
+
+for (const [label, path] of [['no CSP', '/inject.html'], ["a 'strict-dynamic' nonce CSP", '/strict-inject.html']]) {
+  test(`only the page author's marked scripts run; markup injected as HTML never does (${label})`, async () => {
+    const ctx = await browser({ locale: 'en-US' });
+    const page = await open(ctx, pages.url + path);
+    await banner(page).waitFor();
+    await page.evaluate(() => {
+      const box = document.getElementById('box');
+      box.innerHTML = '<script type="text/plain" data-category="necessary">window.__ran.push("innerHTML-necessary")</script>'
+        + '<script type="text/plain" data-category="necessary" src="ran.js?innerHTML-necessary-external"></script>';
+      box.insertAdjacentHTML('beforeend',
+        '<script type="text/plain" data-category="analytics">window.__ran.push("adjacent-analytics")</script>'
+        + '<script type="text/plain" data-category="analytics" src="ran.js?adjacent-analytics-external"></script>');
+    });
+    // The parsed necessary script ran at once; the parsed analytics ones wait for consent.
+    await page.waitForFunction(() => (window.__ran ?? []).includes('parsed-necessary'));
+    await button(page, 'accept').click();
+    await page.waitForFunction(() => window.__ran.includes('parsed-analytics-external'));
+    // Added after consent by the page's own code: with the page's nonce, and through the API.
+    await page.evaluate((nonce) => {
+      const make = (label) => {
+        const s = document.createElement('script');
+        s.type = 'text/plain';
+        s.dataset.category = 'analytics';
+        s.src = `ran.js?${label}`;
+        return s;
+      };
+      const nonced = make('nonced-later');
+      nonced.nonce = nonce;
+      document.body.append(nonced);
+      const registered = make('registered-later');
+      registered.nonce = nonce;
+      document.body.append(registered);
+      window.kelisim.register(registered);
+    }, NONCE);
+    await page.waitForFunction(() => window.__ran.includes('nonced-later') && window.__ran.includes('registered-later'));
+    // Every script queued before those has run; the injected ones are still inert, untouched.
+    const ran = await page.evaluate(() => window.__ran);
+    assert.deepEqual(ran.slice(0, 3), ['parsed-necessary', 'parsed-analytics', 'parsed-analytics-external']);
+    assert.deepEqual(ran.slice(3).sort(), ['nonced-later', 'registered-later']);
+    const inert = await page.evaluate(() => [...document.querySelectorAll('#box script')].map((s) => s.type));
+    assert.deepEqual(inert, ['text/plain', 'text/plain', 'text/plain', 'text/plain']);
+    assert.deepEqual(await page.evaluate(() => window.__violations), []);
+    assert.deepEqual(ctx.errors, []);
+  });
+}
+
+for (const mode of ['gtag-throws', 'frozen']) {
+  test(`markup and globals in the widget's way cannot stop it (shadowing elements, ${mode})`, async () => {
+    const ctx = await browser({ locale: 'en-US' });
+    const page = await open(ctx, `${pages.url}/shadowed.html?${mode}`);
+    await banner(page).waitFor();
+    assert.equal(await page.evaluate(() => typeof window.kelisim.get), 'function', 'window.kelisim is the widget\'s');
+    await button(page, 'reject').click();
+    const [kept] = await keptReceipts(page, 1);
+    assert.equal((await edgeReceipt('crm-demo', kept.receipt.claims.id)).valid, true);
+    assert.equal(await page.evaluate(() => window.kelisim.get('analytics')), false);
+    if (mode === 'gtag-throws') {
+      // The page's gtag threw: the commands went onto its dataLayer as the standard shim pushes them.
+      const commands = await page.evaluate(() => window.dataLayer.map((a) => [a[0], a[1], a[2]?.analytics_storage]));
+      assert.deepEqual(commands, [['consent', 'default', 'denied'], ['consent', 'update', 'denied']]);
+    }
+    assert.deepEqual(ctx.errors, [], 'nothing thrown into the page, no error logged');
+  });
+}

@@ -10,40 +10,123 @@
 // wasm-bindgen glue where the GLUE marker is and the wasm file name in place of WASM_FILE.
 (function () {
   'use strict';
+  // 0. The browser's built-ins, taken now: the page's markup (an <img name="body"> shadows
+  // document.body, a <form name="kelisim"> shows up as window.kelisim) and its later code (a
+  // global reassigned) cannot change what the widget calls. These locals shadow the globals of
+  // the same name for all of this file, the wasm-bindgen glue included.
   var w = window;
   var d = document;
+  var apply = Reflect.apply;
+  var fetch = w.fetch;
+  var setTimeout = w.setTimeout;
+  var clearTimeout = w.clearTimeout;
+  var JSON = { parse: w.JSON.parse, stringify: w.JSON.stringify };
+  var Date = { now: w.Date.now };
+  var URL = w.URL;
+  var Promise = w.Promise;
+  var CustomEvent = w.CustomEvent;
+  var MutationObserver = w.MutationObserver;
+  var Element = w.Element;
+  var HTMLScriptElement = w.HTMLScriptElement;
+  var console = w.console;
+  var crypto = w.crypto;
+  var subtle = crypto && crypto.subtle;
+  var navigator = w.navigator;
+  var indexedDB = null;
+  try { indexedDB = w.indexedDB; } catch (_) { /* disabled */ }
+  var local = null;
+  try { local = w.localStorage; } catch (_) { /* disabled */ }
+  /** f(self, ...args) for the method `name` of `proto` as it is now. */
+  function method(proto, name) {
+    var f = proto[name];
+    return function (self) { return apply(f, self, [].slice.call(arguments, 1)); };
+  }
+  /** f(self) for the getter `name` of `proto` as it is now. */
+  function getter(proto, name) {
+    var g = Object.getOwnPropertyDescriptor(proto, name).get;
+    return function (self) { return apply(g, self, []); };
+  }
+  var Doc = w.Document.prototype;
+  var El = Element.prototype;
+  var Target = w.EventTarget.prototype;
+  var on = method(Target, 'addEventListener');
+  var dispatch = method(Target, 'dispatchEvent');
+  var body = getter(Doc, 'body');
+  var documentElement = getter(Doc, 'documentElement');
+  var activeElement = getter(Doc, 'activeElement');
+  var readyState = getter(Doc, 'readyState');
+  var createElement = method(Doc, 'createElement');
+  var createTextNode = method(Doc, 'createTextNode');
+  var find = method(Doc, 'querySelector');
+  var closest = method(El, 'closest');
+  var matches = method(El, 'matches');
+  var findAllIn = method(El, 'querySelectorAll');
+  var findAll = method(Doc, 'querySelectorAll');
+  var subtleOp = function (name) { return subtle && method(w.SubtleCrypto.prototype, name); };
+  var generateKey = subtleOp('generateKey');
+  var exportKey = subtleOp('exportKey');
+  var importKey = subtleOp('importKey');
+  var sign = subtleOp('sign');
+  var verifySignature = subtleOp('verify');
+  var getRandomValues = crypto && method(w.Crypto.prototype, 'getRandomValues');
+  var CryptoKey = w.CryptoKey;
+  var TextEncoder = w.TextEncoder;
+  var Uint8Array = w.Uint8Array;
+  function warn(message) {
+    try { apply(console.warn, console, ['[kelisim] ' + message]); } catch (_) { /* no console */ }
+  }
+
   var failed = false;
   function report(e) {
     if (failed) return;
     failed = true;
-    try { console.error('[kelisim] the consent widget stopped:', e); } catch (_) { /* no console */ }
+    try { apply(console.error, console, ['[kelisim] the consent widget stopped:', e]); } catch (_) { /* no console */ }
   }
   function guard(fn, fallback) {
     try { return fn(); } catch (e) { report(e); return fallback; }
   }
 
-  // 1. Consent Mode defaults: everything a category drives is denied until the visitor chooses.
-  try {
-    w.dataLayer = w.dataLayer || [];
-    if (typeof w.gtag !== 'function') {
-      w.gtag = function gtag() { w.dataLayer.push(arguments); };
+  // 1. Consent Mode: the page's gtag if it has one, else the standard shim onto dataLayer. A page
+  // whose gtag throws gets the command pushed onto dataLayer directly (as the shim would); a
+  // dataLayer that refuses it is the page's to fix: said once, never thrown into the page.
+  var consentWarned = false;
+  function consent(kind, signals) {
+    try {
+      if (typeof w.gtag === 'function') return void w.gtag('consent', kind, signals);
+    } catch (_) { /* the page's gtag threw: push the command itself */ }
+    try {
+      w.dataLayer.push((function () { return arguments; })('consent', kind, signals));
+    } catch (_) {
+      if (!consentWarned) warn('Google Consent Mode could not be updated: the page\'s gtag and dataLayer refuse it');
+      consentWarned = true;
     }
-    w.gtag('consent', 'default', {
-      ad_storage: 'denied',
-      ad_user_data: 'denied',
-      ad_personalization: 'denied',
-      analytics_storage: 'denied',
-      functionality_storage: 'granted',
-      security_storage: 'granted',
-      wait_for_update: 500
-    });
-  } catch (e) { report(e); }
-
-  var script = d.currentScript;
-  if (!script || !/\/kelisim\.js(\?|#|$)/.test(script.src)) {
-    script = d.querySelector('script[data-site][src*="/kelisim.js"]');
   }
-  if (!script || w.kelisim) return;
+  // Everything a category drives is denied until the visitor chooses.
+  try {
+    if (!w.dataLayer) w.dataLayer = [];
+    if (typeof w.gtag !== 'function') w.gtag = function gtag() { w.dataLayer.push(arguments); };
+  } catch (_) { /* the page's own dataLayer or gtag, read-only */ }
+  consent('default', {
+    ad_storage: 'denied',
+    ad_user_data: 'denied',
+    ad_personalization: 'denied',
+    analytics_storage: 'denied',
+    functionality_storage: 'granted',
+    security_storage: 'granted',
+    wait_for_update: 500
+  });
+
+  var script = getter(Doc, 'currentScript')(d);
+  if (!script || !/\/kelisim\.js(\?|#|$)/.test(script.src)) {
+    script = find(d, 'script[data-site][src*="/kelisim.js"]');
+  }
+  // Once per page, whatever the page calls kelisim.
+  var LOADED = w.Symbol.for('kelisim.loader');
+  if (!script || w[LOADED]) return;
+  w[LOADED] = true;
+  // The page's CSP nonce, as its author gave it to this tag: marked scripts the page's own code
+  // adds later run only with it (section 5).
+  var pageNonce = script.nonce || '';
 
   // 2. window.kelisim. Calls made before the wasm is ready wait for it.
   var ready = null; // the wasm's Widget
@@ -69,7 +152,7 @@
       whenReady(function (x) { resolve(Promise.resolve(fn(x)).catch(function (e) { report(e); return empty; })); }, none);
     });
   }
-  w.kelisim = Object.freeze({
+  var api = Object.freeze({
     /** true / false once decided, null while undecided or for a category the policy lacks. */
     get: function (category) {
       var v = ready && guard(function () { return ready.on('get', String(category), ''); });
@@ -87,8 +170,14 @@
     /** Withdraws consent: every optional category denied, recorded as a receipt. */
     withdraw: function () { return later(function (x) { x.on('withdraw', '', ''); }, undefined); },
     /** This browser's countersigned receipts for the site, oldest first. */
-    receipts: function () { return later(function (x) { return JSON.parse(x.on('receipts', '', '')); }, []); }
+    receipts: function () { return later(function (x) { return JSON.parse(x.on('receipts', '', '')); }, []); },
+    /** Adds a marked script the page's own code made (a <script type="text/plain"
+     * data-category>, in the document); returns whether it was taken. */
+    register: function (element) { return guard(function () { return trust(element); }, false); }
   });
+  try {
+    Object.defineProperty(w, 'kelisim', { value: api, enumerable: true, configurable: true });
+  } catch (e) { report(e); }
 
   // 3. The policy, requested while the wasm loads: the URL the wasm will ask for first (the site
   // and the first usable language of data-lang, <html lang>, navigator.languages; see i18n.rs).
@@ -100,13 +189,14 @@
     init.mode = 'cors';
     return fetch(url, init).then(answer);
   }
+  // [status, body, Date header]: the edge's clock is the receipts' (widget/src/clock.rs).
   function answer(r) {
-    return r.text().then(function (t) { return [r.status, t]; });
+    return r.text().then(function (t) { return [r.status, t, r.headers.get('Date') || '']; });
   }
-  function noAnswer() { return [0, '']; }
+  function noAnswer() { return [0, '', '']; }
   var early = guard(function () {
     if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(site)) return undefined;
-    var root = d.documentElement;
+    var root = documentElement(d);
     var tags = [script.getAttribute('data-lang'), root && root.getAttribute('lang')]
       .concat(Array.prototype.slice.call(navigator.languages || []));
     var lang = '';
@@ -118,14 +208,16 @@
     return [url, request(url, { cache: 'no-cache' }).catch(noAnswer)];
   });
   function policy(W) {
-    var root = d.documentElement;
+    var root = documentElement(d);
     var languages = JSON.stringify(Array.prototype.slice.call(navigator.languages || []));
     var url = W.on('languages', root && root.getAttribute('lang') || '', languages);
     var first = early && early[0] === url ? early[1] : request(url, { cache: 'no-cache' }).catch(noAnswer);
     early = null;
     first.then(function (a) {
+      W.on('clock', a[2], '');
       var again = W.on('policy', String(a[0]), a[1]);
       return again && request(again, { cache: 'no-cache' }).catch(noAnswer).then(function (b) {
+        W.on('clock', b[2], '');
         W.on('policy-again', String(b[0]), b[1]);
       });
     }).catch(report);
@@ -140,8 +232,8 @@
   var unmounted = [];
   function build(json) {
     function node(n) {
-      if (typeof n === 'string') return d.createTextNode(n);
-      var e = d.createElement(n[0]);
+      if (typeof n === 'string') return createTextNode(d, n);
+      var e = createElement(d, n[0]);
       for (var name in n[1]) e.setAttribute(name, n[1][name]);
       for (var i = 2; i < n.length; i++) e.appendChild(node(n[i]));
       return e;
@@ -152,22 +244,22 @@
     try { e.focus({ preventScroll: true }); } catch (_) { /* not focusable */ }
   }
   function focused(v) {
-    var a = d.activeElement;
+    var a = activeElement(d);
     return a === v.host ? v.root.activeElement : a;
   }
   function withView(W, fn) {
     if (view) return fn(view);
     // The tag may run before <body> is parsed.
-    if (!d.body) {
+    if (!body(d)) {
       if (unmounted.push(fn) === 1) {
-        d.addEventListener('DOMContentLoaded', function () {
+        on(d, 'DOMContentLoaded', function () {
           guard(function () { unmounted.splice(0).forEach(function (f) { withView(W, f); }); });
         });
       }
       return;
     }
     var m = JSON.parse(W.on('mount', '', '')); // [css, lang, property, value, …]
-    var host = d.createElement('kelisim-consent');
+    var host = createElement(d, 'kelisim-consent');
     for (var i = 2; i < m.length; i += 2) host.style.setProperty(m[i], m[i + 1]);
     host.setAttribute('lang', m[1]);
     var root = host.attachShadow({ mode: 'open' });
@@ -176,7 +268,7 @@
     root.adoptedStyleSheets = [sheet];
     // A polite live region, there from the start: says "saved" after a choice.
     var status = root.appendChild(build('["p",{"class":"sr","role":"status"}]'));
-    d.body.appendChild(host);
+    body(d).appendChild(host);
     root.addEventListener('click', function (e) {
       guard(function () {
         var b = e.target.closest('[data-action]');
@@ -198,7 +290,7 @@
         if (v.banner) v.banner.remove();
         v.banner = v.root.appendChild(build(tree));
         // Focus moves into the banner only if the visitor is not already somewhere on the page.
-        if (!d.activeElement || d.activeElement === d.body) focus(v.banner);
+        if (!activeElement(d) || activeElement(d) === body(d)) focus(v.banner);
         return;
       }
       if (v.dialogs.some(function (x) { return x.kind === kind; })) return;
@@ -241,25 +333,48 @@
     return Array.prototype.map.call(on, function (i) { return i.getAttribute('data-category'); });
   }
 
-  // 5. Marked scripts (<script type="text/plain" data-category>): the wasm says which runs next
-  // (widget/src/scripts.rs); each is replaced by a runnable copy, an external one awaited before
-  // the next, so document order holds.
+  // 5. Marked scripts (<script type="text/plain" data-category>). Only the page author's run:
+  // those in the parsed document (taken at DOMContentLoaded, or when this file runs after it),
+  // and those the page's own code adds later with the page's CSP nonce (this tag's) or through
+  // kelisim.register(). Markup inserted later as HTML (innerHTML, insertAdjacentHTML) carries no
+  // nonce and is never run, which is what browsers do with scripts inserted that way. The wasm
+  // says which runs next (widget/src/scripts.rs); each is replaced by a runnable copy, an
+  // external one awaited before the next, so document order holds.
   var MARKED = 'script[type="text/plain"][data-category]';
-  var scripts = [];
+  var scripts = []; // the trusted marked scripts; a handle is an index
   var running = false;
-  function collect(W, scope) {
-    var list = scope.matches(MARKED) ? [scope] : scope.querySelectorAll(MARKED);
-    for (var i = 0; i < list.length; i++) {
-      if (scripts.indexOf(list[i]) < 0) {
-        W.on('script', list[i].getAttribute('data-category'), String(scripts.push(list[i]) - 1));
-      }
+  function trust(element) {
+    if (!(element instanceof HTMLScriptElement) || !matches(element, MARKED) || scripts.indexOf(element) >= 0) {
+      return false;
     }
+    var handle = String(scripts.push(element) - 1);
+    if (ready) {
+      ready.on('script', element.getAttribute('data-category'), handle);
+      runScripts(ready);
+    }
+    return true;
   }
+  function parsed() {
+    [].forEach.call(findAll(d, MARKED), trust);
+    new MutationObserver(function (records) {
+      guard(function () {
+        records.forEach(function (r) {
+          r.addedNodes.forEach(function (n) {
+            if (!(n instanceof Element) || !pageNonce) return;
+            var found = matches(n, MARKED) ? [n] : findAllIn(n, MARKED);
+            [].forEach.call(found, function (s) { if (s.nonce === pageNonce) trust(s); });
+          });
+        });
+      });
+    }).observe(documentElement(d), { childList: true, subtree: true });
+  }
+  if (readyState(d) === 'loading') on(d, 'DOMContentLoaded', function () { guard(parsed); });
+  else guard(parsed);
   function activate(W, marked) {
     return new Promise(function (resolve) {
       if (!marked.isConnected) return resolve();
-      var fresh = d.createElement('script');
-      Array.prototype.forEach.call(marked.attributes, function (a) {
+      var fresh = createElement(d, 'script');
+      [].forEach.call(marked.attributes, function (a) {
         if (W.on('copies', a.name, '') === '') fresh.setAttribute(a.name, a.value);
       });
       fresh.nonce = marked.nonce;
@@ -284,9 +399,10 @@
     })();
   }
 
-  // 6. The visitor's key: Ed25519 made once per site by WebCrypto, the private half
-  // non-extractable, kept in IndexedDB (kelisim/keys) as a CryptoKey: {key, x}, or null where
-  // the browser has no Ed25519 or nowhere to keep a key.
+  // 6. The visitor's key: Ed25519 made by WebCrypto at the visitor's first choice (not before),
+  // the private half non-extractable, kept in IndexedDB (kelisim/keys) as a CryptoKey: {key, x},
+  // or null where the browser has no Ed25519 or nowhere to keep a key. key(false) only looks for
+  // one already kept (so a choice does not wait for IndexedDB).
   var visitorKey = null;
   function idb(req) {
     return new Promise(function (resolve, reject) {
@@ -294,18 +410,19 @@
       req.onerror = function () { reject(req.error); };
     });
   }
-  function key() {
-    visitorKey = visitorKey || new Promise(function (resolve) {
-      var open = indexedDB.open('kelisim', 1);
+  function key(create) {
+    if (visitorKey) return visitorKey;
+    var found = new Promise(function (resolve) {
+      var open = apply(w.IDBFactory.prototype.open, indexedDB, ['kelisim', 1]);
       open.onupgradeneeded = function () {
         if (!open.result.objectStoreNames.contains('keys')) open.result.createObjectStore('keys');
       };
       resolve(idb(open).then(function (db) {
-        return idb(db.transaction('keys').objectStore('keys').get(site)).then(function (found) {
-          if (found && found.key instanceof CryptoKey && typeof found.x === 'string') return found;
-          var subtle = crypto.subtle;
-          return subtle.generateKey('Ed25519', false, ['sign', 'verify']).then(function (pair) {
-            return subtle.exportKey('jwk', pair.publicKey).then(function (jwk) {
+        return idb(db.transaction('keys').objectStore('keys').get(site)).then(function (kept) {
+          if (kept && kept.key instanceof CryptoKey && typeof kept.x === 'string') return kept;
+          if (!create) return null;
+          return generateKey(subtle, 'Ed25519', false, ['sign', 'verify']).then(function (pair) {
+            return exportKey(subtle, 'jwk', pair.publicKey).then(function (jwk) {
               var record = { key: pair.privateKey, x: jwk.x };
               return idb(db.transaction('keys', 'readwrite').objectStore('keys').put(record, site)).then(function () {
                 return record;
@@ -315,7 +432,10 @@
         });
       }));
     }).catch(function () { return null; });
-    return visitorKey;
+    return found.then(function (k) {
+      if (k || create) visitorKey = found;
+      return k;
+    });
   }
   function utf8(text) {
     return new TextEncoder().encode(text);
@@ -326,17 +446,18 @@
   // against the edge's JWKS before the receipt is kept.
   var recording = false;
   var flushing = false;
+  var flushAgain = false;
   var timer = null;
   var edgeKeys = {};
   function record(W) {
     if (recording) return;
     recording = true;
     (function next() {
-      key().then(function (k) {
+      key(true).then(function (k) {
         var input = W.on('claims', k ? k.x : '', '');
         if (input === undefined) { recording = false; return flush(W); }
         if (input === '') return next();
-        return crypto.subtle.sign('Ed25519', k.key, utf8(input)).then(function (s) {
+        return sign(subtle, 'Ed25519', k.key, utf8(input)).then(function (s) {
           W.on('signed', JSON.stringify(Array.from(new Uint8Array(s))), '');
         }, function () {
           W.on('signed', '', '');
@@ -354,21 +475,23 @@
       return found ? (edgeKeys[kid] = found.x) : null;
     }).catch(function () { return null; });
   }
-  // [kid, signing input, signature] → valid, invalid, unknown (key), unchecked (no Ed25519 here).
+  // [kid, signing input, signature] → valid, invalid, unknown (key), unchecked (no Ed25519 in
+  // this browser) or error (anything else threw: the wasm then does not keep the receipt).
   function verify(check) {
     return edgeKey(check[0]).then(function (x) {
       if (!x) return 'unknown';
-      var subtle = crypto.subtle;
-      return subtle.importKey('jwk', { kty: 'OKP', crv: 'Ed25519', x: x }, 'Ed25519', false, ['verify'])
-        .then(function (k) { return subtle.verify('Ed25519', k, new Uint8Array(check[2]), utf8(check[1])); })
-        .then(function (ok) { return ok ? 'valid' : 'invalid'; });
-    }).catch(function () { return 'unchecked'; });
+      return importKey(subtle, 'jwk', { kty: 'OKP', crv: 'Ed25519', x: x }, 'Ed25519', false, ['verify'])
+        .then(function (k) { return verifySignature(subtle, 'Ed25519', k, new Uint8Array(check[2]), utf8(check[1])); })
+        .then(function (ok) { return ok === true ? 'valid' : 'invalid'; });
+    }).catch(function (e) { return e && e.name === 'NotSupportedError' ? 'unchecked' : 'error'; });
   }
   function flush(W) {
-    if (flushing) return;
+    if (flushing) { flushAgain = true; return; }
     flushing = true;
+    flushAgain = false;
     (function next() {
       var entry = JSON.parse(W.on('due', '', ''));
+      if (!Array.isArray(entry) && flushAgain) { flushAgain = false; return next(); }
       if (!Array.isArray(entry)) {
         flushing = false;
         clearTimeout(timer);
@@ -381,17 +504,16 @@
         body: entry[1],
         headers: { 'Content-Type': 'application/json' }
       }).catch(noAnswer).then(function (a) {
+        W.on('clock', a[2], '');
         var check = W.on('answer', String(a[0]), a[1]);
         return check && verify(JSON.parse(check)).then(function (v) { W.on('verified', v, ''); });
       }).then(next, function (e) { flushing = false; report(e); });
     })();
   }
 
-  // 8. Storage: localStorage, with an in-memory copy that also serves the page when it is
-  // missing or throws (private modes, disabled storage, quota).
+  // 8. Storage: localStorage (taken in section 0), with an in-memory copy that also serves the
+  // page when it is missing or throws (private modes, disabled storage, quota).
   var memory = Object.create(null);
-  var local = null;
-  try { local = w.localStorage; } catch (_) { /* disabled */ }
 
   // 9. The host the wasm calls (widget/src/web/host.rs): host.call(op, a, b, c). Nothing here
   // throws into the wasm.
@@ -420,19 +542,18 @@
       status: function (message) { if (view) view.status.textContent = message; },
       apply: function (decisions, action, update) {
         var copy = function () { return { decisions: JSON.parse(decisions), action: action }; };
-        try {
-          if (typeof w.gtag === 'function') w.gtag('consent', 'update', JSON.parse(update));
-        } catch (_) { /* the page's gtag */ }
-        d.dispatchEvent(new CustomEvent('kelisim:change', { detail: copy() }));
+        consent('update', JSON.parse(update));
+        dispatch(d, new CustomEvent('kelisim:change', { detail: copy() }));
         subscribers.slice().forEach(function (s) {
-          try { s[0](copy()); } catch (e) { console.error('[kelisim] a subscriber threw:', e); }
+          try { s[0](copy()); } catch (e) { apply(console.error, console, ['[kelisim] a subscriber threw:', e]); }
         });
         runScripts(W());
       },
-      warm: key,
+      refused: function (detail) { dispatch(d, new CustomEvent('kelisim:refused', { detail: JSON.parse(detail) })); },
+      warm: function () { key(false); },
       record: function () { record(W()); },
-      warn: function (message) { console.warn('[kelisim] ' + message); },
-      random: function (n) { return JSON.stringify(Array.from(crypto.getRandomValues(new Uint8Array(+n)))); },
+      warn: warn,
+      random: function (n) { return JSON.stringify(Array.from(getRandomValues(crypto, new Uint8Array(+n)))); },
       now: function () { return String(Date.now()); }
     };
     return {
@@ -455,16 +576,16 @@
       var W = new wasm_bindgen.Widget(host(function () { return W; }), origin, JSON.stringify(attributes),
         navigator.globalPrivacyControl === true);
       // Page links with data-kelisim-open (capture: before the page's own handlers).
-      d.addEventListener('click', function (e) {
+      on(d, 'click', function (e) {
         guard(function () {
-          if (e.target.closest && e.target.closest('[data-kelisim-open]')) {
+          if (e.target instanceof Element && closest(e.target, '[data-kelisim-open]')) {
             e.preventDefault();
             W.on('open', '', '');
           }
         });
       }, true);
       // Esc and the focus trap, wherever focus is while a dialog is open.
-      d.addEventListener('keydown', function (e) {
+      on(d, 'keydown', function (e) {
         guard(function () {
           if (!top(view)) return;
           if (e.key === 'Escape') {
@@ -477,20 +598,12 @@
         });
       }, true);
       // Back online: deliver what waits.
-      w.addEventListener('online', function () { guard(function () { flush(W); }); });
-      collect(W, d.documentElement);
-      new MutationObserver(function (records) {
-        guard(function () {
-          records.forEach(function (r) {
-            r.addedNodes.forEach(function (n) { if (n.nodeType === 1) collect(W, n); });
-          });
-          runScripts(W);
-        });
-      }).observe(d.documentElement, { childList: true, subtree: true });
+      on(w, 'online', function () { guard(function () { flush(W); }); });
+      scripts.forEach(function (s, i) { W.on('script', s.getAttribute('data-category'), String(i)); });
+      ready = W;
       runScripts(W);
       flush(W);
       policy(W);
-      ready = W;
       settle(true);
     }).catch(function (e) {
       report(e);

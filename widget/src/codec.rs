@@ -9,7 +9,9 @@ use alloc::vec::Vec;
 use crate::json::{self, parse, Value};
 use crate::model::{decision_str, Action, Block, Category, Decisions, Operator, Policy, Served};
 use crate::outbox::{Entry, Outbox};
-use crate::state::Remembered;
+use crate::receipt::Draft;
+use crate::state::{Remembered, DAY_MS};
+use crate::time;
 
 fn string(v: &Value, key: &str) -> Option<String> {
     v.get(key)?.as_str().map(String::from)
@@ -181,6 +183,62 @@ pub fn remembered_json(r: &Remembered) -> String {
     out
 }
 
+/// The `code` of the edge's error answer (`{"error":{"code":…}}`), empty for any other text.
+#[must_use]
+pub fn error_code(text: &str) -> String {
+    parse(text).and_then(|v| string(v.get("error")?, "code")).unwrap_or_default()
+}
+
+/// What a receipt says besides its id and time, read back from its canonical claims (to make it
+/// again on the edge's clock), and its subject.
+#[must_use]
+pub fn draft(claims: &str) -> Option<(Draft, String)> {
+    let v = parse(claims)?;
+    let p = v.get("policy")?;
+    let prev = match v.get("prev")? {
+        Value::Null => None,
+        other => Some(String::from(other.as_str()?)),
+    };
+    let draft = Draft {
+        site: string(&v, "site")?,
+        version: small(p, "version")?,
+        sha256: string(p, "sha256")?,
+        language: string(p, "language")?,
+        decisions: decisions(v.get("decisions"))?,
+        action: Action::parse(v.get("action")?.as_str()?)?,
+        gpc: boolean(&v, "gpc")?,
+        prev,
+    };
+    Some((draft, string(&v, "subject")?))
+}
+
+/// The last choice the edge recorded: the newest kept receipt (`[{receipt, jws}]`, see
+/// [`keep_receipt`]) other than the one whose hash is `except`, as a remembered choice made at
+/// its client time and kept `expiry_days`.
+#[must_use]
+pub fn last_recorded(stored: Option<&str>, except: &str, expiry_days: u32) -> Option<Remembered> {
+    let kept = parse(stored?)?;
+    let receipt = kept
+        .as_array()?
+        .iter()
+        .rev()
+        .filter_map(|k| k.get("receipt"))
+        .find(|r| r.get("hash").and_then(Value::as_str).is_some_and(|h| h != except))?;
+    let claims = receipt.get("claims")?;
+    let at = time::parse_millis(claims.get("client_time")?.as_str()?)?;
+    Some(Remembered {
+        version: small(claims.get("policy")?, "version")?,
+        decisions: decisions(claims.get("decisions"))?,
+        action: Action::parse(claims.get("action")?.as_str()?)?,
+        gpc: boolean(claims, "gpc")?,
+        at,
+        expires: at.saturating_add(u64::from(expiry_days).saturating_mul(DAY_MS)),
+        subject: string(claims, "subject")?,
+        keyed: !matches!(claims.get("subject_key")?, Value::Null),
+        hash: string(receipt, "hash")?,
+    })
+}
+
 /// The stored outbox; an unreadable entry is dropped (an entry is only ever written whole).
 #[must_use]
 pub fn outbox(text: &str) -> Outbox {
@@ -196,6 +254,8 @@ pub fn outbox(text: &str) -> Outbox {
                         body: string(e, "body")?,
                         attempts: small(e, "attempts")?,
                         next_at: number(e, "next_at")?,
+                        restamped: boolean(e, "restamped").unwrap_or(false),
+                        remake: boolean(e, "remake").unwrap_or(false),
                     })
                 })
                 .collect()
@@ -216,6 +276,11 @@ pub fn outbox_json(o: &Outbox) -> String {
         json::number(&mut out, e.attempts.into());
         out.push_str(",\"next_at\":");
         json::number(&mut out, e.next_at);
+        for (name, set) in [(",\"restamped\":true", e.restamped), (",\"remake\":true", e.remake)] {
+            if set {
+                out.push_str(name);
+            }
+        }
         out.push('}');
     }
     out.push(']');
@@ -345,6 +410,67 @@ mod tests {
         assert_eq!(receipts(None), "[]");
         assert_eq!(receipts(Some("{\"a\":1}")), "[]");
         assert_eq!(keep_receipt(Some("garbage"), "{}", "j", 3), "[{\"receipt\":{},\"jws\":\"j\"}]");
+    }
+
+    fn sample_claims(prev: Option<String>, action: Action, at: u64) -> crate::receipt::Claims {
+        let draft = Draft {
+            site: "crm-demo".into(),
+            version: 3,
+            sha256: "a".repeat(64),
+            language: "kk".into(),
+            decisions: [("necessary", true), ("marketing", false)].into_iter().collect(),
+            action,
+            gpc: true,
+            prev,
+        };
+        crate::receipt::claims(draft, &crate::receipt::Subject::keyed(&"x".repeat(43)), at, [7; 10])
+    }
+
+    #[test]
+    fn a_receipt_reads_back_as_the_draft_it_was_made_from() {
+        for prev in [None, Some("b".repeat(64))] {
+            let claims = sample_claims(prev.clone(), Action::RejectAll, 1_795_398_005_123);
+            let (draft, subject) = draft(&claims.canonical()).expect("reads");
+            assert_eq!(subject, claims.subject.id);
+            let again = crate::receipt::claims(draft, &claims.subject, 1_795_398_005_123, [7; 10]);
+            assert_eq!(again.canonical(), claims.canonical());
+        }
+        assert!(draft("{}").is_none());
+        assert!(draft(&sample_claims(None, Action::Custom, 0).canonical().replace("\"custom\"", "\"maybe\"")).is_none());
+    }
+
+    #[test]
+    fn the_last_recorded_choice_is_the_newest_kept_receipt_but_the_refused_one() {
+        use crate::receipt::{receipt_payload, Sent};
+        let mut stored = None;
+        let mut hashes = Vec::new();
+        for (i, action) in [Action::AcceptAll, Action::RejectAll].into_iter().enumerate() {
+            let claims = sample_claims(None, action, 1_795_398_005_123 + i as u64);
+            let sent = Sent::from_body(&crate::receipt::body(&claims.canonical(), None)).unwrap();
+            hashes.push(sent.hash.clone());
+            let payload = receipt_payload(&sent, "2026-11-23T01:40:06.000Z");
+            stored = Some(keep_receipt(stored.as_deref(), &payload, "j", 50));
+        }
+        let last = last_recorded(stored.as_deref(), "", 10).expect("a recorded choice");
+        assert_eq!(last.action, Action::RejectAll);
+        assert_eq!(last.hash, hashes[1]);
+        assert_eq!(last.version, 3);
+        assert!(last.keyed && last.gpc);
+        assert_eq!(last.at, 1_795_398_005_124);
+        assert_eq!(last.expires, last.at + 10 * DAY_MS);
+        assert_eq!(last.decisions.get("marketing"), Some(false));
+        let before = last_recorded(stored.as_deref(), &hashes[1], 10).expect("the one before");
+        assert_eq!(before.hash, hashes[0]);
+        assert_eq!(last_recorded(None, "", 10), None);
+        assert_eq!(last_recorded(Some("[]"), "", 10), None);
+        assert_eq!(last_recorded(Some("nonsense"), "", 10), None);
+    }
+
+    #[test]
+    fn error_codes_are_read_from_the_edges_error_answer() {
+        assert_eq!(error_code(r#"{"error":{"code":"client_time_in_future","message":"m"}}"#), "client_time_in_future");
+        assert_eq!(error_code("<html>"), "");
+        assert_eq!(error_code(r#"{"code":"x"}"#), "");
     }
 
     #[test]

@@ -19,7 +19,8 @@
 //! - [`json`], [`sha256`], [`b64`], [`time`]: canonical JSON and a small reader, hashes,
 //!   base64url, timestamps and ULIDs, each pinned to core or serde_json.
 //! - [`codec`]: the edge's policy answer and the stored state ↔ the model.
-//! - [`outbox`]: receipts waiting for the edge, retries and backoff.
+//! - [`outbox`]: receipts waiting for the edge, retries and backoff, receipts made again.
+//! - [`clock`]: the edge's clock, learnt from its `Date` header.
 //! - [`scripts`]: which marked scripts run, in what order.
 //! - [`consent_mode`]: Google Consent Mode v2 signals.
 //!
@@ -33,6 +34,7 @@
 extern crate alloc;
 
 pub mod b64;
+pub mod clock;
 pub mod codec;
 pub mod config;
 pub mod consent_mode;

@@ -85,35 +85,46 @@ impl Choice {
     }
 }
 
-/// The decision on every category of the policy after `choice`: `necessary` always granted, other
-/// categories that cannot be switched keep the policy's default, switchable ones follow the
-/// choice (a switch not mentioned is off).
+/// The decision on every category of the policy after `choice`, with Global Privacy Control
+/// present or not (`gpc`): `necessary` always granted; switchable categories follow the choice (a
+/// switch not mentioned is off); any other category a policy locks is granted only as its
+/// default, and never by a rejection or a withdrawal (only `necessary` is locked on), nor, under
+/// GPC, when it sells or shares data (GPC wins over every default).
 #[must_use]
-pub fn decisions(categories: &[Category], choice: &Choice) -> Decisions {
+pub fn decisions(categories: &[Category], choice: &Choice, gpc: bool) -> Decisions {
     let mut out = Decisions::default();
     for c in categories {
         let granted = if c.id == NECESSARY {
             true
-        } else if !c.switchable {
-            c.default
-        } else {
+        } else if c.switchable {
             match choice {
                 Choice::AcceptAll => true,
                 Choice::RejectAll | Choice::Withdraw => false,
                 Choice::Custom(on) => on.contains(&c.id),
             }
+        } else {
+            let refused = matches!(choice, Choice::RejectAll | Choice::Withdraw);
+            c.default && !refused && !(gpc && c.gpc_sensitive)
         };
         out.insert(c.id.clone(), granted);
     }
     out
 }
 
-/// The decisions in force on this page for the current policy: the remembered ones, with every
-/// category the policy added since counted as denied (and `necessary` granted).
+/// The decisions in force on this page for the current policy and a remembered choice: each
+/// category as the visitor decided it, whatever the policy now says of it (a version that made a
+/// category locked or on by default does not turn a denial into a grant: only a material version,
+/// which asks again, can), every category added since denied, `necessary` granted.
 #[must_use]
 pub fn effective(categories: &[Category], remembered: &Decisions) -> Decisions {
-    let on = remembered.iter().filter(|(_, g)| *g).map(|(k, _)| k.into()).collect();
-    decisions(categories, &Choice::Custom(on))
+    categories.iter().map(|c| (c.id.clone(), c.id == NECESSARY || remembered.granted(&c.id))).collect()
+}
+
+/// Every optional category denied: what is in force when no choice stands (before one, or when
+/// the edge refused the only one made).
+#[must_use]
+pub fn nothing_optional(categories: &[Category]) -> Decisions {
+    categories.iter().map(|c| (c.id.clone(), c.id == NECESSARY)).collect()
 }
 
 /// Which switches of the settings start on. A valid current choice shows as it is. Otherwise
@@ -214,36 +225,79 @@ pub(crate) mod tests {
     #[test]
     fn accept_and_reject_cover_every_category() {
         let cats = crm_categories();
-        let all = decisions(&cats, &Choice::AcceptAll);
+        let all = decisions(&cats, &Choice::AcceptAll, false);
         assert_eq!(all.len(), 5);
         assert_eq!(granted(&all).len(), 5);
-        let none = decisions(&cats, &Choice::RejectAll);
+        let none = decisions(&cats, &Choice::RejectAll, false);
         assert_eq!(none.len(), 5);
         assert_eq!(granted(&none), vec!["necessary"]);
-        assert_eq!(decisions(&cats, &Choice::Withdraw), none);
+        assert_eq!(decisions(&cats, &Choice::Withdraw, false), none);
     }
 
     #[test]
     fn custom_grants_only_switched_on_and_never_denies_necessary() {
         let cats = crm_categories();
         let on = vec!["ai_processing".to_owned(), "made_up".to_owned()];
-        let d = decisions(&cats, &Choice::Custom(on));
+        let d = decisions(&cats, &Choice::Custom(on), false);
         assert_eq!(granted(&d), vec!["ai_processing", "necessary"]);
         assert_eq!(d.len(), 5, "every category has a decision");
     }
 
     #[test]
-    fn unswitchable_site_categories_keep_their_default() {
+    fn locked_site_categories_keep_their_default_but_never_against_a_refusal_or_gpc() {
         let mut cats = crm_categories();
         let mut fixed_on = category("security_log", false, false);
         fixed_on.default = true;
         let mut fixed_off = category("legacy", false, false);
         fixed_off.default = false;
-        cats.push(fixed_on);
-        cats.push(fixed_off);
-        let d = decisions(&cats, &Choice::AcceptAll);
-        assert_eq!(d.get("security_log"), Some(true));
-        assert_eq!(d.get("legacy"), Some(false));
+        let mut sells = category("partners", false, true);
+        sells.default = true;
+        cats.extend([fixed_on, fixed_off, sells]);
+        let d = decisions(&cats, &Choice::AcceptAll, false);
+        assert_eq!((d.get("security_log"), d.get("legacy"), d.get("partners")), (Some(true), Some(false), Some(true)));
+        let custom = decisions(&cats, &Choice::Custom(vec![]), false);
+        assert_eq!(custom.get("security_log"), Some(true));
+        for refusal in [Choice::RejectAll, Choice::Withdraw] {
+            assert_eq!(granted(&decisions(&cats, &refusal, false)), vec!["necessary"], "only necessary is locked on");
+        }
+        // GPC wins over every default for a category that sells or shares data.
+        for choice in [Choice::AcceptAll, Choice::Custom(vec!["partners".into()])] {
+            let d = decisions(&cats, &choice, true);
+            assert_eq!(d.get("partners"), Some(false), "{choice:?}");
+            assert_eq!(d.get("security_log"), Some(true));
+        }
+        // An explicit grant of a switchable category stands under GPC.
+        assert_eq!(decisions(&cats, &Choice::AcceptAll, true).get("marketing"), Some(true));
+    }
+
+    #[test]
+    fn a_non_material_version_never_turns_a_remembered_denial_into_a_grant() {
+        // Reject all on v3; v4 (not material) locks marketing on, defaults analytics on, and adds a
+        // category on by default.
+        let v3 = crm_categories();
+        let rejected = decisions(&v3, &Choice::RejectAll, false);
+        let mut v4 = crm_categories();
+        for c in &mut v4 {
+            c.default = true;
+            if c.id == "marketing" {
+                c.switchable = false;
+            }
+        }
+        let mut added = category("profiling", false, true);
+        added.default = true;
+        v4.push(added);
+        let r = Remembered { version: 3, decisions: rejected, ..remembered(3, 0, u64::MAX) };
+        assert_eq!(status(Some(&r), 3, 1), Status::Remembered, "v4 is not material: no banner");
+        let d = effective(&v4, &r.decisions);
+        assert_eq!(granted(&d), vec!["necessary"]);
+        assert_eq!(d.len(), 6);
+        let signals: Vec<_> = crate::consent_mode::update(&d).into_iter().filter(|(_, g)| *g).map(|(s, _)| s).collect();
+        assert_eq!(signals, ["security_storage", "functionality_storage"], "ad_storage stays denied");
+        // A remembered grant holds as well.
+        let accepted = decisions(&v3, &Choice::AcceptAll, false);
+        assert_eq!(effective(&v4, &accepted).get("marketing"), Some(true));
+        assert_eq!(granted(&nothing_optional(&v4)), vec!["necessary"]);
+        assert_eq!(nothing_optional(&v4).len(), 6);
     }
 
     #[test]
@@ -268,12 +322,12 @@ pub(crate) mod tests {
     fn switches_start_off_and_show_the_current_choice_when_reopened() {
         let cats = crm_categories();
         assert!(initial_switches(&cats, None).is_empty());
-        let current = decisions(&cats, &Choice::AcceptAll);
+        let current = decisions(&cats, &Choice::AcceptAll, false);
         assert_eq!(
             initial_switches(&cats, Some(&current)),
             ["analytics", "marketing", "cross_border", "ai_processing"]
         );
-        let some = decisions(&cats, &Choice::Custom(vec!["cross_border".into()]));
+        let some = decisions(&cats, &Choice::Custom(vec!["cross_border".into()]), false);
         assert_eq!(initial_switches(&cats, Some(&some)), ["cross_border"]);
     }
 
@@ -283,7 +337,7 @@ pub(crate) mod tests {
         cats.iter_mut().for_each(|c| c.default = true);
         assert!(initial_switches(&cats, None).is_empty());
         // A visitor who chose to grant marketing despite GPC sees that choice when reopening.
-        let current = decisions(&cats, &Choice::AcceptAll);
+        let current = decisions(&cats, &Choice::AcceptAll, false);
         assert!(initial_switches(&cats, Some(&current)).contains(&"marketing".to_owned()));
     }
 
@@ -291,7 +345,7 @@ pub(crate) mod tests {
     fn get_is_null_until_decided() {
         assert_eq!(get(None, "analytics"), None);
         assert_eq!(get(None, "necessary"), Some(true));
-        let d = decisions(&crm_categories(), &Choice::RejectAll);
+        let d = decisions(&crm_categories(), &Choice::RejectAll, false);
         assert_eq!(get(Some(&d), "analytics"), Some(false));
         assert_eq!(get(Some(&d), "necessary"), Some(true));
         assert_eq!(get(Some(&d), "unknown"), None);
@@ -300,8 +354,8 @@ pub(crate) mod tests {
     #[test]
     fn withdraw_is_offered_only_when_something_is_granted() {
         let cats = crm_categories();
-        assert!(!grants_optional(&cats, &decisions(&cats, &Choice::RejectAll)));
-        assert!(grants_optional(&cats, &decisions(&cats, &Choice::AcceptAll)));
+        assert!(!grants_optional(&cats, &decisions(&cats, &Choice::RejectAll, false)));
+        assert!(grants_optional(&cats, &decisions(&cats, &Choice::AcceptAll, false)));
     }
 
     /// The served policy as the browser side reads it (`web::convert`), from core's model.
@@ -357,11 +411,11 @@ pub(crate) mod tests {
         assert!(!served.policy.summary.is_empty());
         for choice in [Choice::AcceptAll, Choice::RejectAll, Choice::Withdraw, Choice::Custom(vec!["analytics".into()])]
         {
-            let d = decisions(&served.policy.categories, &choice);
+            let d = decisions(&served.policy.categories, &choice, false);
             let claims = crate::receipt::tests::core_claims(&served, &d, choice.action());
             assert_eq!(claims.validate_against(&policy), Ok(()), "{choice:?}");
         }
-        let d = decisions(&served.policy.categories, &Choice::RejectAll);
+        let d = decisions(&served.policy.categories, &Choice::RejectAll, false);
         assert_eq!(granted(&d), vec!["necessary"]);
     }
 }

@@ -97,6 +97,43 @@ pub fn is_timestamp(s: &str) -> bool {
         && civil_from_days(days_from_civil(y, mo, d)) == (y, mo, d)
 }
 
+/// Milliseconds since the epoch of a timestamp [`is_timestamp`] accepts.
+#[must_use]
+pub fn parse_millis(s: &str) -> Option<u64> {
+    if !is_timestamp(s) {
+        return None;
+    }
+    // Digits only (checked above); no `str::parse`, which would bring its error formatting.
+    let n = |from: usize, to: usize| {
+        Some(s.get(from..to)?.bytes().fold(0_i64, |acc, b| acc * 10 + i64::from(b.wrapping_sub(b'0'))))
+    };
+    let days = days_from_civil(n(0, 4)?, n(5, 7)?, n(8, 10)?);
+    let ms = days * MS_PER_DAY + n(11, 13)? * 3_600_000 + n(14, 16)? * 60_000 + n(17, 19)? * 1000 + n(20, 23)?;
+    u64::try_from(ms).ok()
+}
+
+const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/// Milliseconds since the epoch of an HTTP `Date` header (RFC 9110 IMF-fixdate,
+/// `Sun, 06 Nov 1994 08:49:37 GMT`, the only form a server may send). Read here rather than with
+/// the page's `Date.parse`, which a page may replace.
+#[must_use]
+pub fn parse_http_date(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    if b.len() != 29
+        || s.get(3..5)? != ", "
+        || s.get(25..)? != " GMT"
+        || [7, 11, 16].iter().any(|i| b.get(*i) != Some(&b' '))
+    {
+        return None;
+    }
+    let month = MONTHS.iter().position(|m| s.get(8..11) == Some(*m))?;
+    let iso = [s.get(12..16)?, "-", MONTHS_2[month], "-", s.get(5..7)?, "T", s.get(17..25)?, ".000Z"].concat();
+    parse_millis(&iso)
+}
+
+const MONTHS_2: [&str; 12] = ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12"];
+
 /// A ULID from a millisecond timestamp (48 bits) and 80 random bits.
 #[must_use]
 pub fn ulid(ms: u64, random: [u8; 10]) -> String {
@@ -110,7 +147,7 @@ pub fn ulid(ms: u64, random: [u8; 10]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kelisim_core::time::{format_millis as core_format, parse_millis};
+    use kelisim_core::time::{format_millis as core_format, parse_millis as core_parse};
 
     #[test]
     fn formats_as_core_does() {
@@ -146,7 +183,44 @@ mod tests {
             "2026-11-23T01:40:05.12aZ",
             "",
         ] {
-            assert_eq!(is_timestamp(s), parse_millis("t", s).is_ok(), "{s}");
+            assert_eq!(is_timestamp(s), core_parse("t", s).is_ok(), "{s}");
+        }
+    }
+
+    #[test]
+    fn timestamps_read_back_as_core_reads_them() {
+        let mut ms = 0_i64;
+        while ms < 253_402_300_799_999 {
+            let text = core_format(ms);
+            assert_eq!(parse_millis(&text), parse_millis_core(&text), "{text}");
+            ms = ms * 3 + 7_919_123;
+        }
+        assert_eq!(parse_millis("2026-02-30T00:00:00.000Z"), None);
+        assert_eq!(parse_millis("2026-11-23T01:40:05Z"), None);
+    }
+
+    fn parse_millis_core(s: &str) -> Option<u64> {
+        u64::try_from(core_parse("t", s).ok()?).ok()
+    }
+
+    #[test]
+    fn http_dates_are_imf_fixdates_only() {
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777_000));
+        assert_eq!(
+            parse_http_date("Mon, 23 Nov 2026 01:40:05 GMT").map(|ms| core_format(ms as i64)),
+            Some("2026-11-23T01:40:05.000Z".into())
+        );
+        for bad in [
+            "",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+            "Sun, 06 Nov 1994 08:49:37 UTC",
+            "Sun, 31 Feb 1994 08:49:37 GMT",
+            "Sun, 06 Foo 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 25:49:37 GMT",
+            "Sun, 06 Nov 1994 08:49:37 GMT ",
+        ] {
+            assert_eq!(parse_http_date(bad), None, "{bad}");
         }
     }
 

@@ -65,6 +65,12 @@ impl Host {
         self.call("record", "", "", "");
     }
 
+    /// The `kelisim:refused` event, with `detail` (JSON: `{id, status, code}`): the edge refused a
+    /// receipt for good.
+    pub fn refused(&self, detail: &str) {
+        self.call("refused", detail, "", "");
+    }
+
     /// `console.warn("[kelisim] " + message)`.
     pub fn warn(&self, message: &str) {
         self.call("warn", message, "", "");

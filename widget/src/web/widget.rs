@@ -11,6 +11,7 @@ use core::cell::{Cell, RefCell};
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use super::host::Host;
+use crate::clock::Clock;
 use crate::codec;
 use crate::config::Config;
 use crate::consent_mode;
@@ -51,8 +52,12 @@ struct Session {
 struct Signing {
     claims: Claims,
     header: String,
+    /// The device's time (the choice's expiry counts from it) and the edge's (the receipt's).
     now: u64,
+    stamp: u64,
     ulid_random: [u8; 10],
+    /// The outbox entry this receipt makes again on the edge's clock: its id and hash.
+    replaces: Option<(String, String)>,
 }
 
 #[wasm_bindgen]
@@ -62,13 +67,19 @@ pub struct Widget {
     /// The edge's origin (the loader's).
     edge: String,
     gpc: bool,
+    /// The edge's clock, learnt from its answers' `Date`.
+    clock: Cell<Clock>,
     session: RefCell<Session>,
     choices: RefCell<Vec<(Decisions, Action)>>,
     signing: RefCell<Option<Signing>>,
     /// The outbox entry being posted.
     sending: RefCell<Option<Entry>>,
-    /// The countersigned receipt whose edge signature the loader is verifying, and its JWS.
-    checking: RefCell<Option<(Countersigned, String)>>,
+    /// The countersigned receipt whose edge signature the loader is verifying, its JWS and the
+    /// outbox entry it answers (which leaves the outbox only once the signature checks).
+    checking: RefCell<Option<(Countersigned, String, String)>>,
+    /// Receipts made again on the edge's clock on this page: (old hash, new hash), so a receipt
+    /// behind one names the new one as its `prev`.
+    rehashed: RefCell<Vec<(String, String)>>,
     scripts: RefCell<Queue<u32>>,
     warned: Cell<bool>,
 }
@@ -106,11 +117,13 @@ impl Widget {
             config,
             edge,
             gpc,
+            clock: Cell::default(),
             session: RefCell::default(),
             choices: RefCell::default(),
             signing: RefCell::default(),
             sending: RefCell::default(),
             checking: RefCell::default(),
+            rehashed: RefCell::default(),
             scripts: RefCell::default(),
             warned: Cell::new(false),
         };
@@ -131,6 +144,7 @@ impl Widget {
     ///
     /// | event | a, b | answer |
     /// |---|---|---|
+    /// | `clock` | an edge answer's `Date` header (before `policy` or `answer`) | |
     /// | `languages` | `<html lang>`, `navigator.languages` (JSON) | the policy URL to fetch |
     /// | `policy`, `policy-again` | HTTP status (0: none), body | another URL to fetch, for a better language (then `policy-again`) |
     /// | `mount` | | `[css, lang, property, value, …]` (JSON) |
@@ -141,14 +155,19 @@ impl Widget {
     /// | `open`, `withdraw` | | |
     /// | `get` | a category | `true` or `false`, none while undecided |
     /// | `receipts` | | the kept receipts (JSON) |
-    /// | `claims` | the visitor key's public `x` (empty: none) | what the key signs; `""`: recorded unsigned; none: no choice waits |
+    /// | `claims` | the visitor key's public `x` (empty: none) | what the key signs; `""`: recorded unsigned; none: no choice waits (a receipt to make again on the edge's clock comes first) |
     /// | `signed` | the signature's bytes (JSON; empty: the key failed) | |
     /// | `due` | | `[id, body]` to post, or when to try again, or `null` (JSON) |
     /// | `answer` | HTTP status (0: none), body | `[kid, signing input, [signature]]` to verify (JSON) |
-    /// | `verified` | `valid`, `invalid`, `unknown` (no such key) or `unchecked` (no Ed25519 here) | |
+    /// | `verified` | `valid`, `invalid`, `unknown` (no such key), `unchecked` (no Ed25519 here) or `error` (the check threw) | |
     pub fn on(&self, event: &str, a: &str, b: &str) -> Option<String> {
         let status = || json::parse(a).and_then(|v| v.as_u64()).and_then(|s| u16::try_from(s).ok()).unwrap_or(0);
         match event {
+            "clock" => {
+                let mut clock = self.clock.get();
+                clock.learn(a, self.now());
+                self.clock.set(clock);
+            }
             "languages" => return Some(self.policy_url(a, b)),
             "policy" | "policy-again" => return self.policy(status(), b, event == "policy-again"),
             "mount" => return Some(self.mount()),
@@ -316,6 +335,9 @@ impl Widget {
     /// browser has one). Returns what that key must sign, `""` when the receipt was recorded
     /// without a key, nothing when no choice waits.
     fn claims(&self, x: Option<String>) -> Option<String> {
+        if let Some(entry) = self.outbox().next_remake().cloned() {
+            return Some(self.remake(&entry, x));
+        }
         let next = {
             let mut choices = self.choices.borrow_mut();
             (!choices.is_empty()).then(|| choices.remove(0))
@@ -343,16 +365,60 @@ impl Widget {
             gpc: self.gpc,
             prev: self.prev(&subject),
         };
-        let now = self.now();
-        let claims = receipt::claims(draft, &subject, now, ulid_random);
+        Some(self.sign(draft, &subject, ulid_random, None))
+    }
+
+    /// Makes the receipt of `draft` by `subject`, stamped with the edge's time: returns what the
+    /// visitor key signs, or `""` when recorded without a key. `replaces` names the outbox entry
+    /// (id, hash) it makes again.
+    fn sign(
+        &self,
+        draft: Draft,
+        subject: &Subject,
+        ulid_random: [u8; 10],
+        replaces: Option<(String, String)>,
+    ) -> String {
+        let (now, stamp) = (self.now(), self.edge_now());
+        let claims = receipt::claims(draft, subject, stamp, ulid_random);
         if subject.key.is_none() {
-            self.finish(&claims, None, now);
-            return Some(String::new());
+            self.finish(&claims, None, now, replaces);
+            return String::new();
         }
         let header = receipt::visitor_header_b64(&subject.id);
         let input = receipt::signing_input(&header, &claims.canonical());
-        *self.signing.borrow_mut() = Some(Signing { claims, header, now, ulid_random });
-        Some(input)
+        *self.signing.borrow_mut() = Some(Signing { claims, header, now, stamp, ulid_random, replaces });
+        input
+    }
+
+    /// Makes the outbox entry the edge refused for its time again: same decisions, policy and
+    /// chain, a new id and time on the edge's clock, signed again (see [`crate::outbox`]). An
+    /// entry that cannot be read back is refused for good.
+    fn remake(&self, entry: &Entry, x: Option<String>) -> String {
+        let sent = Sent::from_body(&entry.body);
+        let parsed = sent.as_ref().and_then(|s| codec::draft(&s.claims));
+        let subject = |unsigned_before: bool, old: &str| match &x {
+            Some(x) => Some(Subject::keyed(x)),
+            None if unsigned_before => Some(Subject { id: old.into(), key: None }),
+            None => self.unsigned_subject(),
+        };
+        let made = sent.zip(parsed).and_then(|(sent, (draft, old))| {
+            let subject = subject(sent.visitor_signature.is_none(), &old)?;
+            Some((sent, draft, old, subject, self.random::<10>()?))
+        });
+        let Some((sent, mut draft, old_subject, subject, ulid_random)) = made else {
+            let mut outbox = self.outbox();
+            outbox.settle(&entry.id, Outcome::Rejected, self.now());
+            self.save_outbox(&outbox);
+            self.refused(&entry.id, &entry.body, 0, "the receipt could not be made again");
+            return String::new();
+        };
+        draft.prev = if subject.id == old_subject {
+            let rehashed = self.rehashed.borrow();
+            draft.prev.map(|p| rehashed.iter().find(|(old, _)| *old == p).map_or(p, |(_, new)| new.clone()))
+        } else {
+            self.prev(&subject)
+        };
+        self.sign(draft, &subject, ulid_random, Some((entry.id.clone(), sent.hash)))
     }
 
     /// The visitor key's Ed25519 signature over what [`Widget::claims`] returned; `None` when the
@@ -362,14 +428,14 @@ impl Widget {
         match signature {
             Some(sig) => {
                 let jws = receipt::detached_jws(&signing.header, &sig);
-                self.finish(&signing.claims, Some(&jws), signing.now);
+                self.finish(&signing.claims, Some(&jws), signing.now, signing.replaces);
             }
             None => {
                 let Some(plain) = self.unsigned_subject() else { return };
                 let mut draft = signing.claims.draft;
                 draft.prev = self.prev(&plain);
-                let claims = receipt::claims(draft, &plain, signing.now, signing.ulid_random);
-                self.finish(&claims, None, signing.now);
+                let claims = receipt::claims(draft, &plain, signing.stamp, signing.ulid_random);
+                self.finish(&claims, None, signing.now, signing.replaces);
             }
         }
     }
@@ -396,46 +462,136 @@ impl Widget {
 
     /// The edge's answer to posting the entry [`Widget::due`] handed out (`status` 0: no
     /// answer). When the edge countersigned, returns `[kid, signing input, [signature bytes]]`
-    /// (JSON) for the loader to verify with the edge's JWKS (then [`Widget::keep`]).
+    /// (JSON) for the loader to verify with the edge's JWKS (then [`Widget::keep`]); the entry
+    /// leaves the outbox only then. Refused for its time, the entry is made again on the edge's
+    /// clock (once); refused for good, the choice it carried stops counting.
     fn answer(&self, status: u16, text: &str) -> Option<String> {
         let Entry { id, body, .. } = self.sending.borrow_mut().take()?;
-        let (id, body) = (id.as_str(), body.as_str());
-        let outcome = classify((status != 0).then_some(status));
-        let mut check = None;
+        let outcome = match classify((status != 0).then_some(status), &codec::error_code(text)) {
+            Outcome::Delivered => match self.countersigned(&body, text) {
+                Some(check) => {
+                    if let Some(c) = self.checking.borrow_mut().as_mut() {
+                        c.2 = id;
+                    }
+                    return Some(check);
+                }
+                // Not proof: it waits and is sent again (the edge answers a repeat the same).
+                None => Outcome::Retry,
+            },
+            other => other,
+        };
+        let mut outbox = self.outbox();
+        let left = outbox.settle(&id, outcome, self.now());
+        self.save_outbox(&outbox);
         match outcome {
-            Outcome::Delivered => check = self.countersigned(body, text),
-            // Once per page: a refused receipt will not be sent again.
-            Outcome::Rejected if !self.warned.replace(true) => {
-                self.warn(&["the edge refused a receipt (HTTP ", &decimal(status.into()), "): ", text].concat());
-            }
+            Outcome::Rejected => self.refused(&id, &body, status, text),
+            Outcome::Clock if left => self.refused(&id, &body, status, text),
+            Outcome::Clock => self.host.record(),
             _ => {}
         }
-        let mut outbox = self.outbox();
-        outbox.settle(id, outcome, self.now());
-        self.save_outbox(&outbox);
-        check
+        None
     }
 
     /// The loader's verdict on the edge's signature: `valid`, `invalid`, `unknown` (no such key
-    /// in the JWKS) or `unchecked` (no Ed25519 in this browser: kept, it can be checked offline).
+    /// in the JWKS), `unchecked` (no Ed25519 in this browser: kept, it can be checked offline) or
+    /// `error` (the check threw). Fails closed: only `valid` and `unchecked` make the receipt
+    /// countersigned; otherwise it stays in the outbox and is sent again later.
     fn keep(&self, verdict: &str) {
-        let Some((check, jws)) = self.checking.borrow_mut().take() else { return };
-        match verdict {
-            "invalid" => return self.warn(&[NOT_KEPT, receipt::CheckError::Signature.message()].concat()),
-            "unknown" => return self.warn(&[NOT_KEPT, "unknown edge key ", &check.kid].concat()),
-            _ => {}
+        let Some((check, jws, id)) = self.checking.borrow_mut().take() else { return };
+        let outcome = match verdict {
+            "valid" | "unchecked" => {
+                let key = self.key(":receipts");
+                let kept =
+                    codec::keep_receipt(self.host.load(&key).as_deref(), &check.payload, &jws, MAX_KEPT_RECEIPTS);
+                self.host.save(&key, Some(&kept));
+                Outcome::Delivered
+            }
+            "invalid" => {
+                self.warn(&[NOT_KEPT, receipt::CheckError::Signature.message()].concat());
+                Outcome::Retry
+            }
+            "unknown" => {
+                self.warn(&[NOT_KEPT, "unknown edge key ", &check.kid].concat());
+                Outcome::Retry
+            }
+            _ => {
+                self.warn(&[NOT_KEPT, "the edge's signature could not be checked"].concat());
+                Outcome::Retry
+            }
+        };
+        let mut outbox = self.outbox();
+        outbox.settle(&id, outcome, self.now());
+        self.save_outbox(&outbox);
+    }
+
+    /// The edge refused the receipt `id` (`body`) for good (`status`, its answer `text`): says why
+    /// (once per page), fires `kelisim:refused`, and if that receipt carried the choice in force,
+    /// falls back to the last choice the edge recorded (or nothing optional granted, and the
+    /// banner asks again on the next page view).
+    fn refused(&self, id: &str, body: &str, status: u16, text: &str) {
+        // Once per page: a refused receipt will not be sent again.
+        if !self.warned.replace(true) {
+            self.warn(&["the edge refused a receipt (HTTP ", &decimal(status.into()), "): ", text].concat());
         }
-        let key = self.key(":receipts");
-        let kept = codec::keep_receipt(self.host.load(&key).as_deref(), &check.payload, &jws, MAX_KEPT_RECEIPTS);
-        self.host.save(&key, Some(&kept));
+        let mut detail = String::from("{\"id\":");
+        json::string(&mut detail, id);
+        detail.push_str(",\"status\":");
+        json::number(&mut detail, status.into());
+        detail.push_str(",\"code\":");
+        json::string(&mut detail, &codec::error_code(text));
+        detail.push('}');
+        let hash = Sent::from_body(body).map(|s| s.hash).unwrap_or_default();
+        let in_force = self.session.borrow().remembered.as_ref().is_some_and(|r| r.hash == hash);
+        if in_force {
+            self.fall_back(&hash);
+        }
+        self.host.refused(&detail);
+    }
+
+    /// Puts the last choice the edge recorded (other than receipt `refused`) back in force, if it
+    /// still holds for the policy; else nothing optional, and the choice is forgotten.
+    fn fall_back(&self, refused: &str) {
+        let recorded =
+            codec::last_recorded(self.host.load(&self.key(":receipts")).as_deref(), refused, self.config.expiry_days);
+        let policy = self.with_served(|_, s| (s.policy.categories.clone(), s.last_material_version));
+        let now = self.now();
+        let holds = recorded.filter(|r| match &policy {
+            Some((_, last_material)) => state::status(Some(r), *last_material, now) == Status::Remembered,
+            None => now < r.expires,
+        });
+        let categories = policy.map(|(c, _)| c);
+        match holds {
+            Some(r) => {
+                self.host.save(&self.key(""), Some(&codec::remembered_json(&r)));
+                let decisions = categories.map_or_else(|| r.decisions.clone(), |c| state::effective(&c, &r.decisions));
+                let action = r.action;
+                self.session.borrow_mut().remembered = Some(r);
+                self.apply(decisions, action);
+            }
+            None => {
+                self.host.save(&self.key(""), None);
+                let current = self.session.borrow_mut().remembered.take().map(|r| r.decisions);
+                let decisions = match categories {
+                    Some(c) => state::nothing_optional(&c),
+                    None => current.unwrap_or_default().iter().map(|(c, _)| (c, c == NECESSARY)).collect(),
+                };
+                self.apply(decisions, Action::Withdraw);
+            }
+        }
     }
 
     fn warn(&self, message: &str) {
         self.host.warn(message);
     }
 
+    /// The device's time: what the page's own schedule (expiry, retries) counts in.
     fn now(&self) -> u64 {
         self.host.now()
+    }
+
+    /// The edge's time, as far as its answers told: what receipts are stamped with.
+    fn edge_now(&self) -> u64 {
+        self.clock.get().edge_now(self.now())
     }
 
     /// The storage key `kelisim:{site}{suffix}`: the choice (no suffix), `:outbox`, `:receipts`.
@@ -486,7 +642,9 @@ impl Widget {
 
     /// A choice from the banner, the settings or `withdraw()`: in force at once, recorded next.
     fn choose(&self, choice: Choice) {
-        let Some(decisions) = self.with_served(|_, served| state::decisions(&served.policy.categories, &choice)) else {
+        let Some(decisions) =
+            self.with_served(|_, served| state::decisions(&served.policy.categories, &choice, self.gpc))
+        else {
             return;
         };
         self.host.close_all();
@@ -511,11 +669,33 @@ impl Widget {
         self.session.borrow().remembered.as_ref().filter(|r| r.subject == subject.id).map(|r| r.hash.clone())
     }
 
-    /// Queues the receipt in the outbox (from here on it cannot be lost) and remembers the choice.
-    fn finish(&self, claims: &Claims, visitor_signature: Option<&str>, now: u64) {
+    /// Queues the receipt in the outbox (from here on it cannot be lost) and remembers the choice;
+    /// or, when it makes the entry `replaces` (id, hash) again, puts it in that entry's place and
+    /// moves the remembered chain link to it.
+    fn finish(&self, claims: &Claims, visitor_signature: Option<&str>, now: u64, replaces: Option<(String, String)>) {
         let canonical = claims.canonical();
         let mut outbox = self.outbox();
-        outbox.push(claims.id.clone(), receipt::body(&canonical, visitor_signature));
+        let body = receipt::body(&canonical, visitor_signature);
+        if let Some((old_id, old_hash)) = replaces {
+            outbox.replace(&old_id, claims.id.clone(), body);
+            self.save_outbox(&outbox);
+            let hash = sha256::hex(canonical.as_bytes());
+            self.rehashed.borrow_mut().push((old_hash.clone(), hash.clone()));
+            let moved = {
+                let mut s = self.session.borrow_mut();
+                s.remembered.as_mut().filter(|r| r.hash == old_hash).map(|r| {
+                    r.hash = hash;
+                    r.subject.clone_from(&claims.subject.id);
+                    r.keyed = visitor_signature.is_some();
+                    codec::remembered_json(r)
+                })
+            };
+            if let Some(json) = moved {
+                self.host.save(&self.key(""), Some(&json));
+            }
+            return;
+        }
+        outbox.push(claims.id.clone(), body);
         self.save_outbox(&outbox);
         let d = &claims.draft;
         let r = Remembered {
@@ -561,7 +741,7 @@ impl Widget {
                     json::number(&mut out, u64::from(*b));
                 }
                 out.push_str("]]");
-                *self.checking.borrow_mut() = Some((check, jws));
+                *self.checking.borrow_mut() = Some((check, jws, String::new()));
                 Some(out)
             }
             Err(e) => {
