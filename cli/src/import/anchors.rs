@@ -43,6 +43,9 @@ pub fn parse_label(text: &str) -> String {
 pub fn from_text(text: &str) -> Option<String> {
     let mut out = String::new();
     for c in text.chars().flat_map(char::to_lowercase) {
+        if c == 'ь' || c == 'ъ' {
+            continue; // signs without a sound of their own
+        }
         let piece = translit(c);
         if piece.is_empty() {
             if !out.is_empty() && !out.ends_with('-') {

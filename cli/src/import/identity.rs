@@ -136,7 +136,7 @@ fn legal_name(text: &str) -> Option<String> {
             let rest = after.trim_start();
             // Forms spelled out: "Товарищество с ограниченной ответственностью «…»".
             let rest = match rest.find(['«', '"', '“']) {
-                Some(q) if form.starts_with("Т") && form.len() > 6 && q < 60 => &rest[q..],
+                Some(q) if form.chars().count() > 3 && rest[..q].chars().count() < 60 => &rest[q..],
                 _ => rest,
             };
             let name = if let Some(inner) = rest.strip_prefix('«') {
@@ -153,7 +153,7 @@ fn legal_name(text: &str) -> Option<String> {
                 None
             };
             if let Some(name) = name.filter(|n| n.chars().count() > 2 && n.chars().count() <= MAX_NAME_CHARS) {
-                let form = if form.len() > 6 { "ТОО" } else { form };
+                let form = if form.chars().count() > 3 { "ТОО" } else { form };
                 return Some(format!("{form} {name}"));
             }
         }

@@ -46,6 +46,8 @@ struct MdBlock {
     plain: String,
     links: Vec<(String, String)>,
     line: usize,
+    /// Which top-level list an item belongs to (items of one list make one block).
+    list: usize,
 }
 
 /// Converts Markdown text to policy blocks.
@@ -56,7 +58,10 @@ struct MdBlock {
 pub fn to_blocks(text: &str) -> Result<Vec<Block>, MarkdownError> {
     let md = parse(text)?;
     let mut blocks: Vec<Block> = Vec::new();
+    let mut last_list = None;
     for b in md {
+        let same_list = matches!(b.kind, Kind::Item(_)) && last_list == Some(b.list);
+        last_list = matches!(b.kind, Kind::Item(_)).then_some(b.list);
         let err = |message: String| MarkdownError { line: b.line, message };
         match b.kind {
             Kind::Heading { level, anchor } => {
@@ -81,7 +86,7 @@ pub fn to_blocks(text: &str) -> Result<Vec<Block>, MarkdownError> {
                     None => b.text,
                 };
                 match blocks.last_mut() {
-                    Some(Block::List { items }) if items.len() < kelisim_core::limits::MAX_LIST_ITEMS => {
+                    Some(Block::List { items }) if same_list && items.len() < kelisim_core::limits::MAX_LIST_ITEMS => {
                         items.push(item);
                     }
                     _ => blocks.push(Block::List { items: vec![item] }),
@@ -148,24 +153,30 @@ fn parse(text: &str) -> Result<Vec<MdBlock>, MarkdownError> {
             out.push(b);
         }
     }
-    let open = |kind: Kind, line: usize| Some(MdBlock { kind, text: String::new(), plain: String::new(), links: Vec::new(), line });
+    let mut list_seq = 0usize;
+    let open = |kind: Kind, line: usize, list: usize| {
+        Some(MdBlock { kind, text: String::new(), plain: String::new(), links: Vec::new(), line, list })
+    };
 
     for (event, range) in Parser::new_ext(text, Options::ENABLE_HEADING_ATTRIBUTES).into_offset_iter() {
         let line = line_of(range.start);
         match event {
             Event::Start(Tag::Heading { level, id, .. }) => {
                 flush(&mut out, &mut cur);
-                cur = open(Kind::Heading { level: heading_level(level), anchor: id.map(|i| i.to_string()) }, line);
+                cur = open(Kind::Heading { level: heading_level(level), anchor: id.map(|i| i.to_string()) }, line, list_seq);
             }
             Event::Start(Tag::Paragraph) => {
                 let in_empty_item = matches!(&cur, Some(b) if matches!(b.kind, Kind::Item(_)) && b.text.trim().is_empty());
                 if !in_empty_item {
                     flush(&mut out, &mut cur);
-                    cur = open(Kind::Paragraph, line);
+                    cur = open(Kind::Paragraph, line, list_seq);
                 }
             }
             Event::Start(Tag::List(start)) => {
                 flush(&mut out, &mut cur);
+                if lists.is_empty() {
+                    list_seq += 1;
+                }
                 lists.push(start);
             }
             Event::End(TagEnd::List(_)) => {
@@ -182,11 +193,11 @@ fn parse(text: &str) -> Result<Vec<MdBlock>, MarkdownError> {
                     }
                     _ => None,
                 };
-                cur = open(Kind::Item(number), line);
+                cur = open(Kind::Item(number), line, list_seq);
             }
             Event::Start(Tag::HtmlBlock | Tag::CodeBlock(_) | Tag::TableCell | Tag::BlockQuote(_)) => {
                 flush(&mut out, &mut cur);
-                cur = open(Kind::Paragraph, line);
+                cur = open(Kind::Paragraph, line, list_seq);
             }
             Event::End(
                 TagEnd::Heading(_)
@@ -213,7 +224,7 @@ fn parse(text: &str) -> Result<Vec<MdBlock>, MarkdownError> {
                         ),
                     });
                 }
-                let b = cur.get_or_insert_with(|| MdBlock { kind: Kind::Paragraph, text: String::new(), plain: String::new(), links: Vec::new(), line });
+                let b = cur.get_or_insert_with(|| MdBlock { kind: Kind::Paragraph, text: String::new(), plain: String::new(), links: Vec::new(), line, list: list_seq });
                 link = Some((href, b.plain.len()));
             }
             Event::End(TagEnd::Link) => {
@@ -227,7 +238,7 @@ fn parse(text: &str) -> Result<Vec<MdBlock>, MarkdownError> {
                 }
             }
             Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t) | Event::InlineMath(t) | Event::DisplayMath(t) => {
-                let b = cur.get_or_insert_with(|| MdBlock { kind: Kind::Paragraph, text: String::new(), plain: String::new(), links: Vec::new(), line });
+                let b = cur.get_or_insert_with(|| MdBlock { kind: Kind::Paragraph, text: String::new(), plain: String::new(), links: Vec::new(), line, list: list_seq });
                 b.text.push_str(&t);
                 b.plain.push_str(&t);
             }

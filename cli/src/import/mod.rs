@@ -33,6 +33,9 @@ pub mod structure;
 pub mod suggest;
 pub mod text;
 
+#[cfg(test)]
+mod fixtures_test;
+
 use serde::{Deserialize, Serialize};
 
 pub use source::{read_source, Format};

@@ -383,7 +383,7 @@ mod tests {
         let anchors: Vec<&str> = outline.sections.iter().map(|s| s.anchor.as_str()).collect();
         assert_eq!(anchors, ["politika-konfidentsialnosti", "s1", "s1-1", "s2", "s2-1", "s2-1-2"]);
         assert_eq!(outline.sections[5].heading.as_deref(), Some("s2"));
-        assert_eq!(outline.counts, Counts { headings: 3, clauses: 3, paragraphs: 3, lists: 1, list_items: 3, links: 1 });
+        assert_eq!(outline.counts, Counts { headings: 3, clauses: 3, paragraphs: 5, lists: 1, list_items: 3, links: 1 });
     }
 
     #[test]
