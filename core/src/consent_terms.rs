@@ -143,7 +143,10 @@ pub fn validate(policy: &Policy) -> Result<(), ValidationError> {
         for country in &cross.countries {
             check_country("consent.cross_border.countries", country)?;
             if !seen.insert(country) {
-                return Err(ValidationError::Duplicate { field: "consent.cross_border.countries", value: country.clone() });
+                return Err(ValidationError::Duplicate {
+                    field: "consent.cross_border.countries",
+                    value: country.clone(),
+                });
             }
         }
         if !cross.text.is_empty() {

@@ -1,5 +1,6 @@
 //! The Art. 8(4) fields of a policy: validated when present, part of the content hash, and
 //! absent from policies that do not state them (whose hash therefore does not change).
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 
@@ -21,7 +22,9 @@ fn ru(text: &str) -> BTreeMap<String, String> {
 
 fn terms() -> ConsentTerms {
     ConsentTerms {
-        term: Some(ConsentTerm { months: None, text: ru("До отзыва согласия или достижения целей обработки.") }),
+        term: Some(ConsentTerm {
+            months: None, text: ru("До отзыва согласия или достижения целей обработки.")
+        }),
         third_parties: vec![
             ThirdParty {
                 name: "Meta Platforms (WhatsApp Business API)".into(),
@@ -88,22 +91,66 @@ fn the_fields_validate_and_are_bound_by_the_hash() {
 
 #[test]
 fn bad_fields_are_refused_with_stable_codes() {
-    let cases: Vec<(&str, Box<dyn Fn(&mut Policy)>)> = vec![
+    type Mutation = Box<dyn Fn(&mut Policy)>;
+    let cases: Vec<(&str, Mutation)> = vec![
         ("invalid_id", Box::new(|p| p.operator.bin_iin = Some("061211600013".into()))),
         ("invalid_id", Box::new(|p| p.operator.bin_iin = Some("06121160001".into()))),
         ("invalid_id", Box::new(|p| p.consent.as_mut().unwrap().term.as_mut().unwrap().months = Some(0))),
         ("invalid_id", Box::new(|p| p.consent.as_mut().unwrap().term.as_mut().unwrap().months = Some(1_201))),
-        ("translation_missing", Box::new(|p| p.consent.as_mut().unwrap().term.as_mut().unwrap().text = BTreeMap::from([("en".into(), "x".into())]))),
-        ("language_unsupported", Box::new(|p| { p.consent.as_mut().unwrap().term.as_mut().unwrap().text.insert("fr".into(), "x".into()); })),
+        (
+            "translation_missing",
+            Box::new(|p| {
+                p.consent.as_mut().unwrap().term.as_mut().unwrap().text = BTreeMap::from([("en".into(), "x".into())])
+            }),
+        ),
+        (
+            "language_unsupported",
+            Box::new(|p| {
+                p.consent.as_mut().unwrap().term.as_mut().unwrap().text.insert("fr".into(), "x".into());
+            }),
+        ),
         ("empty", Box::new(|p| p.consent.as_mut().unwrap().term.as_mut().unwrap().text = ru("  "))),
         ("empty", Box::new(|p| p.consent.as_mut().unwrap().third_parties[0].name = String::new())),
-        ("duplicate", Box::new(|p| p.consent.as_mut().unwrap().third_parties[1].name = "meta platforms (whatsapp business api)".into())),
+        (
+            "duplicate",
+            Box::new(|p| {
+                p.consent.as_mut().unwrap().third_parties[1].name = "meta platforms (whatsapp business api)".into()
+            }),
+        ),
         ("invalid_id", Box::new(|p| p.consent.as_mut().unwrap().third_parties[0].country = Some("usa".into()))),
         ("invalid_id", Box::new(|p| p.consent.as_mut().unwrap().cross_border.as_mut().unwrap().transfers = false)),
-        ("duplicate", Box::new(|p| p.consent.as_mut().unwrap().cross_border.as_mut().unwrap().countries.push("DE".into()))),
-        ("category_unknown", Box::new(|p| { p.consent.as_mut().unwrap().data_collected.insert("nope".into(), BTreeMap::from([("ru".into(), vec!["x".into()])])); })),
-        ("empty", Box::new(|p| { p.consent.as_mut().unwrap().data_collected.insert("marketing".into(), BTreeMap::from([("ru".into(), vec![])])); })),
-        ("too_many", Box::new(|p| { p.consent.as_mut().unwrap().third_parties = (0..65).map(|i| ThirdParty { name: format!("p{i}"), purpose: BTreeMap::new(), country: None }).collect(); })),
+        (
+            "duplicate",
+            Box::new(|p| p.consent.as_mut().unwrap().cross_border.as_mut().unwrap().countries.push("DE".into())),
+        ),
+        (
+            "category_unknown",
+            Box::new(|p| {
+                p.consent
+                    .as_mut()
+                    .unwrap()
+                    .data_collected
+                    .insert("nope".into(), BTreeMap::from([("ru".into(), vec!["x".into()])]));
+            }),
+        ),
+        (
+            "empty",
+            Box::new(|p| {
+                p.consent
+                    .as_mut()
+                    .unwrap()
+                    .data_collected
+                    .insert("marketing".into(), BTreeMap::from([("ru".into(), vec![])]));
+            }),
+        ),
+        (
+            "too_many",
+            Box::new(|p| {
+                p.consent.as_mut().unwrap().third_parties = (0..65)
+                    .map(|i| ThirdParty { name: format!("p{i}"), purpose: BTreeMap::new(), country: None })
+                    .collect();
+            }),
+        ),
     ];
     for (i, (expected, mutate)) in cases.iter().enumerate() {
         let mut p = with_terms();

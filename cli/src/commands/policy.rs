@@ -156,7 +156,10 @@ fn apply_edits(d: &mut draft::Draft, a: &EditArgs) -> Result<()> {
     let text_field = |flag: &str, v: &str| -> Result<String> {
         let v = v.trim();
         if v.is_empty() || v.chars().count() > kelisim_core::limits::MAX_CONTACT_CHARS {
-            return Err(Error::Usage(format!("--{flag}: expected 1 to {} characters", kelisim_core::limits::MAX_CONTACT_CHARS)));
+            return Err(Error::Usage(format!(
+                "--{flag}: expected 1 to {} characters",
+                kelisim_core::limits::MAX_CONTACT_CHARS
+            )));
         }
         Ok(v.to_owned())
     };
@@ -204,7 +207,9 @@ fn apply_edits(d: &mut draft::Draft, a: &EditArgs) -> Result<()> {
         for arg in args {
             let (id, lang, text) = category_lang_text(flag, arg)?;
             if !p.languages.iter().any(|l| l == lang) {
-                return Err(Error::Usage(format!("--{flag} {arg:?}: the draft has no text in {lang}; import it first")));
+                return Err(Error::Usage(format!(
+                    "--{flag} {arg:?}: the draft has no text in {lang}; import it first"
+                )));
             }
             let c = p.categories.iter_mut().find(|c| c.id == id).ok_or_else(|| {
                 Error::Usage(format!("--{flag} {arg:?}: the draft has no category {id} (--add-category first)"))
@@ -310,7 +315,9 @@ pub fn run(ctx: &Ctx, cmd: &PolicyCmd) -> Result<u8> {
                     policy.effective_date = effective.unwrap_or_else(today);
                     policy.material = current.is_none() || *material;
                     policy.validate().map_err(|e| {
-                        Error::Input(format!("the draft of site {site} is not ready: {e}; see `kelisim policy review {site}`"))
+                        Error::Input(format!(
+                            "the draft of site {site} is not ready: {e}; see `kelisim policy review {site}`"
+                        ))
                     })?;
                     (site.clone(), policy)
                 }

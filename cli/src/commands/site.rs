@@ -81,7 +81,8 @@ pub fn snippet(base: &str, site: &str, lang: &str, categories: &[String]) -> Str
         "<!-- Kelisim: in the <head> of every page -->\n<script src=\"{base}/v1/kelisim.js\" data-site=\"{site}\" async></script>\n\n\
          <!-- Third-party scripts: type=\"text/plain\" and their category; each runs only after consent -->\n"
     );
-    let examples: Vec<&str> = if categories.is_empty() { vec!["analytics"] } else { categories.iter().map(String::as_str).collect() };
+    let examples: Vec<&str> =
+        if categories.is_empty() { vec!["analytics"] } else { categories.iter().map(String::as_str).collect() };
     for category in examples {
         s.push_str(&format!(
             "<script type=\"text/plain\" data-category=\"{category}\" src=\"https://example.com/{}.js\"></script>\n",
@@ -129,7 +130,15 @@ mod tests {
     fn origins_are_checked() {
         assert_eq!(normalise_origin("https://Shop.Example.kz/").unwrap(), "https://shop.example.kz");
         assert_eq!(normalise_origin("http://127.0.0.1:8801").unwrap(), "http://127.0.0.1:8801");
-        for bad in ["shop.kz", "https://", "https://x.kz/path", "https://x.kz:port", "ftp://x", "https://a b", "https://u@x.kz"] {
+        for bad in [
+            "shop.kz",
+            "https://",
+            "https://x.kz/path",
+            "https://x.kz:port",
+            "ftp://x",
+            "https://a b",
+            "https://u@x.kz",
+        ] {
             assert!(normalise_origin(bad).is_err(), "{bad}");
         }
     }

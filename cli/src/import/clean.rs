@@ -61,7 +61,10 @@ mod tests {
     #[test]
     fn artefacts_go_words_stay() {
         assert_eq!(clean("\u{feff}[bookmark: _a1b2c3d4]1. Термины"), "1. Термины");
-        assert_eq!(clean("пер\u{ad}сональ\u{ad}ных\u{a0}данных\t\tи  [BOOKMARK: _Toc1]cookie"), "персональных данных и cookie");
+        assert_eq!(
+            clean("пер\u{ad}сональ\u{ad}ных\u{a0}данных\t\tи  [BOOKMARK: _Toc1]cookie"),
+            "персональных данных и cookie"
+        );
         assert_eq!(clean("a\u{200b}b\u{202f}c"), "ab c");
         assert_eq!(clean("[bookmark: unterminated"), "");
         assert_eq!(clean("[1] ссылка"), "[1] ссылка");

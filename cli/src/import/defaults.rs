@@ -106,7 +106,9 @@ pub fn summary(lang: &str) -> Option<&'static str> {
 #[must_use]
 pub fn term_text(lang: &str, months: u32) -> String {
     match (lang, months) {
-        ("kk", 0) => "Келісім кері қайтарылғанға немесе өңдеу мақсаттарына қол жеткізілгенге дейін әрекет етеді.".into(),
+        ("kk", 0) => {
+            "Келісім кері қайтарылғанға немесе өңдеу мақсаттарына қол жеткізілгенге дейін әрекет етеді.".into()
+        }
         ("kk", m) => format!("Келісім {m} ай бойы немесе кері қайтарылғанға дейін әрекет етеді."),
         ("en", 0) => "The consent is valid until it is withdrawn or the purposes of processing are achieved.".into(),
         ("en", m) => format!("The consent is valid for {m} months or until it is withdrawn."),

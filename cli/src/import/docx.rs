@@ -28,8 +28,7 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Para>, ImportError> {
     let document = part(&mut zip, "word/document.xml")?
         .ok_or_else(|| ImportError::NotDocx("the archive has no word/document.xml".into()))?;
     let styles = part(&mut zip, "word/styles.xml")?.map(|x| read_styles(&x)).transpose()?.unwrap_or_default();
-    let numbering =
-        part(&mut zip, "word/numbering.xml")?.map(|x| read_numbering(&x)).transpose()?.unwrap_or_default();
+    let numbering = part(&mut zip, "word/numbering.xml")?.map(|x| read_numbering(&x)).transpose()?.unwrap_or_default();
     let rels = part(&mut zip, "word/_rels/document.xml.rels")?.map(|x| read_rels(&x)).transpose()?.unwrap_or_default();
     read_document(&document, &styles, &numbering, &rels)
 }
@@ -92,7 +91,8 @@ fn read_styles(xml: &str) -> Result<BTreeMap<String, Style>, ImportError> {
                         let name = name.to_lowercase();
                         if name == "title" {
                             style.heading = Some(1);
-                        } else if let Some(n) = name.strip_prefix("heading ").and_then(|n| n.trim().parse::<u8>().ok()) {
+                        } else if let Some(n) = name.strip_prefix("heading ").and_then(|n| n.trim().parse::<u8>().ok())
+                        {
                             style.heading = Some(n);
                         }
                     }
@@ -335,10 +335,8 @@ fn read_document(
                     _ => empty_element(&name, &e, current.as_mut(), &mut num_id, &mut ilvl),
                 }
             }
-            Event::Empty(e) => {
-                if skip_depth == 0 {
-                    empty_element(&local(&e), &e, current.as_mut(), &mut num_id, &mut ilvl);
-                }
+            Event::Empty(e) if skip_depth == 0 => {
+                empty_element(&local(&e), &e, current.as_mut(), &mut num_id, &mut ilvl);
             }
             Event::Text(t) if in_text && skip_depth == 0 => {
                 if let Some(c) = current.as_mut() {
@@ -420,7 +418,12 @@ fn empty_element(
 }
 
 /// A paragraph with its numbering label and kind; `None` when it has no text.
-fn finish(c: Current, styles: &BTreeMap<String, Style>, numbering: &Numbering, counters: &mut Counters) -> Option<Para> {
+fn finish(
+    c: Current,
+    styles: &BTreeMap<String, Style>,
+    numbering: &Numbering,
+    counters: &mut Counters,
+) -> Option<Para> {
     let style = c.style.as_ref().and_then(|s| styles.get(s));
     // numId 0 switches numbering off for a paragraph whose style carries it.
     let num = c.num.clone().or_else(|| style.and_then(|s| s.num.clone())).filter(|(id, _)| id != "0");
@@ -465,8 +468,7 @@ mod tests {
         levels.push(Level { start: 1, format: "bullet".into(), text: "·".into() });
         n.abstracts.insert("0".into(), levels);
         let mut c = Counters::default();
-        let labels: Vec<Option<String>> =
-            [0, 1, 1, 2, 2, 0, 1, 3].iter().map(|l| c.next(&n, "1", *l)).collect();
+        let labels: Vec<Option<String>> = [0, 1, 1, 2, 2, 0, 1, 3].iter().map(|l| c.next(&n, "1", *l)).collect();
         assert_eq!(
             labels,
             [Some("1."), Some("1.1."), Some("1.2."), Some("1.2.1."), Some("1.2.2."), Some("2."), Some("2.1."), None]

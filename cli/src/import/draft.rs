@@ -53,7 +53,9 @@ pub fn load(dir: &Path, site: &str) -> Result<Option<Draft>> {
         Ok(m) if m.len() > MAX_DRAFT_BYTES => {
             return Err(Error::Input(format!("{} is larger than {MAX_DRAFT_BYTES} bytes", file.display())))
         }
-        Ok(_) => std::fs::read_to_string(&file).map_err(|e| Error::Input(format!("cannot read {}: {e}", file.display())))?,
+        Ok(_) => {
+            std::fs::read_to_string(&file).map_err(|e| Error::Input(format!("cannot read {}: {e}", file.display())))?
+        }
     };
     let draft: Draft = serde_json::from_str(&text).map_err(|e| {
         Error::Input(format!("{} is not a Kelisim draft ({e}); import the document again", file.display()))
@@ -171,11 +173,13 @@ pub fn merge(draft: &mut Draft, lang: &str, imported: Imported) {
 pub fn check_text(lang: &str, blocks: &[Block]) -> std::result::Result<(), kelisim_core::ValidationError> {
     let mut p = new("check", "2026-01-01").policy;
     p.version = 1;
-    p.operator = Operator { legal_name: "x".into(), city: "x".into(), email: "x".into(), phone: "x".into(), bin_iin: None };
+    p.operator =
+        Operator { legal_name: "x".into(), city: "x".into(), email: "x".into(), phone: "x".into(), bin_iin: None };
     p.languages = vec![lang.to_owned()];
     p.text.insert(lang.to_owned(), blocks.to_vec());
     p.summary.insert(lang.to_owned(), "x".into());
-    let mut necessary = defaults::category(NECESSARY, &[]).ok_or(kelisim_core::ValidationError::CategoryMissing(NECESSARY.into()))?;
+    let mut necessary =
+        defaults::category(NECESSARY, &[]).ok_or(kelisim_core::ValidationError::CategoryMissing(NECESSARY.into()))?;
     necessary.title.insert(lang.to_owned(), "x".into());
     necessary.description.insert(lang.to_owned(), "x".into());
     p.categories = vec![necessary];

@@ -80,7 +80,11 @@ fn every_fixture_has_the_expected_structure_identity_and_suggestions() {
             let consent = &imported.consent;
             let countries = consent.cross_border.as_ref().map(|c| c.countries.clone()).unwrap_or_default();
             assert_eq!(serde_json::json!(countries), want["consent"]["countries"], "{name} countries");
-            assert_eq!(serde_json::json!(consent.term.as_ref().and_then(|t| t.months)), want["consent"]["term_months"], "{name} term");
+            assert_eq!(
+                serde_json::json!(consent.term.as_ref().and_then(|t| t.months)),
+                want["consent"]["term_months"],
+                "{name} term"
+            );
             let parties: Vec<&str> = consent.third_parties.iter().map(|t| t.name.as_str()).collect();
             assert_eq!(serde_json::json!(parties), want["consent"]["third_parties"], "{name} third parties");
 
@@ -106,7 +110,11 @@ fn every_fixture_has_the_expected_structure_identity_and_suggestions() {
     }
     let crm = load("crm.docx");
     assert!(crm.outline.sections.iter().any(|s| s.anchor == "s2-1-3" && s.heading.as_deref() == Some("s2")));
-    assert!(crm.outline.blocks.iter().any(|b| matches!(b, Block::Link { href, .. } if href == "mailto:privacy@kelisim-crm.kz")));
+    assert!(crm
+        .outline
+        .blocks
+        .iter()
+        .any(|b| matches!(b, Block::Link { href, .. } if href == "mailto:privacy@kelisim-crm.kz")));
     assert!(crm.outline.blocks.iter().any(|b| matches!(b, Block::Link { href, .. } if href == "tel:+77273001234")));
     let data = &crm.consent.data_collected["analytics"]["ru"];
     assert!(data.iter().any(|i| i.starts_with("IP-адрес")), "{data:?}");
@@ -157,13 +165,20 @@ fn bad_inputs_are_refused_with_stable_codes() {
     assert_eq!(refused("empty.txt", b"").code(), "empty");
     assert_eq!(refused("blank.docx", b"").code(), "empty");
     assert_eq!(refused("program.txt", b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00").code(), "binary");
-    assert_eq!(refused("image.html", &[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]).code(), "binary");
+    assert_eq!(
+        refused("image.html", &[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]).code(),
+        "binary"
+    );
     assert_eq!(refused("policy.docx", "ПОЛИТИКА\n1. Общие положения".as_bytes()).code(), "not_docx");
     assert_eq!(refused("policy.doc", b"\xd0\xcf\x11\xe0").code(), "unsupported_format");
     assert_eq!(refused("note.txt", "Просто текст без пунктов.\nЕщё одна строка.".as_bytes()).code(), "no_clauses");
-    let unsafe_html = "<h1>Политика</h1><p>1. Общие положения</p><p>1.1. Текст <a href=\"javascript:alert(1)\">здесь</a>.</p>";
+    let unsafe_html =
+        "<h1>Политика</h1><p>1. Общие положения</p><p>1.1. Текст <a href=\"javascript:alert(1)\">здесь</a>.</p>";
     assert_eq!(refused("unsafe.html", unsafe_html.as_bytes()).code(), "unsafe_link");
-    assert_eq!(refused("unsafe.md", "# Политика\n\n1. Раздел\n\n[x](vbscript:msgbox)".as_bytes()).code(), "unsafe_link");
+    assert_eq!(
+        refused("unsafe.md", "# Политика\n\n1. Раздел\n\n[x](vbscript:msgbox)".as_bytes()).code(),
+        "unsafe_link"
+    );
 
     // A .docx whose hyperlink targets javascript:.
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));

@@ -12,12 +12,35 @@ use super::{ImportError, Para, ParaKind};
 const MAX_DEPTH: usize = 256;
 
 /// Elements whose content is never text of the policy.
-const SKIPPED: [&str; 10] = ["head", "script", "style", "template", "noscript", "svg", "math", "iframe", "object", "nav"];
+const SKIPPED: [&str; 10] =
+    ["head", "script", "style", "template", "noscript", "svg", "math", "iframe", "object", "nav"];
 
 /// Elements that end the paragraph before and after them.
 const BLOCKS: [&str; 24] = [
-    "p", "div", "section", "article", "main", "header", "footer", "aside", "blockquote", "pre", "address", "li",
-    "ul", "ol", "table", "tr", "td", "th", "dl", "dt", "dd", "figure", "figcaption", "body",
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "header",
+    "footer",
+    "aside",
+    "blockquote",
+    "pre",
+    "address",
+    "li",
+    "ul",
+    "ol",
+    "table",
+    "tr",
+    "td",
+    "th",
+    "dl",
+    "dt",
+    "dd",
+    "figure",
+    "figcaption",
+    "body",
 ];
 
 /// Reads the paragraphs of an HTML document.

@@ -147,7 +147,11 @@ fn legal_name(text: &str) -> Option<String> {
                 inner.split_once('”').map(|(n, _)| format!("«{n}»"))
             } else if form == "ИП" {
                 // ИП Фамилия Имя (Отчество) or ИП Фамилия И.О.
-                let words: Vec<&str> = rest.split_whitespace().take(3).take_while(|w| w.chars().next().is_some_and(char::is_uppercase)).collect();
+                let words: Vec<&str> = rest
+                    .split_whitespace()
+                    .take(3)
+                    .take_while(|w| w.chars().next().is_some_and(char::is_uppercase))
+                    .collect();
                 (!words.is_empty()).then(|| words.join(" ").trim_end_matches([',', ';']).to_owned())
             } else {
                 None
@@ -178,7 +182,9 @@ fn bin_numbers(text: &str) -> Vec<String> {
             from = pos + word.len();
             let after: String = text[from..]
                 .chars()
-                .skip_while(|c| !c.is_ascii_digit() && (c.is_whitespace() || matches!(c, ':' | '/' | '№' | '-' | '(' | ')')))
+                .skip_while(|c| {
+                    !c.is_ascii_digit() && (c.is_whitespace() || matches!(c, ':' | '/' | '№' | '-' | '(' | ')'))
+                })
                 .take_while(|c| c.is_ascii_digit() || *c == ' ')
                 .collect();
             let digits: String = after.chars().filter(char::is_ascii_digit).collect();
@@ -197,7 +203,10 @@ mod tests {
     #[test]
     fn legal_names() {
         assert_eq!(legal_name("Оператор — ТОО «Келісім CRM» (далее — Компания)").as_deref(), Some("ТОО «Келісім CRM»"));
-        assert_eq!(legal_name("Товарищество с ограниченной ответственностью «Альфа Сервис», БИН").as_deref(), Some("ТОО «Альфа Сервис»"));
+        assert_eq!(
+            legal_name("Товарищество с ограниченной ответственностью «Альфа Сервис», БИН").as_deref(),
+            Some("ТОО «Альфа Сервис»")
+        );
         assert_eq!(legal_name("ИП Ахметов Серик Болатович, ИИН").as_deref(), Some("ИП Ахметов Серик Болатович"));
         assert_eq!(legal_name("Kelisim Demo LLP \"x\"").as_deref(), Some("LLP «x»"));
         assert_eq!(legal_name("ТИПОВОЙ договор; АОрта"), None);

@@ -30,7 +30,10 @@ pub struct MarkdownError {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Kind {
-    Heading { level: usize, anchor: Option<String> },
+    Heading {
+        level: usize,
+        anchor: Option<String>,
+    },
     Paragraph,
     /// A list item: `Some(n)` numbered, `None` bulleted.
     Item(Option<u64>),
@@ -127,7 +130,10 @@ pub fn to_paras(text: &str) -> Result<Vec<Para>, ImportError> {
             let (text, kind) = match b.kind {
                 Kind::Heading { level, anchor } => {
                     let anchor = anchor.filter(|a| check_slug("anchor", a).is_ok());
-                    (b.text, ParaKind::Heading { level: u8::try_from(level.min(MAX_HEADING_LEVEL)).unwrap_or(4), anchor })
+                    (
+                        b.text,
+                        ParaKind::Heading { level: u8::try_from(level.min(MAX_HEADING_LEVEL)).unwrap_or(4), anchor },
+                    )
                 }
                 Kind::Item(Some(n)) => (format!("{n}. {}", b.text), ParaKind::Plain),
                 Kind::Item(None) => (b.text, ParaKind::Bullet),
@@ -163,10 +169,15 @@ fn parse(text: &str) -> Result<Vec<MdBlock>, MarkdownError> {
         match event {
             Event::Start(Tag::Heading { level, id, .. }) => {
                 flush(&mut out, &mut cur);
-                cur = open(Kind::Heading { level: heading_level(level), anchor: id.map(|i| i.to_string()) }, line, list_seq);
+                cur = open(
+                    Kind::Heading { level: heading_level(level), anchor: id.map(|i| i.to_string()) },
+                    line,
+                    list_seq,
+                );
             }
             Event::Start(Tag::Paragraph) => {
-                let in_empty_item = matches!(&cur, Some(b) if matches!(b.kind, Kind::Item(_)) && b.text.trim().is_empty());
+                let in_empty_item =
+                    matches!(&cur, Some(b) if matches!(b.kind, Kind::Item(_)) && b.text.trim().is_empty());
                 if !in_empty_item {
                     flush(&mut out, &mut cur);
                     cur = open(Kind::Paragraph, line, list_seq);
@@ -208,10 +219,8 @@ fn parse(text: &str) -> Result<Vec<MdBlock>, MarkdownError> {
                 | TagEnd::BlockQuote(_),
             )
             | Event::Rule => flush(&mut out, &mut cur),
-            Event::End(TagEnd::Paragraph) => {
-                if !matches!(&cur, Some(b) if matches!(b.kind, Kind::Item(_))) {
-                    flush(&mut out, &mut cur);
-                }
+            Event::End(TagEnd::Paragraph) if !matches!(&cur, Some(b) if matches!(b.kind, Kind::Item(_))) => {
+                flush(&mut out, &mut cur);
             }
             Event::Start(Tag::Link { dest_url, .. }) => {
                 let href = dest_url.trim().to_owned();
@@ -224,7 +233,14 @@ fn parse(text: &str) -> Result<Vec<MdBlock>, MarkdownError> {
                         ),
                     });
                 }
-                let b = cur.get_or_insert_with(|| MdBlock { kind: Kind::Paragraph, text: String::new(), plain: String::new(), links: Vec::new(), line, list: list_seq });
+                let b = cur.get_or_insert_with(|| MdBlock {
+                    kind: Kind::Paragraph,
+                    text: String::new(),
+                    plain: String::new(),
+                    links: Vec::new(),
+                    line,
+                    list: list_seq,
+                });
                 link = Some((href, b.plain.len()));
             }
             Event::End(TagEnd::Link) => {
@@ -237,8 +253,20 @@ fn parse(text: &str) -> Result<Vec<MdBlock>, MarkdownError> {
                     b.links.push((link_text, href));
                 }
             }
-            Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t) | Event::InlineMath(t) | Event::DisplayMath(t) => {
-                let b = cur.get_or_insert_with(|| MdBlock { kind: Kind::Paragraph, text: String::new(), plain: String::new(), links: Vec::new(), line, list: list_seq });
+            Event::Text(t)
+            | Event::Code(t)
+            | Event::Html(t)
+            | Event::InlineHtml(t)
+            | Event::InlineMath(t)
+            | Event::DisplayMath(t) => {
+                let b = cur.get_or_insert_with(|| MdBlock {
+                    kind: Kind::Paragraph,
+                    text: String::new(),
+                    plain: String::new(),
+                    links: Vec::new(),
+                    line,
+                    list: list_seq,
+                });
                 b.text.push_str(&t);
                 b.plain.push_str(&t);
             }
@@ -312,7 +340,10 @@ mod tests {
                 para("continued"),
             ]
         );
-        assert_eq!(to_blocks("[a@b.kz](mailto:a@b.kz)").unwrap(), vec![Block::Link { text: "a@b.kz".into(), href: "mailto:a@b.kz".into() }]);
+        assert_eq!(
+            to_blocks("[a@b.kz](mailto:a@b.kz)").unwrap(),
+            vec![Block::Link { text: "a@b.kz".into(), href: "mailto:a@b.kz".into() }]
+        );
     }
 
     #[test]
@@ -338,7 +369,9 @@ mod tests {
             assert_eq!(e.line, line, "{md:?}: {e}");
             assert!(e.message.contains(needle), "{md:?}: {e}");
         }
-        assert!(matches!(to_paras("[x](data:text/html,hi)"), Err(ImportError::UnsafeLink(t)) if t == "data:text/html,hi"));
+        assert!(
+            matches!(to_paras("[x](data:text/html,hi)"), Err(ImportError::UnsafeLink(t)) if t == "data:text/html,hi")
+        );
     }
 
     #[test]
@@ -359,7 +392,10 @@ mod tests {
 
     #[test]
     fn no_input_panics() {
-        for md in ["[", "[]()", "[a](", "](", "#\u{0}", "# {#", "# {#}", "- ", "*", "* *", "{#a}", "\u{feff}", "#\t", "<div>", "```"] {
+        for md in [
+            "[", "[]()", "[a](", "](", "#\u{0}", "# {#", "# {#}", "- ", "*", "* *", "{#a}", "\u{feff}", "#\t", "<div>",
+            "```",
+        ] {
             let _ = to_blocks(md);
             let _ = to_paras(md);
         }

@@ -56,9 +56,19 @@ pub fn render(draft: &Draft) -> String {
         }
         for sug in &r.suggestions {
             let sections: Vec<String> = sug.sections.iter().map(|a| label(a)).collect();
-            let _ = writeln!(s, "    {} → {}", sug.category, if sections.is_empty() { "-".into() } else { sections.join(", ") });
+            let _ = writeln!(
+                s,
+                "    {} → {}",
+                sug.category,
+                if sections.is_empty() { "-".into() } else { sections.join(", ") }
+            );
             for m in &sug.matches {
-                let _ = writeln!(s, "      {}: {}", label(&m.anchor), m.words.iter().map(|w| format!("«{w}»")).collect::<Vec<_>>().join(", "));
+                let _ = writeln!(
+                    s,
+                    "      {}: {}",
+                    label(&m.anchor),
+                    m.words.iter().map(|w| format!("«{w}»")).collect::<Vec<_>>().join(", ")
+                );
             }
         }
     }
@@ -107,7 +117,13 @@ pub fn render(draft: &Draft) -> String {
 
     let _ = writeln!(s, "\nCategories:");
     for c in &p.categories {
-        let state = if !c.switchable { "always on" } else if c.default { "on by default" } else { "off until consent" };
+        let state = if !c.switchable {
+            "always on"
+        } else if c.default {
+            "on by default"
+        } else {
+            "off until consent"
+        };
         let sections: Vec<String> = c.sections.iter().map(|a| label(a)).collect();
         let title = p.languages.first().and_then(|l| c.title.get(l)).cloned().unwrap_or_default();
         let _ = writeln!(
@@ -134,7 +150,9 @@ pub fn render(draft: &Draft) -> String {
         }
         None => {
             let _ = writeln!(s, "  term: MISSING");
-            missing.push(format!("consent term: not found (kelisim policy edit {site} --term-months N, 0 = until withdrawn)"));
+            missing.push(format!(
+                "consent term: not found (kelisim policy edit {site} --term-months N, 0 = until withdrawn)"
+            ));
         }
     }
     if consent.third_parties.is_empty() {

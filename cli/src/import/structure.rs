@@ -205,7 +205,9 @@ fn split_number(text: &str) -> Option<(String, &str)> {
     let core = head.trim_end_matches(['.', ')']);
     let parts: Vec<&str> = core.split('.').collect();
     let numeric = parts.iter().all(|p| {
-        (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u32>().is_ok_and(|n| n <= MAX_NUMBER_PART)
+        (1..=3).contains(&p.len())
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && p.parse::<u32>().is_ok_and(|n| n <= MAX_NUMBER_PART)
     });
     if !numeric || parts.len() > MAX_NUMBER_DEPTH || (parts.len() == 1 && !closed) {
         return None;
@@ -324,7 +326,11 @@ impl Builder {
         let items = std::mem::take(&mut self.items);
         self.outline.counts.lists += 1;
         self.outline.counts.list_items += items.len();
-        self.outline.units.push(Unit { block: self.outline.blocks.len(), text: items.join("\n"), section: self.section });
+        self.outline.units.push(Unit {
+            block: self.outline.blocks.len(),
+            text: items.join("\n"),
+            section: self.section,
+        });
         self.outline.blocks.push(Block::List { items });
     }
 }
@@ -375,15 +381,36 @@ mod tests {
             })
             .collect();
         assert_eq!(kinds, ["h", "h", "p", "h", "p", "l", "p", "p", "a", "p"]);
-        assert_eq!(outline.blocks[0], Block::Heading { level: 1, text: "ПОЛИТИКА КОНФИДЕНЦИАЛЬНОСТИ".into(), anchor: Some("politika-konfidentsialnosti".into()) });
-        assert_eq!(outline.blocks[1], Block::Heading { level: 2, text: "1. Термины".into(), anchor: Some("s1".into()) });
+        assert_eq!(
+            outline.blocks[0],
+            Block::Heading {
+                level: 1,
+                text: "ПОЛИТИКА КОНФИДЕНЦИАЛЬНОСТИ".into(),
+                anchor: Some("politika-konfidentsialnosti".into())
+            }
+        );
+        assert_eq!(
+            outline.blocks[1],
+            Block::Heading { level: 2, text: "1. Термины".into(), anchor: Some("s1".into()) }
+        );
         assert_eq!(outline.blocks[2], Block::Paragraph { text: "1.1. Оператор — ТОО «Пример».".into() });
-        assert_eq!(outline.blocks[5], Block::List { items: vec!["знать, какие данные хранятся;".into(), "исправлять их;".into(), "удалять их.".into()] });
-        assert_eq!(outline.blocks[8], Block::Link { text: "E-mail: privacy@example.kz".into(), href: "mailto:privacy@example.kz".into() });
+        assert_eq!(
+            outline.blocks[5],
+            Block::List {
+                items: vec!["знать, какие данные хранятся;".into(), "исправлять их;".into(), "удалять их.".into()]
+            }
+        );
+        assert_eq!(
+            outline.blocks[8],
+            Block::Link { text: "E-mail: privacy@example.kz".into(), href: "mailto:privacy@example.kz".into() }
+        );
         let anchors: Vec<&str> = outline.sections.iter().map(|s| s.anchor.as_str()).collect();
         assert_eq!(anchors, ["politika-konfidentsialnosti", "s1", "s1-1", "s2", "s2-1", "s2-1-2"]);
         assert_eq!(outline.sections[5].heading.as_deref(), Some("s2"));
-        assert_eq!(outline.counts, Counts { headings: 3, clauses: 3, paragraphs: 5, lists: 1, list_items: 3, links: 1 });
+        assert_eq!(
+            outline.counts,
+            Counts { headings: 3, clauses: 3, paragraphs: 5, lists: 1, list_items: 3, links: 1 }
+        );
     }
 
     #[test]

@@ -317,7 +317,8 @@ pub fn consent_terms(outline: &Outline, suggestions: &[Suggestion], lang: &str) 
         let about_term = (has("согласи") && (has("срок") || has("действует")))
             || (has("келісім") && (has("мерзім") || has("әрекет")))
             || (has("consent") && (has("valid") || has("term")));
-        about_term.then(|| ConsentTerm { months: months(&w), text: BTreeMap::from([(lang.to_owned(), quote(&u.text))]) })
+        about_term
+            .then(|| ConsentTerm { months: months(&w), text: BTreeMap::from([(lang.to_owned(), quote(&u.text))]) })
     });
 
     for suggestion in suggestions {
@@ -325,7 +326,9 @@ pub fn consent_terms(outline: &Outline, suggestions: &[Suggestion], lang: &str) 
         let mut items: Vec<String> = Vec::new();
         for (i, unit) in outline.units.iter().enumerate() {
             let Some(section) = unit.section.and_then(|s| outline.sections.get(s)) else { continue };
-            if !anchors.contains(section.anchor.as_str()) || matched_words(terms_of(&suggestion.category), &unit.text).is_empty() {
+            if !anchors.contains(section.anchor.as_str())
+                || matched_words(terms_of(&suggestion.category), &unit.text).is_empty()
+            {
                 continue;
             }
             // The list right after a matching paragraph is what it announces ("… собираются:").
