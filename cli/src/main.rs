@@ -4,8 +4,9 @@
 //! # Layout
 //! - `main.rs`: the command line (clap) and exit codes.
 //! - [`client`]: HTTP to the edge; every transport failure and refusal becomes one [`error::Error`].
-//! - [`commands`]: one module per command group (`token`, `receipts`, `subject`, `policy`, `key`, `verify`).
-//! - [`markdown`]: Markdown policy text to structured blocks (pure).
+//! - [`commands`]: one module per command group (`site`, `token`, `receipts`, `subject`, `policy`, `key`, `verify`).
+//! - [`import`]: a site owner's document (.docx, .html, .md, .txt) to policy blocks, findings
+//!   and a local draft (pure but for the draft file).
 //! - [`verify`]: reading signed receipts in every shape the edge hands out, and verdicts (pure).
 //! - [`devvars`]: rotating `EDGE_SIGNING_KEYS` in a `.dev.vars` file (pure).
 //! - [`atomic`]: files written whole or not at all.
@@ -20,7 +21,7 @@ mod client;
 mod commands;
 mod devvars;
 mod error;
-mod markdown;
+mod import;
 mod output;
 mod verify;
 
@@ -31,12 +32,13 @@ use clap::{Parser, Subcommand};
 use commands::key::KeyCmd;
 use commands::policy::PolicyCmd;
 use commands::receipts::ReceiptsCmd;
+use commands::site::SiteCmd;
 use commands::subject::SubjectCmd;
 use commands::token::TokenCmd;
 use commands::verify::VerifyArgs;
 use commands::Ctx;
 
-/// The operator command line for Kelisim: tokens, receipts, subjects, policies, keys.
+/// The operator command line for Kelisim: sites, policies, tokens, receipts, subjects, keys.
 #[derive(Debug, Parser)]
 #[command(name = "kelisim", version, propagate_version = true)]
 #[command(after_help = "Exit codes: 0 done; 1 a receipt does not verify; 2 usage, input, network or API error.")]
@@ -53,6 +55,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Sites: configure origins (admin), print the tag to paste
+    #[command(subcommand)]
+    Site(SiteCmd),
     /// Site tokens (admin token only)
     #[command(subcommand)]
     Token(TokenCmd),
@@ -62,7 +67,7 @@ enum Command {
     /// A data subject's consent, and erasure
     #[command(subcommand)]
     Subject(SubjectCmd),
-    /// Publish and list policy versions
+    /// Import a policy document, review, edit and publish it; list versions
     #[command(subcommand)]
     Policy(PolicyCmd),
     /// Edge signing keys
@@ -75,6 +80,7 @@ enum Command {
 fn run(cli: &Cli) -> error::Result<u8> {
     let ctx = Ctx { edge: cli.edge.clone(), token: cli.token.clone() };
     match &cli.command {
+        Command::Site(cmd) => commands::site::run(&ctx, cmd),
         Command::Token(cmd) => commands::token::run(&ctx, cmd),
         Command::Receipts(cmd) => commands::receipts::run(&ctx, cmd),
         Command::Subject(cmd) => commands::subject::run(&ctx, cmd),

@@ -4,6 +4,7 @@
 //! # Layout
 //! - [`receipt`]: claims the browser signs, the receipt the edge countersigns, verification.
 //! - [`policy`]: the versioned policy document (structured text blocks, never HTML) and its hash.
+//! - [`consent_terms`]: what a consent states under Law No. 94-V Art. 8(4) (BIN/IIN, term, …).
 //! - [`category`]: standard categories, Consent Mode v2 signals, decisions.
 //! - [`canonical`]: RFC 8785 canonical JSON for the subset receipts and policies use.
 //! - [`sign`]: compact JWS with EdDSA (RFC 7515/8037), JWK/JWKS, RFC 7638 thumbprints.
@@ -12,6 +13,7 @@
 
 pub mod canonical;
 pub mod category;
+pub mod consent_terms;
 pub mod error;
 pub mod id;
 pub mod limits;

@@ -29,6 +29,10 @@ pub struct Operator {
     pub city: String,
     pub email: String,
     pub phone: String,
+    /// BIN (legal entity) or IIN (individual entrepreneur), Law No. 94-V Art. 8(4); checked by
+    /// [`crate::consent_terms::check_bin_iin`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bin_iin: Option<String>,
 }
 
 /// One consent category as a policy declares it.
@@ -93,6 +97,10 @@ pub struct Policy {
     /// The full policy text per language.
     #[serde(deserialize_with = "crate::unique::unique_map")]
     pub text: BTreeMap<String, Vec<Block>>,
+    /// What the consent states under Law No. 94-V Art. 8(4) (term, third parties, cross-border
+    /// transfer, data collected); see [`crate::consent_terms`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<crate::consent_terms::ConsentTerms>,
 }
 
 impl Policy {
@@ -125,6 +133,7 @@ impl Policy {
         self.validate_languages()?;
         let anchors = self.validate_text()?;
         self.validate_categories(&anchors)?;
+        crate::consent_terms::validate(self)?;
         check_localized("summary", &self.summary, &self.languages, MAX_TEXT_CHARS)
     }
 

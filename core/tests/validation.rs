@@ -116,6 +116,7 @@ fn policy() -> Policy {
             city: "Алматы".into(),
             email: "privacy@example.kz".into(),
             phone: "+7 727 000 00 00".into(),
+            bin_iin: None,
         },
         languages: vec!["ru".into(), "en".into()],
         categories: vec![
@@ -127,6 +128,7 @@ fn policy() -> Policy {
         ],
         summary: loc("Мы используем cookie.", "We use cookies."),
         text: BTreeMap::from([("ru".to_string(), ru_text()), ("en".to_string(), en_text())]),
+        consent: None,
     }
 }
 

@@ -132,7 +132,7 @@ describe('policy', () => {
     assert.equal(ru.last_material_version, next);
     assert.deepEqual(ru.policy.text.ru.slice(0, 4), [
       { type: 'heading', level: 1, text: 'Политика', anchor: 'policy' },
-      { type: 'paragraph', text: 'Сервис **обрабатывает** данные. Вторая строка абзаца.' },
+      { type: 'paragraph', text: 'Сервис обрабатывает данные. Вторая строка абзаца.' }, // Markdown emphasis is read, not shown as asterisks
       { type: 'heading', level: 2, text: 'Данные', anchor: 'data' },
       { type: 'list', items: ['имя', 'телефон'] },
     ]);

@@ -4,6 +4,7 @@
 pub mod key;
 pub mod policy;
 pub mod receipts;
+pub mod site;
 pub mod subject;
 pub mod token;
 pub mod verify;
