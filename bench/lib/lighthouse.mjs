@@ -41,6 +41,8 @@ function metrics(lhr) {
     lcp: num('largest-contentful-paint'), tbt: num('total-blocking-time'), fcp: num('first-contentful-paint'),
     si: num('speed-index'), cls: num('cumulative-layout-shift'), score: lhr.categories?.performance?.score ?? null,
     lcpElement, runtimeError: lhr.runtimeError?.code ?? null,
+    // Lighthouse 12.2.3's TraceElements gatherer can fail on a newer Chromium's trace format.
+    lcpElementError: a['largest-contentful-paint-element']?.errorMessage ?? null,
     warnings: lhr.runWarnings ?? [],
   };
 }
@@ -94,6 +96,7 @@ export async function benchLighthouse(stack, { quick }) {
     const med = (k) => median(r.runs.map((m) => m[k]));
     r.median = { lcp: med('lcp'), tbt: med('tbt'), fcp: med('fcp'), si: med('si'), cls: med('cls'), score: med('score') };
     r.lcpElements = [...new Set(r.runs.map((m) => m.lcpElement).filter(Boolean))];
+    r.lcpElementErrors = [...new Set(r.runs.map((m) => m.lcpElementError).filter(Boolean))];
     r.warnings = [...new Set(r.runs.flatMap((m) => m.warnings))];
   }
   return { version, runs, chromeFlags: CHROME_FLAGS, pages: results };
