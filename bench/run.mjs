@@ -1,10 +1,12 @@
 // ./x bench: measures Kelisim beside its peers on this machine and rewrites BENCHMARKS.md.
 // Sections: native (criterion), widget (Chromium: Kelisim, vanilla-cookieconsent, klaro),
 // edge (wrk against the edge and a bare worker on wrangler dev), scale (an operator page at
-// 1k/10k/100k receipts). Nothing here asserts a speed: it measures and reports.
+// 1k/10k/100k receipts), lighthouse (Lighthouse's mobile preset on the widget's equal pages),
+// soak. Nothing here asserts a speed: it measures and reports.
 //
-// Usage: node bench/run.mjs [--quick] [--only=native,widget,edge,scale,soak] | --report-only
-//   --quick  fewer cold loads, shorter wrk runs, scale up to 10k: for iterating on the harness
+// Usage: node bench/run.mjs [--quick] [--only=native,widget,lighthouse,edge,scale,soak] | --report-only
+//   --quick  fewer cold loads, one Lighthouse run per page, shorter wrk runs, scale up to 10k:
+//            for iterating on the harness
 //   --only   run some sections; the report then goes to bench/out/BENCHMARKS.partial.md and
 //            BENCHMARKS.md is left alone (only a run of every section rewrites it)
 //   --report-only  re-render the report from bench/out/latest.json without measuring anything
@@ -19,9 +21,10 @@ import { report } from './lib/report.mjs';
 import { benchSoak } from './lib/soak.mjs';
 import { benchScale } from './lib/scale.mjs';
 import { benchWidget } from './lib/widget.mjs';
+import { benchLighthouse } from './lib/lighthouse.mjs';
 import { log } from './lib/util.mjs';
 
-const SECTIONS = ['native', 'widget', 'edge', 'scale', 'soak'];
+const SECTIONS = ['native', 'widget', 'lighthouse', 'edge', 'scale', 'soak'];
 const argv = process.argv.slice(2);
 if (argv.includes('--report-only')) {
   const saved = JSON.parse(await readFile(join(ROOT, 'bench/out/latest.json'), 'utf8'));
@@ -70,12 +73,13 @@ async function section(name, fn) {
 
 await section('native', async () => ({ ...(await benchNative({ quick })), wasm: await benchWasm({ quick }) }));
 let stack = null;
-if (only.some((s) => ['widget', 'edge', 'scale'].includes(s))) {
+if (only.some((s) => ['widget', 'lighthouse', 'edge', 'scale'].includes(s))) {
   log('starting the stack (wrangler dev, rate limits raised for the bench)');
   stack = await startStack({ name: 'bench', editConfig: benchConfig });
 }
 try {
   await section('widget', () => benchWidget(stack, { quick }));
+  await section('lighthouse', () => benchLighthouse(stack, { quick }));
   await section('edge', () => benchEdge(stack, { quick, logDir }));
   await section('scale', () => benchScale(stack, { quick }));
 } finally {

@@ -43,4 +43,4 @@ export function fmt(x, digits = 0) {
   if (x === null || x === undefined || Number.isNaN(x)) return '—';
   return Number(x).toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
-export const kb = (bytes, digits = 1) => (bytes === null || bytes === undefined ? '—' : `${fmt(bytes / 1024, digits)} KB`);
+export const kb = (bytes, digits = 1) => (bytes === null || bytes === undefined ? '—' : `${fmt(bytes / 1024, digits)} KiB`);

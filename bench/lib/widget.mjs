@@ -1,6 +1,8 @@
 // The widget benchmarks: Kelisim's one tag beside two consent managers from npm
 // (vanilla-cookieconsent v3, klaro), on equal pages with the same five categories and the same
-// Russian texts, served from 127.0.0.1 and loaded in headless Debian Chromium.
+// Russian texts, served from 127.0.0.1 and loaded in headless Debian Chromium, in two profiles:
+// unthrottled, and a phone (Slow 4G + 4× CPU through CDP). Besides the times it records the
+// critical path (which request waited on which) and the bytes each banner waited for.
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -14,7 +16,29 @@ const POLICY_FILE = join(ROOT, 'www/demo/policies/crm-demo.json');
 const I18N_FILE = join(ROOT, 'widget/src/i18n.rs');
 const DETECTOR = readFileSync(join(ROOT, 'bench/lib/detector.js'), 'utf8');
 const SETTLE_MS = 1000;
-const TIMEOUT_MS = 15_000;
+const TIMEOUT_MS = 30_000;
+
+/**
+ * The two load profiles. `phone` is the issue's (and PageSpeed's) mobile budget: Slow 4G —
+ * 150 ms round trip, 1.6 Mbit/s down, 750 kbit/s up (decimal megabits, as the network is quoted),
+ * applied by Chromium's network service to every request of the page (CDP
+ * `Network.emulateNetworkConditions`: the latency is added per request, the throughput caps each
+ * response) — and the renderer slowed 4× (`Emulation.setCPUThrottlingRate`). Same viewport.
+ */
+export const PROFILES = {
+  unthrottled: { id: 'unthrottled', label: 'unthrottled', network: null, cpuRate: 1 },
+  phone: {
+    id: 'phone', label: 'phone (Slow 4G + 4× CPU)',
+    network: { offline: false, latency: 150, downloadThroughput: (1.6e6 / 8), uploadThroughput: (750e3 / 8) },
+    cpuRate: 4,
+  },
+};
+
+/** Applies a profile to a page's CDP session, before its navigation. */
+async function applyProfile(cdp, profile) {
+  if (profile.network) await cdp.send('Network.emulateNetworkConditions', profile.network);
+  if (profile.cpuRate !== 1) await cdp.send('Emulation.setCPUThrottlingRate', { rate: profile.cpuRate });
+}
 
 /** The widget's Russian UI strings, read from widget/src/i18n.rs so the peers say the same. */
 function russianStrings() {
@@ -136,6 +160,9 @@ var klaroConfig = ${JSON.stringify(config)};
 `;
 }
 
+/** The equal page with no consent manager at all: the baseline for Lighthouse. */
+export const barePage = (policy) => page('bare', '', policy);
+
 /** The three products: their page, how their banner is found, how a choice is awaited. */
 function products(edgeUrl, policy, S) {
   const ready = `<script>
@@ -197,8 +224,9 @@ const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; ch
  * Text is gzipped when the browser asks (Chromium offers only gzip/deflate over plain http;
  * wrangler dev gzips Kelisim's responses the same way), so wire bytes compare like with like.
  */
-async function servePages(prods) {
+async function servePages(prods, extra = {}) {
   const routes = new Map();
+  for (const [path, html] of Object.entries(extra)) routes.set(path, { body: Buffer.from(html), type: TYPES['.html'], cache: 'no-cache' });
   for (const p of prods) {
     routes.set(`/${p.id}.html`, { body: Buffer.from(p.html), type: TYPES['.html'], cache: 'no-cache' });
     if (p.config) routes.set(`/config/${p.id}.js`, { body: Buffer.from(p.config), type: TYPES['.js'], cache: 'public, max-age=300' });
@@ -230,13 +258,31 @@ async function servePages(prods) {
   return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) };
 }
 
-/** Records every request of a page through CDP; with `capture`, keeps each response body too. */
+/** The URL of the script (or document) that started a request, from a CDP `initiator`. */
+function initiatorUrl(init) {
+  if (!init) return null;
+  if (init.url) return init.url;
+  for (let stack = init.stack; stack; stack = stack.parent) {
+    const frame = stack.callFrames?.find((f) => f.url);
+    if (frame) return frame.url;
+  }
+  return null;
+}
+
+/**
+ * Records every request of a page through CDP: URL, type, initiator (which document or script
+ * started it), status, wire bytes, CDP timestamps of start and finish; with `capture`, each
+ * response body too. Returns the CDP session as well, to apply a profile before navigating.
+ */
 async function recordNetwork(ctx, page, { capture = false } = {}) {
   const cdp = await ctx.newCDPSession(page);
   await cdp.send('Network.enable');
   const reqs = new Map();
   const get = (id) => { if (!reqs.has(id)) reqs.set(id, { id }); return reqs.get(id); };
-  cdp.on('Network.requestWillBeSent', (e) => Object.assign(get(e.requestId), { url: e.request.url, method: e.request.method, type: e.type }));
+  cdp.on('Network.requestWillBeSent', (e) => Object.assign(get(e.requestId), {
+    url: e.request.url, method: e.request.method, type: e.type, sentAt: e.timestamp,
+    initiatorType: e.initiator?.type ?? null, initiator: initiatorUrl(e.initiator),
+  }));
   cdp.on('Network.requestServedFromCache', (e) => { get(e.requestId).cached = 'memory'; });
   cdp.on('Network.responseReceived', (e) => {
     const r = get(e.requestId);
@@ -251,6 +297,7 @@ async function recordNetwork(ctx, page, { capture = false } = {}) {
   cdp.on('Network.loadingFinished', (e) => {
     const r = get(e.requestId);
     r.wire = e.encodedDataLength;
+    r.finishedAt = e.timestamp;
     if (capture && r.type !== 'Document') {
       pending.push(cdp.send('Network.getResponseBody', { requestId: e.requestId })
         .then((b) => { r.body = Buffer.from(b.body, b.base64Encoded ? 'base64' : 'utf8'); })
@@ -259,10 +306,38 @@ async function recordNetwork(ctx, page, { capture = false } = {}) {
   });
   cdp.on('Network.loadingFailed', (e) => { get(e.requestId).failed = e.errorText; });
   return {
+    cdp,
     entries: () => [...reqs.values()].filter((r) => r.url && !r.url.startsWith('data:')),
     reset: () => reqs.clear(),
     settled: () => Promise.all(pending),
   };
+}
+
+const pathOf = (url) => { const u = new URL(url); return u.pathname + u.search; };
+
+/**
+ * Each request of a load on the page's clock (ms since navigation start, as `visible`): start
+ * and finish from Resource Timing (`startTime`, `responseEnd`: both exposed cross-origin), or,
+ * for a request Resource Timing does not list, from CDP timestamps shifted so the document's
+ * request starts at its Resource Timing `fetchStart`. With the initiator from CDP.
+ */
+function timeline(requests, resources, nav) {
+  const doc = requests.find((r) => r.type === 'Document');
+  const shift = (ts) => (doc?.sentAt && ts ? (ts - doc.sentAt) * 1000 + (nav?.fetchStart ?? 0) : null);
+  const unused = [...resources];
+  const out = [];
+  for (const r of requests) {
+    if (r.type === 'Document' || r.failed) continue;
+    const i = unused.findIndex((e) => e.name === r.url);
+    const rt = i >= 0 ? unused.splice(i, 1)[0] : null;
+    out.push({
+      path: pathOf(r.url), kind: kind(r), method: r.method,
+      initiator: r.initiator ? (r.initiator === doc?.url ? 'page' : pathOf(r.initiator)) : (r.initiatorType ?? null),
+      initiatorType: r.initiatorType,
+      start: rt ? rt.startTime : shift(r.sentAt), end: rt ? rt.responseEnd : shift(r.finishedAt), source: rt ? 'rt' : 'cdp',
+    });
+  }
+  return { html: nav ? { start: nav.fetchStart, end: nav.responseEnd } : null, requests: out };
 }
 
 function kind(r) {
@@ -276,14 +351,15 @@ function kind(r) {
   return 'other';
 }
 
-/** One cold load on a fresh profile; optionally the repeat visit after accepting. */
-async function coldLoad(product, url, { repeat, capture = false }) {
+/** One cold load on a fresh profile under `profile`; optionally the repeat visit after accepting. */
+async function coldLoad(product, url, { profile, repeat, capture = false }) {
   const ctx = await launchBrowser();
   try {
     await ctx.addInitScript({ content: DETECTOR.replace('__SPEC__', product.spec) });
     const page = ctx.pages()[0] ?? (await ctx.newPage());
     const net = await recordNetwork(ctx, page, { capture });
-    await page.goto(url, { waitUntil: 'load' });
+    await applyProfile(net.cdp, profile);
+    await page.goto(url, { waitUntil: 'load', timeout: TIMEOUT_MS });
     await page.waitForFunction(() => window.__bench && window.__bench.interactive !== null, null, { timeout: TIMEOUT_MS, polling: 50 });
     await sleep(SETTLE_MS);
     const m = await page.evaluate(() => {
@@ -297,10 +373,14 @@ async function coldLoad(product, url, { repeat, capture = false }) {
         longtaskCount: tasks.length, longtaskMs: tasks.reduce((s, t) => s + t.duration, 0),
         tbt: tasks.reduce((s, t) => s + Math.max(0, t.duration - 50), 0),
         dcl: nav?.domContentLoadedEventEnd ?? null, load: nav?.loadEventEnd ?? null,
+        nav: nav ? { fetchStart: nav.fetchStart, responseEnd: nav.responseEnd } : null,
+        resources: performance.getEntriesByType('resource').map((e) => ({ name: e.name, startTime: e.startTime, responseEnd: e.responseEnd })),
       };
     });
     await net.settled();
     m.requests = net.entries();
+    m.timeline = timeline(m.requests, m.resources, m.nav);
+    delete m.resources;
     if (repeat) {
       // Accept, wait until the choice is kept (Kelisim: its receipt is stored at the edge), come back.
       const stored = product.id === 'kelisim'
@@ -311,7 +391,7 @@ async function coldLoad(product, url, { repeat, capture = false }) {
       m.acceptStatus = res?.status?.() ?? null;
       await sleep(500);
       net.reset();
-      await page.goto(url, { waitUntil: 'load' });
+      await page.goto(url, { waitUntil: 'load', timeout: TIMEOUT_MS });
       await sleep(1500);
       const after = await page.evaluate(() => ({ bannerShown: window.__bench.visible !== null }));
       m.repeat = { ...after, requests: net.entries().filter((r) => r.type !== 'Document') };
@@ -348,64 +428,162 @@ function summarise(runs) {
   };
 }
 
+const CODE_KINDS = ['js', 'wasm', 'css'];
+const DATA_KINDS = ['config', 'data'];
+
+/** The most frequent value of a list (ties: the first seen). */
+function mode(values) {
+  const counts = new Map();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  let best = null;
+  let n = 0;
+  for (const [v, c] of counts) if (c > n) { best = v; n = c; }
+  return best;
+}
+
+/**
+ * The critical path of one product in one profile, over its loads: each request's median start
+ * and finish (page clock) and who started it, the page's own HTML, the banner's median visible
+ * and interactive times, and what the banner waited for — the code and data requests whose median
+ * finish comes before the median visible time — with their brotli sizes (from `sizes`, by path).
+ */
+function criticalPath(runs, sizes) {
+  const byPath = new Map();
+  for (const r of runs) {
+    for (const q of r.timeline?.requests ?? []) {
+      if (q.method !== 'GET') continue;
+      if (!byPath.has(q.path)) byPath.set(q.path, { path: q.path, kind: q.kind, initiators: [], starts: [], ends: [] });
+      const g = byPath.get(q.path);
+      g.initiators.push(q.initiator);
+      if (q.start !== null) g.starts.push(q.start);
+      if (q.end !== null) g.ends.push(q.end);
+    }
+  }
+  const visible = median(runs.map((r) => r.visible));
+  const interactive = median(runs.map((r) => r.interactive));
+  const html = { start: median(runs.map((r) => r.timeline?.html?.start)), end: median(runs.map((r) => r.timeline?.html?.end)) };
+  const requests = [...byPath.values()].map((g) => ({
+    path: g.path, kind: g.kind, initiator: mode(g.initiators), loads: g.initiators.length,
+    start: median(g.starts), end: median(g.ends), brotli: sizes.get(g.path)?.brotli ?? null,
+    beforeVisible: visible !== null && median(g.ends) !== null && median(g.ends) <= visible,
+  })).sort((a, b) => (a.start ?? Infinity) - (b.start ?? Infinity));
+  const waited = requests.filter((q) => q.beforeVisible && [...CODE_KINDS, ...DATA_KINDS].includes(q.kind));
+  const sum = (list) => list.reduce((t, q) => t + (q.brotli ?? 0), 0);
+  return {
+    html, visible, interactive, requests,
+    waitedFor: {
+      paths: waited.map((q) => q.path),
+      codeBrotli: sum(waited.filter((q) => CODE_KINDS.includes(q.kind))),
+      dataBrotli: sum(waited.filter((q) => DATA_KINDS.includes(q.kind))),
+      unsized: waited.filter((q) => q.brotli === null).map((q) => q.path),
+    },
+  };
+}
+
+/**
+ * The repeat visits (same profile, after accepting). Besides requests and bytes: the code
+ * (JS, wasm, CSS) that came over the network again — a 200 with a body is a re-download; a 304
+ * is a revalidation (headers only), counted apart.
+ */
 function repeatSummary(runs) {
   const reps = runs.filter((r) => r.repeat);
   if (reps.length === 0) return null;
   const per = reps.map((r) => {
     const network = r.repeat.requests.filter((q) => !q.cached);
+    const code = network.filter((q) => CODE_KINDS.includes(kind(q)));
+    const redownloaded = code.filter((q) => (q.wireStatus ?? q.status) !== 304);
     return {
       requests: r.repeat.requests.length, network: network.length, cached: r.repeat.requests.length - network.length,
       bytes: network.reduce((s, q) => s + (q.wire ?? 0), 0), bannerShown: r.repeat.bannerShown, acceptStatus: r.acceptStatus,
-      list: r.repeat.requests.map((q) => ({ path: new URL(q.url).pathname, status: q.wireStatus ?? q.status ?? null, cached: q.cached ?? null, wire: q.wire ?? null })),
+      codeRedownloads: redownloaded.length, codeBytes: redownloaded.reduce((s, q) => s + (q.wire ?? 0), 0),
+      codeRevalidations: code.length - redownloaded.length,
+      list: r.repeat.requests.map((q) => ({ path: new URL(q.url).pathname, kind: kind(q), status: q.wireStatus ?? q.status ?? null, cached: q.cached ?? null, wire: q.wire ?? null })),
     };
   });
-  return { n: per.length, requests: median(per.map((p) => p.requests)), network: median(per.map((p) => p.network)), cached: median(per.map((p) => p.cached)), bytes: median(per.map((p) => p.bytes)), bannerShown: per.some((p) => p.bannerShown), example: per[0] };
+  const med = (f) => median(per.map(f));
+  return {
+    n: per.length, requests: med((p) => p.requests), network: med((p) => p.network), cached: med((p) => p.cached), bytes: med((p) => p.bytes),
+    codeRedownloads: Math.max(...per.map((p) => p.codeRedownloads)), codeBytes: Math.max(...per.map((p) => p.codeBytes)),
+    codeRevalidations: Math.max(...per.map((p) => p.codeRevalidations)),
+    bannerShown: per.some((p) => p.bannerShown), acceptFailed: per.filter((p) => p.acceptStatus !== null && p.acceptStatus >= 300).length,
+    example: per[0],
+  };
 }
 
-/** The widget section. Returns per-product sizes, timing summaries and repeat-visit numbers. */
-export async function benchWidget(stack, { quick }) {
-  const loads = quick ? 5 : 20;
-  const repeats = quick ? 1 : 3;
+/**
+ * The equal pages, served: one per product and `/bare.html` (the same page with no consent
+ * manager), with crm-demo told to accept receipts from their origin. Returns { server, all, bareUrl }.
+ */
+export async function equalPages(stack) {
   const policy = JSON.parse(await readFile(POLICY_FILE, 'utf8'));
   const S = russianStrings();
   const ours = existsSync(join(ROOT, 'www/dist/v1/kelisim.js'));
   const all = products(stack.edgeUrl, policy, S).filter((p) => p.id !== 'kelisim' || ours);
-  const server = await servePages(all);
+  const server = await servePages(all, { '/bare.html': barePage(policy) });
   // The bench page posts receipts for crm-demo from its own origin.
   const site = await stack.admin('GET', '/v1/sites/crm-demo');
   const origins = [...new Set([...(site.json?.origins ?? []), server.url])];
   const put = await stack.admin('PUT', '/v1/sites/crm-demo', { body: { origins } });
-  if (put.status >= 300) throw new Error(`widget: site origins: ${put.status} ${put.text}`);
+  if (put.status >= 300) { await server.close(); throw new Error(`widget: site origins: ${put.status} ${put.text}`); }
+  return { server, all, ours, bareUrl: `${server.url}/bare.html` };
+}
+
+/**
+ * The widget section, in both profiles. Returns per product: sizes (from the first measured load's
+ * bodies) and, per profile, timing summaries, the critical path and the repeat visits.
+ */
+export async function benchWidget(stack, { quick }) {
+  const loads = quick ? 5 : 20;
+  const repeats = quick ? 1 : 3;
+  const profiles = Object.values(PROFILES);
+  const { server, all, ours } = await equalPages(stack);
   const results = {};
   try {
-    for (const p of all) results[p.id] = { product: p, runs: [], errors: [] };
-    log(`widget: warm-up load of each (discarded), then ${loads} cold loads each, interleaved`);
-    for (const p of all) await coldLoad(p, `${server.url}/${p.id}.html`, { repeat: false }).catch((e) => results[p.id].errors.push(`warm-up: ${e.message}`));
+    for (const p of all) {
+      results[p.id] = { product: p, captured: null, errors: [], profiles: Object.fromEntries(profiles.map((f) => [f.id, { runs: [], errors: [] }])) };
+    }
+    log(`widget: warm-up load of each (discarded), then ${loads} cold loads each in ${profiles.length} profiles, interleaved`);
+    for (const p of all) {
+      await coldLoad(p, `${server.url}/${p.id}.html`, { profile: PROFILES.unthrottled, repeat: false }).catch((e) => results[p.id].errors.push(`warm-up: ${e.message}`));
+    }
     for (let i = 0; i < loads; i++) {
-      const order = all.map((_, j) => all[(i + j) % all.length]); // rotate who goes first
-      for (const p of order) {
-        try {
-          const capture = results[p.id].runs.length === 0; // the first measured load keeps the bodies, for the sizes
-          results[p.id].runs.push(await coldLoad(p, `${server.url}/${p.id}.html`, { repeat: i < repeats, capture }));
-        } catch (e) {
-          results[p.id].errors.push(e.message.split('\n')[0]);
+      // Profiles alternate which goes first; within one, the first product of each round rotates.
+      const rounds = i % 2 ? [...profiles].reverse() : profiles;
+      for (const profile of rounds) {
+        const order = all.map((_, j) => all[(i + j) % all.length]);
+        for (const p of order) {
+          const slot = results[p.id].profiles[profile.id];
+          try {
+            const capture = results[p.id].captured === null; // the first measured load keeps the bodies, for the sizes
+            const m = await coldLoad(p, `${server.url}/${p.id}.html`, { profile, repeat: i < repeats, capture });
+            if (capture) results[p.id].captured = m;
+            slot.runs.push(m);
+          } catch (e) {
+            slot.errors.push(e.message.split('\n')[0]);
+          }
         }
       }
-      if ((i + 1) % 5 === 0) log(`widget: ${i + 1}/${loads} rounds`);
+      if ((i + 1) % 5 === 0 || i + 1 === loads) log(`widget: ${i + 1}/${loads} rounds`);
     }
     const out = {};
     for (const [id, r] of Object.entries(results)) {
-      const first = r.runs[0];
+      const first = r.captured;
+      const files = first ? fileSizes(first.requests) : [];
+      const sizes = new Map(files.map((f) => [f.path, f]));
       out[id] = {
         name: r.product.name, version: r.product.version, tag: r.product.tag,
-        files: first ? fileSizes(first.requests) : [],
-        timing: r.runs.length ? summarise(r.runs) : null,
+        files,
         requests: first ? first.requests.map(({ body, ...q }) => q) : [],
-        repeat: repeatSummary(r.runs),
         errors: r.errors,
+        profiles: Object.fromEntries(Object.entries(r.profiles).map(([pid, slot]) => [pid, {
+          timing: slot.runs.length ? summarise(slot.runs) : null,
+          path: slot.runs.length ? criticalPath(slot.runs, sizes) : null,
+          repeat: repeatSummary(slot.runs),
+          errors: slot.errors,
+        }])),
       };
     }
-    return { loads, repeats, settleMs: SETTLE_MS, ours, products: out, pagesUrl: server.url };
+    return { loads, repeats, settleMs: SETTLE_MS, ours, profiles: PROFILES, products: out, pagesUrl: server.url };
   } finally {
     await server.close();
   }
