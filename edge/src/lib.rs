@@ -5,11 +5,13 @@
 //! - `router`: the route table (pure). `error`: every error → HTTP, in one place.
 //! - `service`: the logic, over the `kv::Kv` seam (native tests use `kv::MemoryKv`).
 //! - `keys`: the KV key schema (documented there). `keyring`, `auth`, `cors`: pure helpers.
+//! - `chain`: a subject's hash chain (current receipt, forks). `tombstone`: what erasure leaves.
 //! - `cache`: what an isolate keeps between requests (policy versions, site configurations).
 //! - `routes`, `store_kv`: the thin runtime layer (wasm32 only).
 
 pub mod auth;
 pub mod cache;
+pub mod chain;
 pub mod cors;
 pub mod error;
 pub mod keyring;
@@ -17,6 +19,7 @@ pub mod keys;
 pub mod kv;
 pub mod router;
 pub mod service;
+pub mod tombstone;
 
 #[cfg(target_arch = "wasm32")]
 mod routes;

@@ -74,6 +74,10 @@ pub struct ReceiptSummary {
     /// The receipt's hash (SHA-256 of its canonical claims): lets a chain be checked from a listing.
     #[serde(default)]
     pub hash: String,
+    /// The `prev` the receipt names (the subject's previous receipt's hash), if any: the chain
+    /// link that orders a subject's receipts whatever their arrival order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev: Option<String>,
     pub subject: String,
     pub action: String,
     pub server_time: String,
@@ -96,6 +100,7 @@ impl ReceiptSummary {
         let full = Self {
             id: claims.id.clone(),
             hash: signed.receipt.hash.clone(),
+            prev: claims.prev.clone(),
             subject: claims.subject.clone(),
             action: claims.action.as_str().to_owned(),
             server_time: signed.receipt.server_time.clone(),
@@ -422,33 +427,37 @@ impl<K: Kv> Service<'_, K> {
         Ok(all)
     }
 
-    /// A subject's current consent state (from the newest receipt) and full history.
+    /// A subject's current consent state and full history. The current receipt is the newest of
+    /// the subject's `prev` chain, not the last to arrive (see [`chain`](crate::chain)); forks
+    /// are kept and listed.
     ///
     /// # Errors
     /// 503 when KV fails.
     pub async fn subject(&self, site: &str, subject: &str) -> Result<SubjectView, ApiError> {
         let receipts = self.subject_summaries(site, subject).await?;
-        let state = match receipts.first() {
+        let chain = crate::chain::follow(&receipts);
+        let state = match chain.current.and_then(|i| receipts.get(i)) {
             None => None,
-            Some(newest) => {
-                let decisions = match (&newest.granted, &newest.denied) {
+            Some(current) => {
+                let decisions = match (&current.granted, &current.denied) {
                     (Some(g), Some(d)) => g
                         .iter()
                         .map(|c| (c.clone(), Decision::Granted))
                         .chain(d.iter().map(|c| (c.clone(), Decision::Denied)))
                         .collect(),
-                    _ => self.receipt(site, &newest.id).await?.receipt.claims.decisions,
+                    _ => self.receipt(site, &current.id).await?.receipt.claims.decisions,
                 };
                 Some(SubjectState {
-                    receipt_id: newest.id.clone(),
-                    server_time: newest.server_time.clone(),
-                    policy_version: newest.policy_version,
-                    action: newest.action.clone(),
+                    receipt_id: current.id.clone(),
+                    server_time: current.server_time.clone(),
+                    policy_version: current.policy_version,
+                    action: current.action.clone(),
                     decisions,
+                    decided_by: if chain.ambiguous { DecidedBy::Arrival } else { DecidedBy::Chain },
                 })
             }
         };
-        Ok(SubjectView { subject: subject.to_owned(), state, receipts })
+        Ok(SubjectView { subject: subject.to_owned(), state, fork: !chain.forks.is_empty(), forks: chain.forks, receipts })
     }
 
     /// Whether the receipt a chain link names is held for the same subject.
@@ -826,7 +835,17 @@ impl ReceiptQuery {
     }
 }
 
-/// A subject's consent state: the newest receipt's decisions.
+/// What chose a subject's current receipt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecidedBy {
+    /// Every other receipt of the subject is an ancestor of the current one.
+    Chain,
+    /// The chain forks (or there are separate chains): of its tips, the last to arrive is current.
+    Arrival,
+}
+
+/// A subject's consent state: the decisions of the newest receipt of its chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SubjectState {
     pub receipt_id: String,
@@ -834,13 +853,17 @@ pub struct SubjectState {
     pub policy_version: u32,
     pub action: String,
     pub decisions: BTreeMap<String, Decision>,
+    pub decided_by: DecidedBy,
 }
 
-/// A subject's state and history, newest first.
+/// A subject's state and history (newest arrival first), with the forks of its chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SubjectView {
     pub subject: String,
     pub state: Option<SubjectState>,
+    /// Whether two receipts of the subject name the same `prev`.
+    pub fork: bool,
+    pub forks: Vec<crate::chain::Fork>,
     pub receipts: Vec<ReceiptSummary>,
 }
 

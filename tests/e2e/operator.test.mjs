@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateSecrets, startStack } from '../lib/stack.mjs';
-import { canonical, makeSubmission, verifyEdgeJws, visitorKey, ulid } from '../lib/receipt.mjs';
+import { canonical, makeSubmission, sha256hex, verifyEdgeJws, visitorKey, ulid } from '../lib/receipt.mjs';
 
 let stack;
 let served;
@@ -210,6 +210,40 @@ describe('queries', () => {
     const again = await stack.admin('DELETE', `/v1/sites/${SITE}/subjects/${key.thumbprint}`);
     assert.equal(again.status, 404);
     assert.equal(again.json.error.code, 'subject_not_found');
+  });
+});
+
+describe('a subject\'s state follows its chain', () => {
+  test('a withdrawal posted before the acceptance it follows is the state', async () => {
+    const key = visitorKey();
+    const accept = makeSubmission(served, { key, action: 'accept_all' });
+    const withdraw = makeSubmission(served, { key, action: 'withdraw', prev: sha256hex(canonical(accept.claims)) });
+    assert.equal((await post(withdraw)).status, 201);
+    assert.equal((await post(accept)).status, 201);
+    const view = (await stack.admin('GET', `/v1/sites/${SITE}/subjects/${key.thumbprint}`)).json;
+    assert.equal(view.receipts[0].id, accept.claims.id, 'the acceptance arrived last');
+    assert.equal(view.state.action, 'withdraw');
+    assert.equal(view.state.receipt_id, withdraw.claims.id);
+    assert.equal(view.state.decided_by, 'chain');
+    assert.equal(view.fork, false);
+    assert.deepEqual(view.forks, []);
+  });
+
+  test('a fork (two receipts naming the same prev) is kept and flagged', async () => {
+    const key = visitorKey();
+    const first = makeSubmission(served, { key, action: 'reject_all' });
+    const prev = sha256hex(canonical(first.claims));
+    const tabA = makeSubmission(served, { key, action: 'accept_all', prev });
+    const tabB = makeSubmission(served, { key, action: 'withdraw', prev });
+    for (const sub of [first, tabA, tabB]) assert.equal((await post(sub)).status, 201);
+    const view = (await stack.admin('GET', `/v1/sites/${SITE}/subjects/${key.thumbprint}`)).json;
+    assert.equal(view.receipts.length, 3, 'both branches are kept');
+    assert.equal(view.fork, true);
+    assert.equal(view.forks.length, 1);
+    assert.equal(view.forks[0].prev, prev);
+    assert.deepEqual([...view.forks[0].receipt_ids].sort(), [tabA.claims.id, tabB.claims.id].sort());
+    assert.equal(view.state.decided_by, 'arrival');
+    assert.equal(view.state.receipt_id, tabB.claims.id, 'of the two tips, the last to arrive');
   });
 });
 
