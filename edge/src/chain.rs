@@ -89,8 +89,7 @@ mod tests {
 
     #[test]
     fn a_fork_is_flagged_and_the_newest_arrival_among_tips_is_current() {
-        let listed =
-            [summary("c2", "c2", Some("b")), summary("c1", "c1", Some("b")), summary("b", "b", None)];
+        let listed = [summary("c2", "c2", Some("b")), summary("c1", "c1", Some("b")), summary("b", "b", None)];
         let view = follow(&listed);
         assert_eq!(view.current, Some(0));
         assert!(view.ambiguous);

@@ -36,7 +36,8 @@ fn a_fork_is_kept_and_flagged() {
     let (kv, keys) = (MemoryKv::default(), ring());
     let (sha, _) = setup(&kv, &keys);
     let first = claims(&sha, Some(2), 1, NOW - 5_000, Action::RejectAll, None);
-    let link = Some(first.claims.hash().unwrap());
+    let hash = first.claims.hash().unwrap();
+    let link = Some(hash.clone());
     // Two tabs answer from the same state: both name the first receipt.
     let tab_a = claims(&sha, Some(2), 2, NOW - 4_000, Action::AcceptAll, link.clone());
     let tab_b = claims(&sha, Some(2), 3, NOW - 3_000, Action::Withdraw, link.clone());
@@ -49,7 +50,7 @@ fn a_fork_is_kept_and_flagged() {
     assert_eq!(view.receipts.len(), 3, "both branches are kept");
     assert!(view.fork);
     assert_eq!(view.forks.len(), 1);
-    assert_eq!(view.forks[0].prev, link.unwrap());
+    assert_eq!(view.forks[0].prev, hash);
     let mut branches = view.forks[0].receipt_ids.clone();
     branches.sort();
     let mut expected = vec![tab_a.claims.id.clone(), tab_b.claims.id.clone()];

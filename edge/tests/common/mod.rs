@@ -40,7 +40,14 @@ pub fn setup(kv: &MemoryKv, keys: &Keyring) -> (String, String) {
 }
 
 /// A visitor's receipt, signed with the key of `visitor` (or unsigned when `None`).
-pub fn claims(sha: &str, visitor: Option<u8>, id_seed: u8, minted_ms: i64, action: Action, prev: Option<String>) -> SubmitReceipt {
+pub fn claims(
+    sha: &str,
+    visitor: Option<u8>,
+    id_seed: u8,
+    minted_ms: i64,
+    action: Action,
+    prev: Option<String>,
+) -> SubmitReceipt {
     let key = visitor.map(|seed| EdgeSigningKey::from_seed("v", [seed; 32]));
     let jwk = key.as_ref().map(EdgeSigningKey::public_jwk);
     let granted = action == Action::AcceptAll;
@@ -75,22 +82,46 @@ pub fn body(submit: &SubmitReceipt) -> Vec<u8> {
 
 /// Stores `count` receipts of `subject` straight into KV (record and both index entries, as the
 /// submit path writes them), one millisecond apart from `start_ms`: a large site without paying
-/// for thousands of signatures. Returns their ids.
-pub fn seed(kv: &MemoryKv, keys: &Keyring, template: &SubmitReceipt, subject: &str, start_ms: i64, count: usize) -> Vec<String> {
+/// for thousands of signatures (one countersigned receipt is copied under new ids, so the copies
+/// do not verify; these tests count and find, they do not verify). Returns their ids.
+pub fn seed(
+    kv: &MemoryKv,
+    keys: &Keyring,
+    template: &SubmitReceipt,
+    subject: &str,
+    start_ms: i64,
+    count: usize,
+) -> Vec<String> {
+    let signed = Receipt::accept(template.clone(), start_ms).unwrap().countersign(keys.current()).unwrap();
     let mut ids = Vec::with_capacity(count);
     for n in 0..count {
         let server_ms = start_ms + n as i64;
-        let mut submit = template.clone();
+        let mut copy = signed.clone();
         let mut random = [0u8; 10];
         random[..8].copy_from_slice(&(n as u64).to_be_bytes());
-        submit.claims.id = ulid_from_parts(server_ms as u64, random);
-        submit.claims.subject = subject.to_owned();
-        submit.claims.client_time = format_millis(server_ms);
-        let signed = Receipt::accept(submit, server_ms).unwrap().countersign(keys.current()).unwrap();
-        store(kv, &signed, true, true);
-        ids.push(signed.receipt.claims.id.clone());
+        random[8] = subject.as_bytes()[0];
+        copy.receipt.claims.id = ulid_from_parts(server_ms as u64, random);
+        copy.receipt.claims.subject = subject.to_owned();
+        copy.receipt.server_time = format_millis(server_ms);
+        store(kv, &copy, true, true);
+        ids.push(copy.receipt.claims.id.clone());
     }
     ids
+}
+
+/// Every stored key (with its value) whose name or value mentions `needle`.
+pub fn traces(kv: &MemoryKv, needle: &str) -> Vec<String> {
+    let all = block_on(kv.list("", usize::MAX - 1, None)).unwrap();
+    all.keys
+        .into_iter()
+        .filter(|k| {
+            let value = block_on(kv.get(&k.name)).unwrap().unwrap_or_default();
+            k.name.contains(needle)
+                || value.contains(needle)
+                || k.metadata.as_ref().is_some_and(|m| m.to_string().contains(needle))
+        })
+        .map(|k| k.name)
+        .collect()
 }
 
 /// Writes a receipt's record and the index entries asked for (a missing one is an index write
