@@ -2,24 +2,27 @@
 //! production limit of KV operations per request.
 //!
 //! A request does a bounded batch and answers `202` with its progress, or `200` with the signed
-//! erasure record once nothing is left. Between requests the state lives in one progress key
-//! (`keys::erasure_progress`); a retry after any failure repeats at most the unfinished batch.
+//! erasure record once a pass over both indexes reached their end (a small subject: at once).
+//! Between requests the state lives in one progress key (`keys::erasure_progress`); a retry after
+//! any failure repeats at most the unfinished batch, and a retry after the end answers the same
+//! record.
 //!
 //! Order of writes (each step is safe to repeat):
 //! 1. the **tombstone** (`tombstone::key`), before anything is deleted: from then on the receipt
 //!    path refuses re-posting an erased receipt and an unsigned takeover of the id;
-//! 2. per batch, the **progress** record with the batch's receipt ids (written ahead of the
-//!    deletes, so the final record names every receipt that went);
+//! 2. ahead of each batch's deletes, what names the batch's receipts: the **progress** record when
+//!    more remains, or, for the last batch, the signed **erasure record** itself, under a key fixed
+//!    by the tombstone (so retries rewrite the same one record);
 //! 3. the receipt **records**, then their **index entries** (an entry is what finds a record, so
 //!    it goes last);
-//! 4. once a pass finds nothing left, the signed **erasure record** under a key fixed by the
-//!    tombstone (so retries rewrite the same one record), then the progress record is deleted.
+//! 4. the progress record is deleted once the erasure record is written and the last deletes
+//!    succeeded. No key is written twice in one request (KV takes one write per second per key).
 //!
 //! Receipts are found through both indexes: the subject index, and the site's time index whose
 //! entries carry the subject in their metadata (a receipt whose subject-index write failed is
 //! still found). Receipts that reached the edge after the erasure began are not part of it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use futures_util::future::{try_join, try_join_all};
 use serde::{Deserialize, Serialize};
@@ -79,7 +82,17 @@ pub struct ErasureStatus {
     pub erased: usize,
 }
 
-/// A receipt to erase: its id, server time and whether the visitor signed it.
+/// What one pass over the indexes found.
+struct Sweep {
+    /// Receipts to erase now, by id.
+    batch: BTreeMap<String, Target>,
+    /// Where the next request resumes the time-index sweep.
+    resume: Option<String>,
+    /// Whether the pass reached the end of both indexes (so `batch` is all that is left).
+    complete: bool,
+}
+
+/// A receipt to erase: its server time and whether the visitor signed it.
 struct Target {
     server_ms: i64,
     signed: bool,
@@ -120,44 +133,50 @@ impl<K: Kv> Service<'_, K> {
         let subject_sha256 = sha256_hex(subject.as_bytes());
         let progress_key = keys::erasure_progress(site, &subject_sha256);
         let tomb_key = tombstone::key(site, subject);
-        let (tomb, progress) =
+        let (tomb, stored_progress) =
             try_join(get_json::<_, SubjectTombstone>(kv, &tomb_key), get_json::<_, Progress>(kv, &progress_key))
                 .await?;
-        let subject_prefix = keys::subject_index_prefix(site, subject);
-        let mut progress = match progress {
+        let had_progress = stored_progress.is_some();
+        let mut progress = match stored_progress {
             Some(progress) => progress,
             None => {
-                let newest = kv.list(&subject_prefix, 1, None).await?.keys.first().and_then(summary_of);
-                let finished = match &tomb {
-                    Some(t) => get_json::<_, SignedErasure>(kv, &keys::erasure(site, t.erased_at_ms, &t.erasure_id))
-                        .await?
-                        .map(|record| (t, record)),
+                let newest = kv.list(&keys::subject_index_prefix(site, subject), 1, None).await?.keys;
+                let newest = newest.first().and_then(|k| Some((time_and_id(&k.name)?.0, summary_of(k)?)));
+                let record = match &tomb {
+                    Some(t) => {
+                        get_json::<_, SignedErasure>(kv, &keys::erasure(site, t.erased_at_ms, &t.erasure_id)).await?
+                    }
                     None => None,
                 };
-                match (tomb.as_ref(), finished, newest) {
-                    // A retry of a finished erasure: the same record.
-                    (_, Some((_, record)), None) => return Ok(ErasureOutcome::Done(record)),
-                    // Nothing held, nothing under way.
-                    (None, _, None) => {
+                match (tomb, newest) {
+                    (None, None) => {
                         return Err(ApiError::not_found("subject_not_found", "no receipts are held for this subject"))
                     }
-                    // Stopped between its tombstone and its first progress record: resume it.
-                    (Some(t), None, newest) => Progress {
-                        erasure_id: t.erasure_id.clone(),
-                        started_ms: t.erased_at_ms,
-                        requested_by: requested_by.to_owned(),
-                        subject_signed: t.subject_signed || newest.is_some_and(|s| s.visitor_signed),
-                        time_cursor: None,
-                        receipt_ids: Vec::new(),
-                    },
-                    // A new erasure (of a subject never erased, or of receipts posted since).
-                    (earlier, _, Some(newest)) => {
+                    // The erasure the tombstone names, again: it stopped part-way, or this is a
+                    // retry after it finished (a clean pass then answers the same record).
+                    (Some(t), newest)
+                        if record.is_none() || newest.as_ref().is_none_or(|(ms, _)| *ms <= t.erased_at_ms) =>
+                    {
+                        Progress {
+                            erasure_id: t.erasure_id.clone(),
+                            started_ms: t.erased_at_ms,
+                            requested_by: record
+                                .as_ref()
+                                .map_or_else(|| requested_by.to_owned(), |r| r.erasure.requested_by.clone()),
+                            subject_signed: t.subject_signed || newest.is_some_and(|(_, s)| s.visitor_signed),
+                            time_cursor: None,
+                            receipt_ids: record.map(|r| r.erasure.receipt_ids).unwrap_or_default(),
+                        }
+                    }
+                    // A new erasure: of a subject never erased, or of receipts posted since.
+                    (earlier, newest) => {
+                        let newest_signed = newest.is_some_and(|(_, s)| s.visitor_signed);
                         let progress = Progress {
                             erasure_id: ulid_from_parts(u64::try_from(self.now_ms).unwrap_or_default(), random),
                             started_ms: self.now_ms,
                             requested_by: requested_by.to_owned(),
                             // The newest is signed if any is: no unsigned receipt may follow a signed one.
-                            subject_signed: newest.visitor_signed || earlier.is_some_and(|t| t.subject_signed),
+                            subject_signed: newest_signed || earlier.is_some_and(|t| t.subject_signed),
                             time_cursor: None,
                             receipt_ids: Vec::new(),
                         };
@@ -174,21 +193,26 @@ impl<K: Kv> Service<'_, K> {
             }
         };
 
-        let batch = self.collect(kv, site, subject, &mut progress).await?;
-        let Some((batch, resume)) = batch else {
-            return self.finish(kv, site, subject, &progress, tomb.as_ref()).await.map(ErasureOutcome::Done);
-        };
-        // Ahead of the deletes: the ids (so the record names them) and where the sweep resumes.
-        for (id, target) in &batch {
+        let sweep = self.collect(kv, site, subject, &progress).await?;
+        for (id, target) in &sweep.batch {
             if !progress.receipt_ids.contains(id) {
                 progress.receipt_ids.push(id.clone());
             }
             progress.subject_signed |= target.signed;
         }
-        progress.time_cursor = resume;
-        kv.put(&progress_key, &to_json(&progress)?, None).await?;
-        let records: Vec<String> = batch.keys().map(|id| keys::receipt(site, id)).collect();
-        let entries: Vec<String> = batch
+        progress.time_cursor = sweep.resume;
+        // Written ahead of the deletes, so it names every receipt that goes: the record when this
+        // pass reached the end of both indexes, else the progress for the next request. (Each key
+        // is written at most once per request: KV takes one write per second per key.)
+        let record = if sweep.complete {
+            Some(self.write_record(kv, site, subject, &progress).await?)
+        } else {
+            kv.put(&progress_key, &to_json(&progress)?, None).await?;
+            None
+        };
+        let records: Vec<String> = sweep.batch.keys().map(|id| keys::receipt(site, id)).collect();
+        let entries: Vec<String> = sweep
+            .batch
             .iter()
             .flat_map(|(id, t)| {
                 [keys::time_index(site, t.server_ms, id), keys::subject_index(site, subject, t.server_ms, id)]
@@ -200,23 +224,30 @@ impl<K: Kv> Service<'_, K> {
                 try_join_all(chunk.iter().map(|key| kv.delete(key))).await?;
             }
         }
-        Ok(ErasureOutcome::Continuing(ErasureStatus {
-            done: false,
-            erasure_id: progress.erasure_id,
-            erased: progress.receipt_ids.len(),
-        }))
+        match record {
+            Some(record) => {
+                if had_progress {
+                    kv.delete(&progress_key).await?;
+                }
+                Ok(ErasureOutcome::Done(record))
+            }
+            None => Ok(ErasureOutcome::Continuing(ErasureStatus {
+                done: false,
+                erasure_id: progress.erasure_id,
+                erased: progress.receipt_ids.len(),
+            })),
+        }
     }
 
     /// Finds the next batch of the subject's receipts (up to what the budget can delete), with
-    /// the time-index cursor the next request resumes from; `None` when a full pass over both
-    /// indexes found nothing left.
+    /// the time-index cursor the next request resumes from.
     async fn collect(
         &self,
         kv: &OpBudget<'_, K>,
         site: &str,
         subject: &str,
-        progress: &mut Progress,
-    ) -> Result<Option<(BTreeMap<String, Target>, Option<String>)>, ApiError> {
+        progress: &Progress,
+    ) -> Result<Sweep, ApiError> {
         let mut batch: BTreeMap<String, Target> = BTreeMap::new();
         let started = progress.started_ms;
         // The subject index, always from its start: what was erased is gone from it, so what is
@@ -278,32 +309,36 @@ impl<K: Kv> Service<'_, K> {
                 }
             }
         }
-        if batch.is_empty() && subject_swept && time_swept {
-            return Ok(None);
-        }
-        Ok(Some((batch, resume)))
+        Ok(Sweep { batch, resume, complete: subject_swept && time_swept })
     }
 
-    /// Writes the one signed erasure record (under a key fixed by the tombstone, so a retry
-    /// rewrites the same record), raises the tombstone's `subject_signed` if a signed receipt
-    /// was found late, and drops the progress record.
-    async fn finish(
+    /// Writes the one signed erasure record under a key fixed by the tombstone (a retry rewrites
+    /// the same record), and raises the tombstone's `subject_signed` if a signed receipt was
+    /// found late. A record already stored as it would be written is left alone.
+    async fn write_record(
         &self,
         kv: &OpBudget<'_, K>,
         site: &str,
         subject: &str,
         progress: &Progress,
-        tomb: Option<&SubjectTombstone>,
     ) -> Result<SignedErasure, ApiError> {
-        let subject_sha256 = sha256_hex(subject.as_bytes());
+        let record_key = keys::erasure(site, progress.started_ms, &progress.erasure_id);
+        let stored: Option<SignedErasure> = get_json(kv, &record_key).await?;
+        // A record written by an earlier attempt whose last deletes failed already names receipts
+        // that are gone now: they stay named.
+        let mut receipt_ids: BTreeSet<String> = progress.receipt_ids.iter().cloned().collect();
+        receipt_ids.extend(stored.iter().flat_map(|s| s.erasure.receipt_ids.iter().cloned()));
         let erasure = Erasure {
             id: progress.erasure_id.clone(),
             site: site.to_owned(),
-            subject_sha256: subject_sha256.clone(),
+            subject_sha256: sha256_hex(subject.as_bytes()),
             requested_by: progress.requested_by.clone(),
             time: format_millis(progress.started_ms),
-            receipt_ids: progress.receipt_ids.clone(),
+            receipt_ids: receipt_ids.into_iter().collect(),
         };
+        if let Some(stored) = stored.filter(|s| s.erasure == erasure) {
+            return Ok(stored);
+        }
         let header = JwsHeader {
             alg: JWS_ALG.into(),
             kid: Some(self.keys.current().kid().into()),
@@ -311,16 +346,18 @@ impl<K: Kv> Service<'_, K> {
         };
         let jws = self.keys.current().sign_compact(&header, to_canonical_string(&erasure)?.as_bytes());
         let signed = SignedErasure { erasure, jws };
-        kv.put(&keys::erasure(site, progress.started_ms, &signed.erasure.id), &to_json(&signed)?, None).await?;
-        let stone = SubjectTombstone {
-            erasure_id: progress.erasure_id.clone(),
-            erased_at_ms: progress.started_ms,
-            subject_signed: progress.subject_signed,
-        };
-        if tomb != Some(&stone) {
-            kv.put(&tombstone::key(site, subject), &to_json(&stone)?, None).await?;
+        kv.put(&record_key, &to_json(&signed)?, None).await?;
+        if progress.subject_signed {
+            let stone = SubjectTombstone {
+                erasure_id: progress.erasure_id.clone(),
+                erased_at_ms: progress.started_ms,
+                subject_signed: true,
+            };
+            let current: Option<SubjectTombstone> = get_json(kv, &tombstone::key(site, subject)).await?;
+            if current.as_ref() != Some(&stone) {
+                kv.put(&tombstone::key(site, subject), &to_json(&stone)?, None).await?;
+            }
         }
-        kv.delete(&keys::erasure_progress(site, &subject_sha256)).await?;
         Ok(signed)
     }
 }

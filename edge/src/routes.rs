@@ -19,8 +19,8 @@ use crate::error::ApiError;
 use crate::keyring::Keyring;
 use crate::router::{check_header_size, route, Access, Method, Route};
 use crate::service::{
-    parse_export_query, parse_json, ExportFormat, ReceiptQuery, Service, CSV_HEADER, MAX_CURSOR_CHARS,
-    NEXT_CURSOR_HEADER,
+    next_cursor_line, parse_export_query, parse_json, ExportFormat, ReceiptQuery, Service, CSV_HEADER,
+    MAX_CURSOR_CHARS, NEXT_CURSOR_HEADER,
 };
 use crate::store_kv::{WorkersKv, BINDING};
 
@@ -412,8 +412,8 @@ fn erasure_cursor(req: &Request) -> Result<Option<String>, ApiError> {
 }
 
 /// One chunk of an export: one index page of receipts (bounded so the request stays under the
-/// production limit of KV operations), and `Kelisim-Next-Cursor` naming where the next chunk
-/// starts. The CSV header line comes only with the first chunk (no `cursor`), so the chunks
+/// production limit of KV operations), and `Kelisim-Next-Cursor` (header, and a last line)
+/// naming where the next chunk starts. The CSV header line comes only with the first chunk (no `cursor`), so the chunks
 /// concatenate into one file.
 async fn export(req: &Request, site: &str, service: &Service<'_, WorkersKv>) -> Result<Reply, ApiError> {
     let pairs = query_pairs(req);
@@ -424,7 +424,8 @@ async fn export(req: &Request, site: &str, service: &Service<'_, WorkersKv>) -> 
         ExportFormat::Ndjson => ("application/x-ndjson", "ndjson"),
         ExportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
     };
-    let reply = Reply { status: 200, body: Body::Text(format!("{header}{chunk}")), headers: Vec::new() }
+    let trailer = next.as_deref().map(next_cursor_line).unwrap_or_default();
+    let reply = Reply { status: 200, body: Body::Text(format!("{header}{chunk}{trailer}")), headers: Vec::new() }
         .header("Content-Type", content_type)
         .header("Content-Disposition", format!("attachment; filename=\"receipts.{extension}\""))
         .header("Cache-Control", "no-store");

@@ -705,6 +705,15 @@ impl<K: Kv> Service<'_, K> {
 pub const MAX_EXPORT_PAGE: usize = 900;
 /// The response header that carries the cursor of an export's next chunk (absent after the last).
 pub const NEXT_CURSOR_HEADER: &str = "Kelisim-Next-Cursor";
+/// The same cursor also ends the body, as one last line starting with this (for clients that
+/// cannot read headers; it is neither JSON nor a CSV row, so it is never taken for a record).
+pub const NEXT_CURSOR_LINE: &str = "kelisim-next-cursor: ";
+
+/// The line that ends an export chunk after which more remains.
+#[must_use]
+pub fn next_cursor_line(cursor: &str) -> String {
+    format!("{NEXT_CURSOR_LINE}{cursor}\n")
+}
 
 /// Parses an export's query: the listing filters, `format` (`ndjson` or `csv`), `cursor`, and
 /// `limit` (index entries per chunk, 1 to [`MAX_EXPORT_PAGE`], which is also the default).
