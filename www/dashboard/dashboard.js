@@ -489,7 +489,9 @@ async function onExport(event) {
   for (const b of el.exportButtons) b.disabled = true;
   el.exportStatus.textContent = `Preparing the ${format.toUpperCase()} export…`;
   try {
-    const blob = await mine.exportBlob(params);
+    const blob = await mine.exportBlob(params, undefined, (chunks, bytes) => {
+      if (api === mine && chunks > 1) el.exportStatus.textContent = `Preparing the ${format.toUpperCase()} export… ${fmtBytes(bytes)} so far.`;
+    });
     if (api !== mine) return;
     download(blob, name);
     el.exportStatus.textContent = `Downloaded ${name} (${fmtBytes(blob.size)}).`;
