@@ -9,7 +9,9 @@
 //! | `idx/t/{site}/{rev_ms}/{id}` | `""` | [`ReceiptSummary`](crate::service::ReceiptSummary) | on submit |
 //! | `idx/s/{site}/{subject}/{rev_ms}/{id}` | `""` | [`ReceiptSummary`](crate::service::ReceiptSummary) | on submit |
 //! | `token/{token_id}` | [`TokenRecord`](crate::auth::TokenRecord) (SHA-256 only) | the record without the hash | by the admin |
-//! | `erasure/{site}/{rev_ms}/{erasure_id}` | signed erasure record | — | on erase, write-once |
+//! | `erasure/{site}/{rev_ms}/{erasure_id}` | signed erasure record | — | when an erasure ends (a retry rewrites the same) |
+//! | `erasing/{site}/{sha256(subject)}` | progress of an erasure under way | — | per erasure request; deleted at the end |
+//! | `tomb/{site}/{sha256(subject)}` | [`SubjectTombstone`](crate::tombstone::SubjectTombstone) | — | first thing an erasure writes |
 //!
 //! `rev_ms` is `9999999999999 − server time in ms`, zero-padded to 13 digits, so a prefix list
 //! returns newest first and a time range is a key range. Index entries carry the summary as list
@@ -91,6 +93,12 @@ pub fn erasure_prefix(site: &str) -> String {
 #[must_use]
 pub fn erasure(site: &str, server_ms: i64, id: &str) -> String {
     format!("{}{}/{id}", erasure_prefix(site), rev_ms(server_ms))
+}
+
+/// Where an erasure under way keeps its progress between requests (the subject as its SHA-256).
+#[must_use]
+pub fn erasure_progress(site: &str, subject_sha256: &str) -> String {
+    format!("erasing/{site}/{subject_sha256}")
 }
 
 #[must_use]

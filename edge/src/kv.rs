@@ -123,3 +123,87 @@ impl Kv for MemoryKv {
         Ok(())
     }
 }
+
+/// Workers KV operations one invocation may make in production (gets, puts, lists and deletes
+/// together); the runtime fails the 1,001st.
+pub const MAX_KV_OPS_PER_REQUEST: usize = 1_000;
+
+/// A [`Kv`] that counts its operations and fails every one past `limit`, as the Workers runtime
+/// does past [`MAX_KV_OPS_PER_REQUEST`]. The service uses it to bound a request's own work (and
+/// to know how much is left); tests wrap a whole simulated request in one.
+#[derive(Debug)]
+pub struct OpBudget<'a, K: Kv> {
+    inner: &'a K,
+    used: std::cell::Cell<usize>,
+    limit: usize,
+}
+
+impl<'a, K: Kv> OpBudget<'a, K> {
+    #[must_use]
+    pub fn new(inner: &'a K, limit: usize) -> Self {
+        Self { inner, used: std::cell::Cell::new(0), limit }
+    }
+
+    /// Operations made so far (including refused ones).
+    #[must_use]
+    pub fn used(&self) -> usize {
+        self.used.get()
+    }
+
+    /// Operations still allowed.
+    #[must_use]
+    pub fn left(&self) -> usize {
+        self.limit.saturating_sub(self.used.get())
+    }
+
+    fn spend(&self) -> Result<(), StoreError> {
+        let used = self.used.get() + 1;
+        self.used.set(used);
+        if used > self.limit {
+            Err(StoreError(format!("more than {} KV operations in one request", self.limit)))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl<K: Kv> Kv for OpBudget<'_, K> {
+    async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.spend()?;
+        self.inner.get(key).await
+    }
+
+    async fn put(&self, key: &str, value: &str, metadata: Option<&Value>) -> Result<(), StoreError> {
+        self.spend()?;
+        self.inner.put(key, value, metadata).await
+    }
+
+    async fn list(&self, prefix: &str, limit: usize, cursor: Option<&str>) -> Result<ListPage, StoreError> {
+        self.spend()?;
+        self.inner.list(prefix, limit, cursor).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.spend()?;
+        self.inner.delete(key).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_budget_refuses_the_operation_past_its_limit() {
+        let kv = MemoryKv::default();
+        let budget = OpBudget::new(&kv, 2);
+        pollster::block_on(async {
+            assert!(budget.put("a", "1", None).await.is_ok());
+            assert_eq!(budget.get("a").await.unwrap().as_deref(), Some("1"));
+            assert_eq!(budget.left(), 0);
+            assert!(budget.get("a").await.is_err());
+            assert!(budget.delete("a").await.is_err());
+        });
+        assert_eq!(kv.len(), 1, "the refused delete did nothing");
+    }
+}

@@ -14,10 +14,14 @@ use kelisim_core::receipt::SubmitReceipt;
 
 use crate::cache::IsolateCache;
 use crate::cors;
+use crate::erasure::ErasureOutcome;
 use crate::error::ApiError;
 use crate::keyring::Keyring;
 use crate::router::{check_header_size, route, Access, Method, Route};
-use crate::service::{parse_json, ExportFormat, ReceiptQuery, Service, CSV_HEADER};
+use crate::service::{
+    next_cursor_line, parse_export_query, parse_json, ExportFormat, ReceiptQuery, Service, CSV_HEADER,
+    MAX_CURSOR_CHARS, NEXT_CURSOR_HEADER,
+};
 use crate::store_kv::{WorkersKv, BINDING};
 
 /// How long browsers and caches may keep the current policy before revalidating (ETag).
@@ -44,7 +48,6 @@ struct Reply {
 
 enum Body {
     Text(String),
-    Stream(Response),
 }
 
 impl Reply {
@@ -227,7 +230,6 @@ pub async fn handle(mut req: Request, env: Env) -> Response {
         let _ = headers.set(name, value);
     }
     match reply.body {
-        Body::Stream(response) => response.with_status(reply.status).with_headers(headers),
         Body::Text(text) => {
             let body = if method == Method::Head || reply.status == 304 || reply.status == 204 {
                 Vec::new()
@@ -376,10 +378,14 @@ async fn dispatch(
         Route::GetSubject { site, subject } => Ok(Reply::json(200, &service.subject(&site, &subject).await?)?),
         Route::EraseSubject { site, subject } => {
             let by = principal.map(|p| p.audit_name()).unwrap_or_default();
-            Ok(Reply::json(200, &service.erase_subject(&site, &subject, &by, random()?).await?)?)
+            match service.erase_subject(&site, &subject, &by, random()?).await? {
+                ErasureOutcome::Done(record) => Reply::json(200, &record),
+                ErasureOutcome::Continuing(status) => Reply::json(202, &status),
+            }
         }
         Route::ListErasures { site } => {
-            Ok(Reply::json(200, &serde_json::json!({ "erasures": service.erasures(&site).await? }))?)
+            let cursor = erasure_cursor(req)?;
+            Ok(Reply::json(200, &service.erasures(&site, cursor.as_deref()).await?)?)
         }
         Route::Stats { site } => {
             let today = kelisim_core::time::format_millis(service.now_ms);
@@ -388,57 +394,43 @@ async fn dispatch(
             let to = query_param(req, "to").unwrap_or_else(|| today[..10].to_owned());
             Ok(Reply::json(200, &service.stats(&site, &from, &to).await?)?)
         }
-        Route::Export { site } => export(req, &site, kv, keys).await,
+        Route::Export { site } => export(req, &site, &service).await,
     }
 }
 
-/// Streams an export: one KV list page (and its receipts) per chunk, so no range is held in
-/// memory whole.
-async fn export(req: &Request, site: &str, kv: WorkersKv, keys: Rc<Keyring>) -> Result<Reply, ApiError> {
-    let mut pairs = query_pairs(req);
-    let format = match pairs.iter().position(|(k, _)| k == "format").map(|i| pairs.remove(i).1).as_deref() {
-        None | Some("ndjson") => ExportFormat::Ndjson,
-        Some("csv") => ExportFormat::Csv,
-        Some(_) => return Err(ApiError::bad_request("invalid_query", "format: ndjson or csv")),
-    };
-    let mut query = ReceiptQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
-    query.limit = kelisim_core::limits::MAX_PAGE_LIMIT;
-    let now_ms = Date::now().as_millis() as i64;
-    // Fail before streaming if the store is down, so the client gets a 503, not a cut body.
-    let cache = CACHE.with(Rc::clone);
-    let first = Service { kv: &kv, keys: &keys, cache: &cache, now_ms }.export_chunk(site, &query, format).await?;
-    let header = if format == ExportFormat::Csv { CSV_HEADER.to_owned() } else { String::new() };
-    let site = site.to_owned();
-    // Each step yields the pending chunk and fetches the next; a storage failure part-way ends
-    // the stream with an error, so the client sees a broken transfer rather than a short file.
-    let state = (kv, keys, query, site, Some(Ok::<_, ApiError>((header + &first.0, first.1))));
-    let stream = futures_util::stream::unfold(state, move |(kv, keys, mut query, site, pending)| async move {
-        let (chunk, cursor) = match pending? {
-            Ok(chunk) => chunk,
-            Err(e) => {
-                let error = worker::Error::RustError(format!("export cut short: {}", e.code));
-                return Some((Err(error), (kv, keys, query, site, None)));
-            }
-        };
-        let next = match cursor {
-            None => None,
-            Some(c) => {
-                query.cursor = Some(c);
-                let cache = CACHE.with(Rc::clone);
-                Some(
-                    (Service { kv: &kv, keys: &keys, cache: &cache, now_ms }).export_chunk(&site, &query, format).await,
-                )
-            }
-        };
-        Some((Ok::<Vec<u8>, worker::Error>(chunk.into_bytes()), (kv, keys, query, site, next)))
-    });
-    let response = Response::from_stream(stream).map_err(|_| ApiError::internal())?;
+/// The `cursor` of an erasure listing, the only parameter it takes.
+fn erasure_cursor(req: &Request) -> Result<Option<String>, ApiError> {
+    let mut cursor = None;
+    for (name, value) in query_pairs(req) {
+        match name.as_str() {
+            "cursor" if !value.is_empty() && value.len() <= MAX_CURSOR_CHARS => cursor = Some(value),
+            "cursor" => return Err(ApiError::bad_request("invalid_query", "cursor: malformed")),
+            _ => return Err(ApiError::bad_request("invalid_query", format!("{name}: unknown parameter"))),
+        }
+    }
+    Ok(cursor)
+}
+
+/// One chunk of an export: one index page of receipts (bounded so the request stays under the
+/// production limit of KV operations), and `Kelisim-Next-Cursor` (header, and a last line)
+/// naming where the next chunk starts. The CSV header line comes only with the first chunk (no `cursor`), so the chunks
+/// concatenate into one file.
+async fn export(req: &Request, site: &str, service: &Service<'_, WorkersKv>) -> Result<Reply, ApiError> {
+    let pairs = query_pairs(req);
+    let (query, format) = parse_export_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+    let (chunk, next) = service.export_chunk(site, &query, format).await?;
+    let header = if format == ExportFormat::Csv && query.cursor.is_none() { CSV_HEADER } else { "" };
     let (content_type, extension) = match format {
         ExportFormat::Ndjson => ("application/x-ndjson", "ndjson"),
         ExportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
     };
-    Ok(Reply { status: 200, body: Body::Stream(response), headers: Vec::new() }
+    let trailer = next.as_deref().map(next_cursor_line).unwrap_or_default();
+    let reply = Reply { status: 200, body: Body::Text(format!("{header}{chunk}{trailer}")), headers: Vec::new() }
         .header("Content-Type", content_type)
         .header("Content-Disposition", format!("attachment; filename=\"receipts.{extension}\""))
-        .header("Cache-Control", "no-store"))
+        .header("Cache-Control", "no-store");
+    Ok(match next {
+        Some(cursor) => reply.header(NEXT_CURSOR_HEADER, cursor),
+        None => reply,
+    })
 }

@@ -11,14 +11,14 @@ use std::rc::Rc;
 
 use futures_util::future::{join3, try_join};
 
-use kelisim_core::canonical::{sha256_hex, to_canonical_string};
+use kelisim_core::canonical::to_canonical_string;
 use kelisim_core::category::Decision;
 use kelisim_core::error::ValidationError;
-use kelisim_core::id::{check_slug, is_subject_id, ulid_from_parts};
+use kelisim_core::id::{check_slug, is_subject_id};
 use kelisim_core::limits::{DEFAULT_PAGE_LIMIT, MAX_ORIGINS, MAX_ORIGIN_CHARS, MAX_PAGE_LIMIT};
 use kelisim_core::policy::Policy;
 use kelisim_core::receipt::{Receipt, SignedReceipt, SubmitReceipt};
-use kelisim_core::sign::{b64url_encode, JwsHeader, JWS_ALG};
+use kelisim_core::sign::{b64url_encode, JwsHeader};
 use kelisim_core::time::{format_millis, parse_millis};
 
 use crate::auth::{
@@ -74,6 +74,10 @@ pub struct ReceiptSummary {
     /// The receipt's hash (SHA-256 of its canonical claims): lets a chain be checked from a listing.
     #[serde(default)]
     pub hash: String,
+    /// The `prev` the receipt names (the subject's previous receipt's hash), if any: the chain
+    /// link that orders a subject's receipts whatever their arrival order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev: Option<String>,
     pub subject: String,
     pub action: String,
     pub server_time: String,
@@ -96,6 +100,7 @@ impl ReceiptSummary {
         let full = Self {
             id: claims.id.clone(),
             hash: signed.receipt.hash.clone(),
+            prev: claims.prev.clone(),
             subject: claims.subject.clone(),
             action: claims.action.as_str().to_owned(),
             server_time: signed.receipt.server_time.clone(),
@@ -145,7 +150,7 @@ pub struct Service<'a, K: Kv> {
     pub now_ms: i64,
 }
 
-async fn get_json<K: Kv, T: DeserializeOwned>(kv: &K, key: &str) -> Result<Option<T>, ApiError> {
+pub(crate) async fn get_json<K: Kv, T: DeserializeOwned>(kv: &K, key: &str) -> Result<Option<T>, ApiError> {
     match kv.get(key).await? {
         None => Ok(None),
         // A value we wrote that no longer parses is an internal fault, not the client's.
@@ -153,7 +158,7 @@ async fn get_json<K: Kv, T: DeserializeOwned>(kv: &K, key: &str) -> Result<Optio
     }
 }
 
-fn to_json<T: Serialize>(value: &T) -> Result<String, ApiError> {
+pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<String, ApiError> {
     serde_json::to_string(value).map_err(|_| ApiError::internal())
 }
 
@@ -422,33 +427,43 @@ impl<K: Kv> Service<'_, K> {
         Ok(all)
     }
 
-    /// A subject's current consent state (from the newest receipt) and full history.
+    /// A subject's current consent state and full history. The current receipt is the newest of
+    /// the subject's `prev` chain, not the last to arrive (see [`chain`](crate::chain)); forks
+    /// are kept and listed.
     ///
     /// # Errors
     /// 503 when KV fails.
     pub async fn subject(&self, site: &str, subject: &str) -> Result<SubjectView, ApiError> {
         let receipts = self.subject_summaries(site, subject).await?;
-        let state = match receipts.first() {
+        let chain = crate::chain::follow(&receipts);
+        let state = match chain.current.and_then(|i| receipts.get(i)) {
             None => None,
-            Some(newest) => {
-                let decisions = match (&newest.granted, &newest.denied) {
+            Some(current) => {
+                let decisions = match (&current.granted, &current.denied) {
                     (Some(g), Some(d)) => g
                         .iter()
                         .map(|c| (c.clone(), Decision::Granted))
                         .chain(d.iter().map(|c| (c.clone(), Decision::Denied)))
                         .collect(),
-                    _ => self.receipt(site, &newest.id).await?.receipt.claims.decisions,
+                    _ => self.receipt(site, &current.id).await?.receipt.claims.decisions,
                 };
                 Some(SubjectState {
-                    receipt_id: newest.id.clone(),
-                    server_time: newest.server_time.clone(),
-                    policy_version: newest.policy_version,
-                    action: newest.action.clone(),
+                    receipt_id: current.id.clone(),
+                    server_time: current.server_time.clone(),
+                    policy_version: current.policy_version,
+                    action: current.action.clone(),
                     decisions,
+                    decided_by: if chain.ambiguous { DecidedBy::Arrival } else { DecidedBy::Chain },
                 })
             }
         };
-        Ok(SubjectView { subject: subject.to_owned(), state, receipts })
+        Ok(SubjectView {
+            subject: subject.to_owned(),
+            state,
+            fork: !chain.forks.is_empty(),
+            forks: chain.forks,
+            receipts,
+        })
     }
 
     /// Whether the receipt a chain link names is held for the same subject.
@@ -462,61 +477,20 @@ impl<K: Kv> Service<'_, K> {
         Ok(Some(history.iter().any(|s| &s.hash == prev)))
     }
 
-    /// Erases a subject: every receipt and index entry goes; a signed erasure record (with the
-    /// subject's SHA-256, not the id) stays. The record is written first, so a failure part-way
-    /// leaves an auditable record and a retry finishes the deletion.
-    ///
-    /// # Errors
-    /// 404 `subject_not_found`, 503 when KV fails.
-    pub async fn erase_subject(
-        &self,
-        site: &str,
-        subject: &str,
-        requested_by: &str,
-        random: [u8; 10],
-    ) -> Result<SignedErasure, ApiError> {
-        let held = self.subject_summaries(site, subject).await?;
-        if held.is_empty() {
-            return Err(ApiError::not_found("subject_not_found", "no receipts are held for this subject"));
-        }
-        let erasure = Erasure {
-            id: ulid_from_parts(u64::try_from(self.now_ms).unwrap_or_default(), random),
-            site: site.to_owned(),
-            subject_sha256: sha256_hex(subject.as_bytes()),
-            requested_by: requested_by.to_owned(),
-            time: format_millis(self.now_ms),
-            receipt_ids: held.iter().map(|s| s.id.clone()).collect(),
-        };
-        let header = JwsHeader {
-            alg: JWS_ALG.into(),
-            kid: Some(self.keys.current().kid().into()),
-            typ: Some(ERASURE_JWS_TYP.into()),
-        };
-        let jws = self.keys.current().sign_compact(&header, to_canonical_string(&erasure)?.as_bytes());
-        let signed = SignedErasure { erasure, jws };
-        self.kv.put(&keys::erasure(site, self.now_ms, &signed.erasure.id), &to_json(&signed)?, None).await?;
-        for summary in &held {
-            let server_ms = parse_millis("server_time", &summary.server_time).map_err(|_| ApiError::internal())?;
-            self.kv.delete(&keys::receipt(site, &summary.id)).await?;
-            self.kv.delete(&keys::time_index(site, server_ms, &summary.id)).await?;
-            self.kv.delete(&keys::subject_index(site, subject, server_ms, &summary.id)).await?;
-        }
-        Ok(signed)
-    }
-
-    /// A site's erasure records, newest first.
+    /// A page of a site's erasure records, newest first: one list of at most
+    /// [`ERASURES_PER_PAGE`] keys and a get per record, then `cursor` for the next page.
     ///
     /// # Errors
     /// 503 when KV fails.
-    pub async fn erasures(&self, site: &str) -> Result<Vec<SignedErasure>, ApiError> {
-        let page = self.kv.list(&keys::erasure_prefix(site), MAX_PAGE_LIMIT, None).await?;
-        let mut out = Vec::new();
+    pub async fn erasures(&self, site: &str, cursor: Option<&str>) -> Result<ErasurePage, ApiError> {
+        let page = self.kv.list(&keys::erasure_prefix(site), ERASURES_PER_PAGE, cursor).await?;
+        let mut erasures = Vec::new();
         for key in page.keys {
             if let Some(record) = get_json(self.kv, &key.name).await? {
-                out.push(record);
+                erasures.push(record);
             }
         }
-        Ok(out)
+        Ok(ErasurePage { erasures, cursor: page.cursor })
     }
 
     /// Opt-in counts per category and day over `[from_day, to_day]`, computed from the time
@@ -686,7 +660,10 @@ impl<K: Kv> Service<'_, K> {
         }
     }
 
-    /// One export chunk: the full receipts of one index page, formatted, and where to go on.
+    /// One export chunk: the full receipts of one index page of at most [`MAX_EXPORT_PAGE`]
+    /// entries (one list, then a get per entry: within one request's KV operations), formatted,
+    /// and the cursor where the next chunk starts (`None` after the last). The cursor is the one a
+    /// listing with the same filters and `limit` answers.
     ///
     /// # Errors
     /// 503 when KV fails.
@@ -696,7 +673,8 @@ impl<K: Kv> Service<'_, K> {
         query: &ReceiptQuery,
         format: ExportFormat,
     ) -> Result<(String, Option<String>), ApiError> {
-        let page = self.list_receipts(site, query).await?;
+        let query = ReceiptQuery { limit: query.limit.min(MAX_EXPORT_PAGE), ..query.clone() };
+        let page = self.list_receipts(site, &query).await?;
         let mut out = String::new();
         for summary in &page.receipts {
             // An entry whose record was erased between list and get is skipped.
@@ -720,6 +698,55 @@ impl<K: Kv> Service<'_, K> {
     pub fn jwks_json(&self) -> Result<String, ApiError> {
         to_canonical_string(&self.keys.jwks()).map_err(|_| ApiError::internal())
     }
+}
+
+/// Index entries one export request reads at most: one list and a get per entry, plus the
+/// route's own reads (token, site), stay under [`MAX_KV_OPS_PER_REQUEST`](crate::kv::MAX_KV_OPS_PER_REQUEST).
+pub const MAX_EXPORT_PAGE: usize = 900;
+/// The response header that carries the cursor of an export's next chunk (absent after the last).
+pub const NEXT_CURSOR_HEADER: &str = "Kelisim-Next-Cursor";
+/// The same cursor also ends the body, as one last line starting with this (for clients that
+/// cannot read headers; it is neither JSON nor a CSV row, so it is never taken for a record).
+pub const NEXT_CURSOR_LINE: &str = "kelisim-next-cursor: ";
+
+/// The line that ends an export chunk after which more remains.
+#[must_use]
+pub fn next_cursor_line(cursor: &str) -> String {
+    format!("{NEXT_CURSOR_LINE}{cursor}\n")
+}
+
+/// Parses an export's query: the listing filters, `format` (`ndjson` or `csv`), `cursor`, and
+/// `limit` (index entries per chunk, 1 to [`MAX_EXPORT_PAGE`], which is also the default).
+///
+/// # Errors
+/// 400 `invalid_query`.
+pub fn parse_export_query<'a>(
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<(ReceiptQuery, ExportFormat), ApiError> {
+    let mut format = ExportFormat::Ndjson;
+    let mut limit = None;
+    let mut rest = Vec::new();
+    for (name, value) in pairs {
+        match name {
+            "format" => {
+                format = match value {
+                    "ndjson" => ExportFormat::Ndjson,
+                    "csv" => ExportFormat::Csv,
+                    _ => return Err(ApiError::bad_request("invalid_query", "format: ndjson or csv")),
+                }
+            }
+            "limit" => {
+                limit =
+                    Some(value.parse::<usize>().ok().filter(|l| (1..=MAX_EXPORT_PAGE).contains(l)).ok_or_else(
+                        || ApiError::bad_request("invalid_query", format!("limit: 1 to {MAX_EXPORT_PAGE}")),
+                    )?);
+            }
+            _ => rest.push((name, value)),
+        }
+    }
+    let mut query = ReceiptQuery::parse(rest)?;
+    query.limit = limit.unwrap_or(MAX_EXPORT_PAGE);
+    Ok((query, format))
 }
 
 /// Pages of a subject's index read at most (1000 receipts a page: far beyond one browser's).
@@ -826,7 +853,17 @@ impl ReceiptQuery {
     }
 }
 
-/// A subject's consent state: the newest receipt's decisions.
+/// What chose a subject's current receipt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecidedBy {
+    /// Every other receipt of the subject is an ancestor of the current one.
+    Chain,
+    /// The chain forks (or there are separate chains): of its tips, the last to arrive is current.
+    Arrival,
+}
+
+/// A subject's consent state: the decisions of the newest receipt of its chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SubjectState {
     pub receipt_id: String,
@@ -834,13 +871,17 @@ pub struct SubjectState {
     pub policy_version: u32,
     pub action: String,
     pub decisions: BTreeMap<String, Decision>,
+    pub decided_by: DecidedBy,
 }
 
-/// A subject's state and history, newest first.
+/// A subject's state and history (newest arrival first), with the forks of its chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SubjectView {
     pub subject: String,
     pub state: Option<SubjectState>,
+    /// Whether two receipts of the subject name the same `prev`.
+    pub fork: bool,
+    pub forks: Vec<crate::chain::Fork>,
     pub receipts: Vec<ReceiptSummary>,
 }
 
@@ -854,6 +895,18 @@ pub struct Erasure {
     pub requested_by: String,
     pub time: String,
     pub receipt_ids: Vec<String>,
+}
+
+/// Erasure records per page of the listing: one list and a get each, far under a request's KV
+/// operations, and a page of records with up to thousands of receipt ids each stays a few MB.
+pub const ERASURES_PER_PAGE: usize = 100;
+
+/// A page of erasure records, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErasurePage {
+    pub erasures: Vec<SignedErasure>,
+    /// Where the next page starts (pass as `cursor`); null on the last page.
+    pub cursor: Option<String>,
 }
 
 /// An erasure record with the edge's JWS over its canonical JSON.
@@ -907,14 +960,24 @@ pub enum ExportFormat {
 pub const CSV_HEADER: &str =
     "id,server_time,client_time,subject,action,policy_version,policy_sha256,language,gpc,granted,denied,visitor_signed,hash,prev,kid\n";
 
+/// A CSV field as is, quoted when it holds a separator. For identifier, hash, time, number and
+/// enum columns: their values are validated to safe alphabets, and are never altered (a subject id
+/// is base64url and may start with `-`).
 fn csv_field(value: &str) -> String {
-    // Quote fields with separators, and neutralise spreadsheet formulas (CSV injection).
-    let value =
-        if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_owned() };
     if value.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", value.replace('"', "\"\""))
     } else {
-        value
+        value.to_owned()
+    }
+}
+
+/// A free-text CSV field: a value a spreadsheet would read as a formula (starting with `=`, `+`,
+/// `-`, `@`, tab or CR) is prefixed with `'` (CSV injection), then quoted as needed.
+fn csv_text(value: &str) -> String {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        csv_field(&format!("'{value}"))
+    } else {
+        csv_field(value)
     }
 }
 
@@ -949,9 +1012,10 @@ pub fn csv_row(signed: &SignedReceipt) -> String {
         r.visitor_signature.is_some().to_string(),
         r.hash.clone(),
         c.prev.clone().unwrap_or_default(),
-        kid,
     ];
-    let mut line = fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(",");
+    // Every column but the edge's key id is an identifier, hash, time, number or enum; the key id
+    // comes from the deployment's configuration, so it is treated as free text.
+    let mut line = fields.iter().map(|f| csv_field(f)).chain([csv_text(&kid)]).collect::<Vec<_>>().join(",");
     line.push('\n');
     line
 }
@@ -984,10 +1048,12 @@ mod tests {
     }
 
     #[test]
-    fn csv_fields_are_quoted_and_formulas_neutralised() {
+    fn csv_fields_are_quoted_and_free_text_formulas_neutralised() {
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
-        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_text("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(csv_text("-1+2,3"), "\"'-1+2,3\"");
+        assert_eq!(csv_text("plain"), "plain");
+        assert_eq!(csv_field("-abc_DEF"), "-abc_DEF", "identifiers are never altered");
     }
 }

@@ -294,7 +294,13 @@ describe('subjects', () => {
     assert.deepEqual([...record.erasure.receipt_ids].sort(), [receipts[0], receipts[1]].map((r) => r.receipt.claims.id).sort());
     assert.ok(!JSON.stringify(erasures.json).includes(subject), 'the subject id itself is not kept');
 
-    assertError(await kelisim(['subject', 'erase', '--site', SITE, subject]), /404 subject_not_found/);
+    // Erasing again (say the first answer was lost) gives the same record; nothing new is written.
+    const again = await kelisim(['subject', 'erase', '--site', SITE, subject, '--json']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(JSON.parse(again.stdout).erasure.id, record.erasure.id);
+    const listed = await stack.admin('GET', `/v1/sites/${SITE}/erasures`);
+    assert.equal(listed.json.erasures.filter((e) => e.erasure.subject_sha256 === sha256hex(subject)).length, 1);
+    assertError(await kelisim(['subject', 'erase', '--site', SITE, 'n'.repeat(43)]), /404 subject_not_found/);
   });
 });
 

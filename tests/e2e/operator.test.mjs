@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateSecrets, startStack } from '../lib/stack.mjs';
-import { canonical, makeSubmission, verifyEdgeJws, visitorKey, ulid } from '../lib/receipt.mjs';
+import { canonical, makeSubmission, sha256hex, verifyEdgeJws, visitorKey, ulid } from '../lib/receipt.mjs';
 
 let stack;
 let served;
@@ -178,6 +178,32 @@ describe('queries', () => {
     assert.equal(bad.status, 400);
   });
 
+  test('an export goes in bounded chunks; each names the next with Kelisim-Next-Cursor', async () => {
+    const whole = (await stack.admin('GET', `/v1/sites/${SITE}/export?format=csv`)).text;
+    let joined = '';
+    let cursor = null;
+    let chunks = 0;
+    do {
+      const q = new URLSearchParams({ format: 'csv', limit: '10', ...(cursor ? { cursor } : {}) });
+      const res = await stack.admin('GET', `/v1/sites/${SITE}/export?${q}`);
+      assert.equal(res.status, 200, res.text);
+      const next = res.headers.get('kelisim-next-cursor');
+      if (next) {
+        assert.ok(res.text.endsWith(`kelisim-next-cursor: ${next}\n`), 'the cursor also ends the body');
+        joined += res.text.slice(0, -`kelisim-next-cursor: ${next}\n`.length);
+      } else {
+        joined += res.text;
+      }
+      assert.equal(res.text.startsWith('id,server_time,'), chunks === 0, 'the CSV header comes once, first');
+      cursor = next;
+      chunks++;
+    } while (cursor && chunks < 20);
+    assert.ok(chunks >= 3, `${chunks} chunks of 10`);
+    assert.equal(joined, whole, 'the chunks concatenate into the same file');
+    const tooBig = await stack.admin('GET', `/v1/sites/${SITE}/export?limit=1000`);
+    assert.equal(tooBig.json.error.code, 'invalid_query');
+  });
+
   test('statistics count per category and day', async () => {
     const today = new Date().toISOString().slice(0, 10);
     const res = await stack.admin('GET', `/v1/sites/${SITE}/stats?from=${today}&to=${today}`);
@@ -207,9 +233,46 @@ describe('queries', () => {
     assert.deepEqual(listed.json.receipts, []);
     const erasures = await stack.admin('GET', `/v1/sites/${SITE}/erasures`);
     assert.ok(erasures.json.erasures.some((e) => e.erasure.id === res.json.erasure.id));
+    // A retry (say the answer was lost) answers the same record; nothing new is written.
     const again = await stack.admin('DELETE', `/v1/sites/${SITE}/subjects/${key.thumbprint}`);
-    assert.equal(again.status, 404);
-    assert.equal(again.json.error.code, 'subject_not_found');
+    assert.equal(again.status, 200, again.text);
+    assert.deepEqual(again.json, res.json);
+    const nobody = await stack.admin('DELETE', `/v1/sites/${SITE}/subjects/${visitorKey().thumbprint}`);
+    assert.equal(nobody.json.error.code, 'subject_not_found');
+  });
+});
+
+describe('a subject\'s state follows its chain', () => {
+  test('a withdrawal posted before the acceptance it follows is the state', async () => {
+    const key = visitorKey();
+    const accept = makeSubmission(served, { key, action: 'accept_all' });
+    const withdraw = makeSubmission(served, { key, action: 'withdraw', prev: sha256hex(canonical(accept.claims)) });
+    assert.equal((await post(withdraw)).status, 201);
+    assert.equal((await post(accept)).status, 201);
+    const view = (await stack.admin('GET', `/v1/sites/${SITE}/subjects/${key.thumbprint}`)).json;
+    assert.equal(view.receipts[0].id, accept.claims.id, 'the acceptance arrived last');
+    assert.equal(view.state.action, 'withdraw');
+    assert.equal(view.state.receipt_id, withdraw.claims.id);
+    assert.equal(view.state.decided_by, 'chain');
+    assert.equal(view.fork, false);
+    assert.deepEqual(view.forks, []);
+  });
+
+  test('a fork (two receipts naming the same prev) is kept and flagged', async () => {
+    const key = visitorKey();
+    const first = makeSubmission(served, { key, action: 'reject_all' });
+    const prev = sha256hex(canonical(first.claims));
+    const tabA = makeSubmission(served, { key, action: 'accept_all', prev });
+    const tabB = makeSubmission(served, { key, action: 'withdraw', prev });
+    for (const sub of [first, tabA, tabB]) assert.equal((await post(sub)).status, 201);
+    const view = (await stack.admin('GET', `/v1/sites/${SITE}/subjects/${key.thumbprint}`)).json;
+    assert.equal(view.receipts.length, 3, 'both branches are kept');
+    assert.equal(view.fork, true);
+    assert.equal(view.forks.length, 1);
+    assert.equal(view.forks[0].prev, prev);
+    assert.deepEqual([...view.forks[0].receipt_ids].sort(), [tabA.claims.id, tabB.claims.id].sort());
+    assert.equal(view.state.decided_by, 'arrival');
+    assert.equal(view.state.receipt_id, tabB.claims.id, 'of the two tips, the last to arrive');
   });
 });
 

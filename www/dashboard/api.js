@@ -56,6 +56,13 @@ async function send(url, { token, accept = 'application/json', signal } = {}) {
   return res;
 }
 
+/** The response header naming where an export's next chunk starts (absent after the last). */
+const NEXT_CURSOR_HEADER = 'Kelisim-Next-Cursor';
+/** The same cursor as the last line of a chunk's body. */
+const NEXT_CURSOR_LINE = 'kelisim-next-cursor: ';
+/** Export chunks followed at most (each up to 900 receipts). */
+const MAX_EXPORT_REQUESTS = 10000;
+
 /** A client bound to one session ({token, site}). */
 export function client(session) {
   const get = (path, params, opts) => send(siteUrl(session.site, path, params), { token: session.token, ...opts });
@@ -66,14 +73,33 @@ export function client(session) {
     receipts: (params, opts) => json('/receipts', params, opts),
     /** {signed, verification, valid, chain} */
     receipt: (id, opts) => json(`/receipts/${encodeURIComponent(id)}`, undefined, opts),
-    /** {subject, state, receipts} */
+    /** {subject, state, fork, forks, receipts} */
     subject: (subject, opts) => json(`/subjects/${encodeURIComponent(subject)}`, undefined, opts),
     /** {from, to, days, truncated} */
     stats: (params, opts) => json('/stats', params, opts),
-    /** The export as a Blob. */
-    exportBlob: async (params, opts) => {
+    /**
+     * The whole export as a Blob: one request per chunk (each bounded by the edge), following
+     * `Kelisim-Next-Cursor` until it is absent. `onChunk(chunks, bytes)` reports progress.
+     */
+    exportBlob: async (params, opts, onChunk) => {
       const accept = params.format === 'csv' ? 'text/csv' : 'application/x-ndjson';
-      return (await get('/export', params, { accept, ...opts })).blob();
+      const parts = [];
+      let bytes = 0;
+      let cursor;
+      for (let chunk = 1; chunk <= MAX_EXPORT_REQUESTS; chunk++) {
+        const res = await get('/export', { ...params, cursor }, { accept, ...opts });
+        const next = res.headers.get(NEXT_CURSOR_HEADER);
+        let text = await res.text();
+        // The same cursor ends the body as a last line; it is not part of the data.
+        if (next) text = text.slice(0, text.lastIndexOf(`${NEXT_CURSOR_LINE}${next}\n`));
+        parts.push(text);
+        bytes += text.length;
+        onChunk?.(chunk, bytes);
+        if (!next) return new Blob(parts, { type: accept });
+        if (next === cursor) throw new ApiError(0, 'export_loop', 'The edge named the same export cursor twice.');
+        cursor = next;
+      }
+      throw new ApiError(0, 'export_too_long', `The export did not end after ${MAX_EXPORT_REQUESTS} requests.`);
     },
     /** The current policy (public route: no token sent). */
     policy: async (opts) => (await send(siteUrl(session.site, '/policy', { lang: 'en' }), opts)).json(),

@@ -489,7 +489,9 @@ async function onExport(event) {
   for (const b of el.exportButtons) b.disabled = true;
   el.exportStatus.textContent = `Preparing the ${format.toUpperCase()} export…`;
   try {
-    const blob = await mine.exportBlob(params);
+    const blob = await mine.exportBlob(params, undefined, (chunks, bytes) => {
+      if (api === mine && chunks > 1) el.exportStatus.textContent = `Preparing the ${format.toUpperCase()} export… ${fmtBytes(bytes)} so far.`;
+    });
     if (api !== mine) return;
     download(blob, name);
     el.exportStatus.textContent = `Downloaded ${name} (${fmtBytes(blob.size)}).`;
@@ -652,8 +654,16 @@ function subjectView(view) {
   const subject = String(view?.subject ?? '');
   const state = view?.state;
   const receipts = Array.isArray(view?.receipts) ? view.receipts : [];
+  const forks = Array.isArray(view?.forks) ? view.forks : [];
+  const forked = new Set(forks.flatMap((f) => (Array.isArray(f?.receipt_ids) ? f.receipt_ids : [])));
   return h('div', { class: 'detail-content', id: 'subject-view' },
     defs([['Subject', mono(subject, 'break')]]),
+    forks.length
+      ? h('div', { class: 'notice notice-warn', id: 'subject-fork', role: 'note' },
+        h('strong', { text: 'Fork in this subject’s chain. ' }),
+        `${plural(forks.length, 'receipt')} ${forks.length === 1 ? 'is' : 'are'} followed by more than one receipt (for example two tabs answering at once). `,
+        'All are kept; of the branches, the one the edge received last is shown as the current choice. Forked receipts are marked below.')
+      : null,
     h('section', { 'aria-labelledby': 's-state' },
       h('h3', { id: 's-state', text: 'Current choice' }),
       state
@@ -667,8 +677,9 @@ function subjectView(view) {
       receipts.length
         ? h('div', { class: 'table-wrap' }, h('table', { class: 'data compact', id: 'subject-receipts' },
           h('thead', {}, h('tr', {}, ['Time (UTC)', 'Action', 'Policy', 'Granted', 'Denied'].map((t) => h('th', { scope: 'col', text: t })))),
-          h('tbody', {}, receipts.map((r) => h('tr', { 'data-id': r.id },
-            h('td', { class: 'nowrap' }, h('a', { href: receiptHref(r.id), title: `Receipt ${r.id}` }, h('time', { datetime: r.server_time, text: fmtTime(r.server_time) }))),
+          h('tbody', {}, receipts.map((r) => h('tr', { 'data-id': r.id, ...(forked.has(r.id) ? { 'data-fork': 'true' } : {}) },
+            h('td', { class: 'nowrap' }, h('a', { href: receiptHref(r.id), title: `Receipt ${r.id}` }, h('time', { datetime: r.server_time, text: fmtTime(r.server_time) })),
+              forked.has(r.id) ? h('span', { class: 'badge badge-fork', title: 'Another receipt names the same previous receipt', text: 'fork' }) : null),
             h('td', {}, actionBadge(r.action)),
             h('td', { class: 'num', text: `v${r.policy_version}` }),
             h('td', {}, chips(r.granted, 'granted')),

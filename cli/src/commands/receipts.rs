@@ -24,8 +24,6 @@ const MAX_PAGES: usize = 1000;
 const PROGRESS_EVERY_TTY: Duration = Duration::from_millis(200);
 /// How often a progress line is written when standard error is not a terminal.
 const PROGRESS_EVERY_LOG: Duration = Duration::from_secs(2);
-/// Bytes copied per read while exporting.
-const EXPORT_BUFFER_BYTES: usize = 64 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Decision {
@@ -307,42 +305,73 @@ impl Progress {
     }
 }
 
+/// The last line of an export chunk after which more remains (the edge's `NEXT_CURSOR_LINE`).
+const NEXT_CURSOR_LINE: &str = "kelisim-next-cursor: ";
+/// Export requests followed at most (each up to 900 receipts: 90 million in all).
+const MAX_EXPORT_REQUESTS: usize = 100_000;
+
+/// Splits an export chunk into its records and the cursor of the next chunk, if its last line
+/// names one.
+fn split_chunk(chunk: &[u8]) -> (&[u8], Option<String>) {
+    let body = chunk.strip_suffix(b"\n").unwrap_or(chunk);
+    let start = body.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    match body.get(start..).and_then(|last| last.strip_prefix(NEXT_CURSOR_LINE.as_bytes())) {
+        Some(cursor) if !cursor.is_empty() => {
+            (chunk.get(..start).unwrap_or_default(), Some(String::from_utf8_lossy(cursor).into_owned()))
+        }
+        _ => (chunk, None),
+    }
+}
+
+/// Reads one export chunk whole (each is bounded by the edge: one index page of receipts).
+fn read_chunk(client: &Client, req: &Req, bytes_so_far: u64, kept: &str) -> Result<Vec<u8>> {
+    let mut body = client.send(req)?;
+    let mut chunk = Vec::new();
+    body.read_to_end(&mut chunk).map_err(|e| Error::Unreachable {
+        url: client.base().to_owned(),
+        reason: format!("export cut short after {} bytes: {e}{kept}", bytes_so_far + chunk.len() as u64),
+    })?;
+    Ok(chunk)
+}
+
+/// Follows an export's chunks (each one request, under the edge's per-request limits) to the
+/// end, writing their records as one file.
 fn export(client: &Client, req: &Req, format: Format, output: Option<&PathBuf>, show: bool) -> Result<u8> {
     // Create the temporary file first, so an unwritable directory fails before any download.
     let mut file = output.map(|path| AtomicFile::create(path, None)).transpose()?;
-    let mut body = client.send(req)?;
+    let kept = if file.is_some() { "; nothing was written" } else { "" };
     let tty = std::io::stderr().is_terminal();
     let mut progress = Progress { show, tty, bytes: 0, lines: 0, last_byte: None, last_report: Instant::now() };
-    let mut buffer = vec![0u8; EXPORT_BUFFER_BYTES];
     let mut stdout = std::io::stdout().lock();
+    let mut cursor: Option<String> = None;
+    let mut requests = 0;
     loop {
-        let n = match body.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                if show && tty {
-                    note("");
-                }
-                let kept = if file.is_some() { "; nothing was written" } else { "" };
-                return Err(Error::Unreachable {
-                    url: client.base().to_owned(),
-                    reason: format!("export cut short after {} bytes: {e}{kept}", progress.bytes),
-                });
+        requests += 1;
+        if requests > MAX_EXPORT_REQUESTS {
+            return Err(Error::Protocol(format!("the export did not end after {MAX_EXPORT_REQUESTS} requests{kept}")));
+        }
+        let this = req.clone().query_opt("cursor", cursor.as_deref());
+        let chunk = read_chunk(client, &this, progress.bytes, kept).inspect_err(|_| {
+            if show && tty {
+                note("");
             }
-        };
-        let chunk = buffer.get(..n).unwrap_or_default();
+        })?;
+        let (records, next) = split_chunk(&chunk);
+        if records.last().is_some_and(|&b| b != b'\n') {
+            return Err(Error::Protocol(format!("the export ended in the middle of a record{kept}")));
+        }
         match file.as_mut() {
             Some(f) => {
-                f.write_all(chunk).map_err(|e| Error::Output(format!("cannot write {}: {e}", f.path().display())))?
+                f.write_all(records).map_err(|e| Error::Output(format!("cannot write {}: {e}", f.path().display())))?
             }
-            None => stdout.write_all(chunk).map_err(stdout_error)?,
+            None => stdout.write_all(records).map_err(stdout_error)?,
         }
-        progress.update(chunk, format);
-    }
-    if progress.last_byte.is_some_and(|b| b != b'\n') {
-        let kept = if file.is_some() { "; nothing was written" } else { "" };
-        return Err(Error::Protocol(format!("the export ended in the middle of a record{kept}")));
+        progress.update(records, format);
+        match next {
+            Some(c) if Some(&c) != cursor.as_ref() => cursor = Some(c),
+            Some(_) => return Err(Error::Protocol(format!("the edge named the same export cursor twice{kept}"))),
+            None => break,
+        }
     }
     match file {
         Some(f) => {
@@ -366,6 +395,15 @@ fn export(client: &Client, req: &Req, format: Format, output: Option<&PathBuf>, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_chunk_ends_with_the_next_cursor_or_not() {
+        assert_eq!(split_chunk(b"{\"a\":1}\nkelisim-next-cursor: abc=\n"), (&b"{\"a\":1}\n"[..], Some("abc=".into())));
+        assert_eq!(split_chunk(b"kelisim-next-cursor: x\n"), (&b""[..], Some("x".into())));
+        assert_eq!(split_chunk(b"{\"a\":1}\n"), (&b"{\"a\":1}\n"[..], None));
+        assert_eq!(split_chunk(b""), (&b""[..], None));
+        assert_eq!(split_chunk(b"id,x\n1,2\n"), (&b"id,x\n1,2\n"[..], None));
+    }
 
     #[test]
     fn records_are_counted_per_format() {

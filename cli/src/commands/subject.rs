@@ -15,6 +15,11 @@ use crate::output::{note, out, out_json, table};
 
 /// `typ` of the edge's JWS over an erasure record.
 const ERASURE_JWS_TYP: &str = "kelisim-erasure+jws";
+/// Erasure requests made at most before giving up (each erases a few hundred receipts).
+const MAX_ERASE_REQUESTS: usize = 10_000;
+/// Pause between two steps of an erasure: Workers KV accepts one write per second to a key, and
+/// each step writes the erasure's progress record.
+const ERASE_STEP_PAUSE: std::time::Duration = std::time::Duration::from_millis(1_000);
 
 #[derive(Debug, Subcommand)]
 pub enum SubjectCmd {
@@ -30,7 +35,8 @@ pub enum SubjectCmd {
         #[arg(long)]
         json: bool,
     },
-    /// Erases every receipt of a subject; prints the edge-signed erasure record
+    /// Erases every receipt of a subject (over as many requests as it takes); prints the
+    /// edge-signed erasure record
     Erase {
         /// The site id, e.g. crm-demo
         #[arg(long)]
@@ -120,7 +126,23 @@ pub fn run(ctx: &Ctx, cmd: &SubjectCmd) -> Result<u8> {
                 Access::Scope("erase"),
                 format!("erase subjects of site {site}"),
             );
-            let value = client.json(&req)?;
+            // Each request erases a bounded batch and answers 202 `{"done":false,…}` until nothing
+            // is left; then 200 with the signed record. Retrying is safe: the edge resumes.
+            let mut value = client.json(&req)?;
+            let mut requests = 1;
+            while value.get("done") == Some(&Value::Bool(false)) {
+                if requests >= MAX_ERASE_REQUESTS {
+                    return Err(crate::error::Error::Protocol(format!(
+                        "the erasure did not finish after {MAX_ERASE_REQUESTS} requests; run the command again to resume"
+                    )));
+                }
+                let erased = value.get("erased").and_then(Value::as_u64).unwrap_or_default();
+                note(&format!("erasing: {erased} receipts so far"));
+                // Workers KV takes one write per second per key: the progress key is written each step.
+                std::thread::sleep(ERASE_STEP_PAUSE);
+                value = client.json(&req)?;
+                requests += 1;
+            }
             let erasure_value = value.get("erasure").cloned().unwrap_or(Value::Null);
             let erased: Erased = answer(value.clone(), "subject erase")?;
             if *json {

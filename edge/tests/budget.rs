@@ -1,0 +1,127 @@
+//! No request exceeds the production limit of 1,000 KV operations: each test runs every request
+//! under a seam that fails its 1,001st operation, on a site of 5,000 receipts.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use common::{claims, ring, seed, setup, traces, Request, NOW, SITE};
+use kelisim_core::receipt::Action;
+use kelisim_edge::auth::Scope;
+use kelisim_edge::erasure::ErasureOutcome;
+use kelisim_edge::keys;
+use kelisim_edge::kv::{Kv, MemoryKv, MAX_KV_OPS_PER_REQUEST};
+use kelisim_edge::service::{parse_export_query, ReceiptQuery};
+use kelisim_edge::tombstone;
+use pollster::block_on;
+
+const BIG: &str = "bigbigbigbigbigbigbigbigbigbigbigbigbigbigb";
+const OTHER: &str = "otherotherotherotherotherotherotherotherot";
+
+/// A site of 5,000 receipts: 2,000 of one subject, 3,000 of another, over two days.
+fn big_site() -> (MemoryKv, kelisim_edge::keyring::Keyring, String) {
+    let (kv, keys) = (MemoryKv::default(), ring());
+    let (sha, token) = setup(&kv, &keys);
+    let template = claims(&sha, Some(1), 1, NOW - 1_000, Action::AcceptAll, None);
+    seed(&kv, &keys, &template, BIG, NOW, 2_000);
+    seed(&kv, &keys, &template, OTHER, NOW + 86_400_000 - 1_500, 3_000);
+    (kv, keys, token)
+}
+
+#[test]
+fn an_export_of_5000_receipts_streams_through_cursors_with_every_request_under_the_limit() {
+    let (kv, keys, token) = big_site();
+    let mut cursor: Option<String> = None;
+    let (mut ids, mut requests) = (Vec::new(), 0);
+    loop {
+        requests += 1;
+        assert!(requests < 20, "the export must end");
+        let req = Request::new(&kv, &keys, NOW + 2 * 86_400_000);
+        let svc = req.service(Scope::Export, &token);
+        let mut pairs = vec![("format", "ndjson")];
+        if let Some(c) = &cursor {
+            pairs.push(("cursor", c.as_str()));
+        }
+        let (query, format) = parse_export_query(pairs).unwrap();
+        let (chunk, next) = block_on(svc.export_chunk(SITE, &query, format)).unwrap();
+        assert!(req.budget.used() <= MAX_KV_OPS_PER_REQUEST);
+        for line in chunk.lines() {
+            let signed: serde_json::Value = serde_json::from_str(line).unwrap();
+            ids.push(signed["receipt"]["claims"]["id"].as_str().unwrap().to_owned());
+        }
+        match next {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(ids.len(), 5_000);
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 5_000, "no receipt twice");
+    assert!(requests >= 6, "5,000 receipts cannot fit one request's 1,000 operations ({requests})");
+}
+
+#[test]
+fn an_export_refuses_a_chunk_larger_than_a_request_can_read() {
+    let err = parse_export_query([("limit", "1000")]).unwrap_err();
+    assert_eq!(err.code, "invalid_query");
+    assert_eq!(parse_export_query([("limit", "10")]).unwrap().0.limit, 10);
+}
+
+#[test]
+fn statistics_listings_and_subject_views_stay_under_the_limit() {
+    let (kv, keys, token) = big_site();
+    let later = NOW + 2 * 86_400_000;
+    let req = Request::new(&kv, &keys, later);
+    let day = |ms: i64| kelisim_core::time::format_millis(ms)[..10].to_owned();
+    let stats = block_on(req.service(Scope::Read, &token).stats(SITE, &day(NOW), &day(later))).unwrap();
+    assert_eq!(stats.days.iter().map(|d| d.total).sum::<u64>(), 5_000);
+    assert!(!stats.truncated);
+
+    let req = Request::new(&kv, &keys, later);
+    let page = block_on(
+        req.service(Scope::Read, &token).list_receipts(SITE, &ReceiptQuery { limit: 1_000, ..ReceiptQuery::default() }),
+    )
+    .unwrap();
+    assert_eq!(page.receipts.len(), 1_000);
+
+    let req = Request::new(&kv, &keys, later);
+    let view = block_on(req.service(Scope::Read, &token).subject(SITE, BIG)).unwrap();
+    assert_eq!(view.receipts.len(), 2_000);
+}
+
+#[test]
+fn erasing_a_subject_with_2000_receipts_completes_over_several_requests() {
+    let (kv, keys, token) = big_site();
+    let later = NOW + 2 * 86_400_000;
+    let mut requests = 0;
+    let record = loop {
+        requests += 1;
+        assert!(requests < 30, "the erasure must end");
+        let req = Request::new(&kv, &keys, later + requests);
+        let outcome =
+            block_on(req.service(Scope::Erase, &token).erase_subject(SITE, BIG, "admin", [requests as u8; 10]));
+        assert!(req.budget.used() <= MAX_KV_OPS_PER_REQUEST);
+        match outcome.unwrap() {
+            ErasureOutcome::Done(record) => break record,
+            ErasureOutcome::Continuing(status) => assert!(!status.done && status.erased <= 2_000),
+        }
+    };
+    assert!(requests > 2, "2,000 receipts need several requests ({requests})");
+    assert_eq!(record.erasure.receipt_ids.len(), 2_000);
+    assert_eq!(record.erasure.time, kelisim_core::time::format_millis(later + 1), "the time the erasure began");
+
+    // Every trace is gone but the tombstone and the one erasure record (which keep only a hash).
+    assert_eq!(traces(&kv, BIG), Vec::<String>::new());
+    let erasures = block_on(kv.list(&keys::erasure_prefix(SITE), 1_000, None)).unwrap().keys;
+    assert_eq!(erasures.len(), 1);
+    assert!(block_on(kv.get(&tombstone::key(SITE, BIG))).unwrap().is_some());
+    let others = block_on(kv.list(&keys::subject_index_prefix(SITE, OTHER), 1_000, None)).unwrap();
+    assert_eq!(others.keys.len(), 1_000, "other subjects are untouched");
+
+    // A retry (the answer was lost) gives the same record and writes nothing new.
+    let stored = kv.len();
+    let req = Request::new(&kv, &keys, later + 100);
+    let again = block_on(req.service(Scope::Erase, &token).erase_subject(SITE, BIG, "admin", [9; 10])).unwrap();
+    assert_eq!(again, ErasureOutcome::Done(record));
+    assert_eq!(kv.len(), stored);
+}
