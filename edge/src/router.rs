@@ -365,7 +365,8 @@ mod tests {
             "/v1/sites/a/export",
             "/v1/sites/a/stats",
         ] {
-            let routed: Vec<&str> = all.iter().filter(|(_, m)| route(*m, path).is_ok()).map(|(name, _)| *name).collect();
+            let routed: Vec<&str> =
+                all.iter().filter(|(_, m)| route(*m, path).is_ok()).map(|(name, _)| *name).collect();
             for (name, method) in all {
                 if let Err(e) = route(method, path) {
                     assert_eq!(e.status, 405, "{name} {path}");

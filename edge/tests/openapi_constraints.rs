@@ -175,7 +175,8 @@ fn identifier_patterns_accept_exactly_what_the_validators_accept() {
     languages.extend(id_samples("kk"));
     agree("Language", &pattern(&doc, &format!("{s}/Language")), |x| check_language(x).is_ok(), &languages);
 
-    let mut origins = strings(&["https://shop.example.kz", "http://127.0.0.1:8801", "http://[::1]:80", "https://", "ftp://a"]);
+    let mut origins =
+        strings(&["https://shop.example.kz", "http://127.0.0.1:8801", "http://[::1]:80", "https://", "ftp://a"]);
     origins.extend(strings(&["https://a/", "https://a/path", "*", "null", "HTTPS://a", "https://a b", "https://é.kz"]));
     origins.push(format!("https://{}", "a".repeat(MAX_ORIGIN_CHARS - 8)));
     origins.push(format!("https://{}", "a".repeat(MAX_ORIGIN_CHARS - 7)));
@@ -192,7 +193,8 @@ fn identifier_patterns_accept_exactly_what_the_validators_accept() {
 
     // Token ids and policy versions are checked by the router itself.
     let token_routes = |x: &str| route(Method::Delete, &format!("/v1/sites/a/tokens/{x}")).is_ok();
-    let tokens: Vec<String> = id_samples("0123456789abcdef01234567").into_iter().filter(|x| !x.contains(['/', '?', '#'])).collect();
+    let tokens: Vec<String> =
+        id_samples("0123456789abcdef01234567").into_iter().filter(|x| !x.contains(['/', '?', '#'])).collect();
     agree("TokenId", &pattern(&doc, &format!("{s}/TokenId")), token_routes, &tokens);
 }
 
@@ -218,7 +220,15 @@ fn date_samples() -> Vec<String> {
             }
         }
     }
-    out.extend(strings(&["2026-1-01", "2026-01-1", "26-01-01", "2026/01/01", "2026-01-01 ", " 2026-01-01", "20260101"]));
+    out.extend(strings(&[
+        "2026-1-01",
+        "2026-01-1",
+        "26-01-01",
+        "2026/01/01",
+        "2026-01-01 ",
+        " 2026-01-01",
+        "20260101",
+    ]));
     out.extend(strings(&["+2026-01-01", "2026-01-01T00:00:00.000Z", "2026-0a-01", "２０２６-01-01", "", "-001-01-01"]));
     out
 }
@@ -246,7 +256,12 @@ fn the_timestamp_pattern_accepts_exactly_what_the_edge_parses() {
             samples.push(s.into_iter().collect());
         }
     }
-    samples.extend(strings(&["2026-12-02T16:33:58Z", "2026-12-02T16:33:58.4420Z", "2026-12-02T16:33:58.442+00:00", good]));
+    samples.extend(strings(&[
+        "2026-12-02T16:33:58Z",
+        "2026-12-02T16:33:58.4420Z",
+        "2026-12-02T16:33:58.442+00:00",
+        good,
+    ]));
     samples.extend([0, 1, 951_782_400_000, 1_795_398_005_123, 253_402_300_799_999].map(format_millis));
     agree("Timestamp", &timestamp, |x| parse_millis("t", x).is_ok(), &samples);
 }
