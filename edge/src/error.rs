@@ -15,6 +15,8 @@ pub struct ApiError {
     pub message: String,
     /// Seconds for `Retry-After`, on 429 and 503.
     pub retry_after: Option<u32>,
+    /// The methods of the path for `Allow`, on 405 (RFC 9110 §15.5.6).
+    pub allow: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -30,7 +32,7 @@ struct Inner<'a> {
 
 impl ApiError {
     fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), retry_after: None }
+        Self { status, code, message: message.into(), retry_after: None, allow: None }
     }
 
     pub fn malformed_body(detail: impl std::fmt::Display) -> Self {
@@ -54,8 +56,9 @@ impl ApiError {
     pub fn unknown_site() -> Self {
         Self::new(404, "unknown_site", "no such site")
     }
-    pub fn method_not_allowed() -> Self {
-        Self::new(405, "method_not_allowed", "method not allowed on this resource")
+    /// 405 for a path that exists; `allow` lists its methods, as `Allow` sends them.
+    pub fn method_not_allowed(allow: &'static str) -> Self {
+        Self { allow: Some(allow), ..Self::new(405, "method_not_allowed", "method not allowed on this resource") }
     }
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(409, code, message)

@@ -190,7 +190,8 @@ fn site_param(raw: &str) -> Result<String, ApiError> {
 /// Matches `method` and `path` to a route.
 ///
 /// # Errors
-/// 404 `not_found` for unknown paths, 405 for a known path with another method, 400
+/// 404 `not_found` for unknown paths, 405 (naming the path's methods for `Allow`) for a known
+/// path with another method, 400
 /// `invalid_id` for a malformed identifier in the path.
 pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
     if path.len() > MAX_PATH_CHARS {
@@ -202,15 +203,15 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
     let matched = match segments.as_slice() {
         ["v1", "openapi.json"] => match method {
             Get | Head => Route::OpenApi,
-            _ => return Err(ApiError::method_not_allowed()),
+            _ => return Err(ApiError::method_not_allowed("GET, HEAD")),
         },
         [".well-known", "jwks.json"] => match method {
             Get | Head => Route::Jwks,
-            _ => return Err(ApiError::method_not_allowed()),
+            _ => return Err(ApiError::method_not_allowed("GET, HEAD")),
         },
         ["v1", "sites", site] => match method {
             Put => Route::PutSite { site: site_param(site)? },
-            _ => return Err(ApiError::method_not_allowed()),
+            _ => return Err(ApiError::method_not_allowed("PUT")),
         },
         ["v1", "sites", site, "policy"] => {
             let site = site_param(site)?;
@@ -218,7 +219,7 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
                 Get | Head => Route::GetPolicy { site },
                 Put => Route::PublishPolicy { site },
                 Options => Route::Preflight { site },
-                _ => return Err(ApiError::method_not_allowed()),
+                _ => return Err(ApiError::method_not_allowed("GET, HEAD, PUT, OPTIONS")),
             }
         }
         ["v1", "sites", site, "policy", "versions", version] => {
@@ -231,7 +232,7 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
             match method {
                 Get | Head => Route::GetPolicyVersion { site, version },
                 Options => Route::Preflight { site },
-                _ => return Err(ApiError::method_not_allowed()),
+                _ => return Err(ApiError::method_not_allowed("GET, HEAD, OPTIONS")),
             }
         }
         ["v1", "sites", site, "receipts"] => {
@@ -240,7 +241,7 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
                 Post => Route::SubmitReceipt { site },
                 Get | Head => Route::ListReceipts { site },
                 Options => Route::Preflight { site },
-                _ => return Err(ApiError::method_not_allowed()),
+                _ => return Err(ApiError::method_not_allowed("GET, HEAD, POST, OPTIONS")),
             }
         }
         ["v1", "sites", site, "receipts", id] => {
@@ -250,7 +251,7 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
             }
             match method {
                 Get | Head => Route::GetReceipt { site, id: (*id).to_owned() },
-                _ => return Err(ApiError::method_not_allowed()),
+                _ => return Err(ApiError::method_not_allowed("GET, HEAD")),
             }
         }
         ["v1", "sites", site, "subjects", subject] => {
@@ -262,14 +263,14 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
             match method {
                 Get | Head => Route::GetSubject { site, subject },
                 Delete => Route::EraseSubject { site, subject },
-                _ => return Err(ApiError::method_not_allowed()),
+                _ => return Err(ApiError::method_not_allowed("GET, HEAD, DELETE")),
             }
         }
         ["v1", "sites", site, "policy", "versions"] => {
             let site = site_param(site)?;
             match method {
                 Get | Head => Route::ListPolicyVersions { site },
-                _ => return Err(ApiError::method_not_allowed()),
+                _ => return Err(ApiError::method_not_allowed("GET, HEAD")),
             }
         }
         ["v1", "sites", site, "tokens"] => {
@@ -277,7 +278,7 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
             match method {
                 Get | Head => Route::ListTokens { site },
                 Post => Route::CreateToken { site },
-                _ => return Err(ApiError::method_not_allowed()),
+                _ => return Err(ApiError::method_not_allowed("GET, HEAD, POST")),
             }
         }
         ["v1", "sites", site, "tokens", id] => {
@@ -287,13 +288,13 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
             }
             match method {
                 Delete => Route::RevokeToken { site, id: (*id).to_owned() },
-                _ => return Err(ApiError::method_not_allowed()),
+                _ => return Err(ApiError::method_not_allowed("DELETE")),
             }
         }
         ["v1", "sites", site, leaf @ ("erasures" | "export" | "stats")] => {
             let site = site_param(site)?;
             if !matches!(method, Get | Head) {
-                return Err(ApiError::method_not_allowed());
+                return Err(ApiError::method_not_allowed("GET, HEAD"));
             }
             match *leaf {
                 "erasures" => Route::ListErasures { site },
@@ -335,6 +336,50 @@ mod tests {
         assert_eq!(route(Method::Other, "/v1/sites/a/receipts").unwrap_err().status, 405);
         assert_eq!(route(Method::Get, "/v2/anything").unwrap_err().status, 404);
         assert_eq!(route(Method::Get, "/").unwrap_err().status, 404);
+    }
+
+    #[test]
+    fn a_405_names_exactly_the_methods_the_path_routes() {
+        let all = [
+            ("GET", Method::Get),
+            ("HEAD", Method::Head),
+            ("POST", Method::Post),
+            ("PUT", Method::Put),
+            ("DELETE", Method::Delete),
+            ("OPTIONS", Method::Options),
+            ("TRACE", Method::Other),
+        ];
+        for path in [
+            "/v1/openapi.json",
+            "/.well-known/jwks.json",
+            "/v1/sites/a",
+            "/v1/sites/a/policy",
+            "/v1/sites/a/policy/versions",
+            "/v1/sites/a/policy/versions/1",
+            "/v1/sites/a/receipts",
+            "/v1/sites/a/receipts/01ARZ3NDEKTSV4RRFFQ69G5FAV",
+            "/v1/sites/a/subjects/sssssssssssssssssssssssssssssssssssssssssss",
+            "/v1/sites/a/tokens",
+            "/v1/sites/a/tokens/aaaaaaaaaaaaaaaaaaaaaaaa",
+            "/v1/sites/a/erasures",
+            "/v1/sites/a/export",
+            "/v1/sites/a/stats",
+        ] {
+            let routed: Vec<&str> =
+                all.iter().filter(|(_, m)| route(*m, path).is_ok()).map(|(name, _)| *name).collect();
+            for (name, method) in all {
+                if let Err(e) = route(method, path) {
+                    assert_eq!(e.status, 405, "{name} {path}");
+                    let allow: Vec<&str> = e.allow.unwrap().split(", ").collect();
+                    let mut sorted = allow.clone();
+                    sorted.sort_unstable();
+                    let mut expected = routed.clone();
+                    expected.sort_unstable();
+                    assert_eq!(sorted, expected, "Allow of {path}");
+                }
+            }
+        }
+        assert_eq!(route(Method::Get, "/v2/x").unwrap_err().allow, None);
     }
 
     #[test]

@@ -66,14 +66,17 @@ impl Reply {
     }
 }
 
+/// The request's method, by its name on the wire: `worker` 0.8.7 reads a method it does not know
+/// (`QUERY`, `PROPFIND`, …) as GET, which would answer it instead of 405. The runtime upper-cases
+/// the six standard names whatever their case (Fetch: normalize a method).
 fn method_of(req: &Request) -> Method {
-    match req.method() {
-        worker::Method::Get => Method::Get,
-        worker::Method::Head => Method::Head,
-        worker::Method::Post => Method::Post,
-        worker::Method::Put => Method::Put,
-        worker::Method::Delete => Method::Delete,
-        worker::Method::Options => Method::Options,
+    match req.inner().method().as_str() {
+        "GET" => Method::Get,
+        "HEAD" => Method::Head,
+        "POST" => Method::Post,
+        "PUT" => Method::Put,
+        "DELETE" => Method::Delete,
+        "OPTIONS" => Method::Options,
         _ => Method::Other,
     }
 }
@@ -213,7 +216,10 @@ pub async fn handle(mut req: Request, env: Env) -> Response {
         if e.status >= 500 {
             worker::console_error!("{} {}: {} {}", req.method().to_string(), req.path(), e.code, e.message);
         }
-        let reply = Reply::raw_json(e.status, e.body());
+        let mut reply = Reply::raw_json(e.status, e.body());
+        if let Some(allow) = e.allow {
+            reply = reply.header("Allow", allow);
+        }
         match e.retry_after {
             Some(seconds) => reply.header("Retry-After", seconds.to_string()),
             None => reply,
