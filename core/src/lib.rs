@@ -4,10 +4,11 @@
 //! # Layout
 //! - [`receipt`]: claims the browser signs, the receipt the edge countersigns, verification.
 //! - [`policy`]: the versioned policy document (structured text blocks, never HTML) and its hash.
+//! - [`policy_change`]: which changes between versions must be published as material.
 //! - [`category`]: standard categories, Consent Mode v2 signals, decisions.
 //! - [`canonical`]: RFC 8785 canonical JSON for the subset receipts and policies use.
 //! - [`sign`]: compact JWS with EdDSA (RFC 7515/8037), JWK/JWKS, RFC 7638 thumbprints.
-//! - [`id`], [`time`]: ULIDs, slugs, timestamps.
+//! - [`id`], [`time`]: ULIDs, slugs, timestamps. [`origin`]: site origins, normalised.
 //! - [`limits`], [`error`]: every limit as a named constant; validation errors with stable codes.
 
 pub mod canonical;
@@ -15,7 +16,9 @@ pub mod category;
 pub mod error;
 pub mod id;
 pub mod limits;
+pub mod origin;
 pub mod policy;
+pub mod policy_change;
 pub mod receipt;
 pub mod sign;
 pub mod time;

@@ -348,13 +348,21 @@ pub fn verify_compact_with_key(jws: &str, key: &PublicJwk, expected_kid: Option<
     decode_payload(parts.payload_b64)
 }
 
+/// The one protected header a detached JWS may carry: base64url of the canonical JSON
+/// `{"alg":"EdDSA","kid":KID}` (what the widget writes, byte for byte).
+#[must_use]
+pub fn detached_header_b64(kid: &str) -> String {
+    encode_header(&JwsHeader { alg: JWS_ALG.into(), kid: Some(kid.into()), typ: None })
+}
+
 /// Verifies a detached compact JWS (`HEADER..SIGNATURE`, RFC 7515 Appendix F) over `payload`
-/// with `key`. `alg` must be `EdDSA` and the header's `kid` must equal `expected_kid`.
+/// with `key`. The header must be exactly [`detached_header_b64`] of `expected_kid`: `alg`
+/// `EdDSA`, that `kid`, no other member, canonical member order.
 ///
 /// # Errors
 /// [`JwsError::Malformed`] for a JWS longer than [`MAX_JWS_CHARS`], not of the detached form, not
-/// strict base64url, with a header that is not JSON or has unknown members, or a signature that is
-/// not 64 bytes; [`JwsError::Algorithm`] for any `alg` but `EdDSA`; [`JwsError::KeyId`] for a
+/// strict base64url, with a header that is not JSON, has unknown members or is not the canonical
+/// header, or a signature that is not 64 bytes; [`JwsError::Algorithm`] for any `alg` but `EdDSA`; [`JwsError::KeyId`] for a
 /// missing or different `kid`; [`JwsError::Key`] for an unusable key; [`JwsError::Signature`] when
 /// the signature does not verify over `payload`.
 pub fn verify_detached(jws: &str, payload: &[u8], key: &PublicJwk, expected_kid: &str) -> Result<(), JwsError> {
@@ -364,6 +372,11 @@ pub fn verify_detached(jws: &str, payload: &[u8], key: &PublicJwk, expected_kid:
     }
     if parts.header.kid.as_deref() != Some(expected_kid) {
         return Err(JwsError::KeyId);
+    }
+    // One header, one spelling: the same claims signed under a reordered or extended header would
+    // be a second, different receipt text for the same choice.
+    if parts.header_b64 != detached_header_b64(expected_kid) {
+        return Err(JwsError::Malformed("protected header is not the canonical {\"alg\":\"EdDSA\",\"kid\":…}"));
     }
     let key = key.verifying_key()?;
     verify_input(&key, parts.header_b64, &b64url_encode(payload), &parts.signature)
@@ -693,7 +706,7 @@ mod tests {
         assert_eq!(verify_compact_with_key(&jws, &other_key().public_jwk(), Some(KID)), Err(JwsError::Signature));
         let other_set = Jwks { keys: vec![other_key().jwks_entry()] };
         assert_eq!(verify_compact(&jws, &other_set, None), Err(JwsError::Signature));
-        let detached = key().sign_detached(&header(), b"p");
+        let detached = key().sign_detached(&JwsHeader { typ: None, ..header() }, b"p");
         assert_eq!(verify_detached(&detached, b"p", &other_key().public_jwk(), KID), Err(JwsError::Signature));
     }
 
@@ -721,14 +734,16 @@ mod tests {
     #[test]
     fn detached_round_trip_and_rejections() {
         let payload = br#"{"claims":1}"#;
-        let jws = key().sign_detached(&header(), payload);
+        let detached_header = JwsHeader { typ: None, ..header() };
+        let jws = key().sign_detached(&detached_header, payload);
         let parts: Vec<&str> = jws.split('.').collect();
         assert_eq!(parts.len(), 3);
         assert!(parts[1].is_empty());
+        assert_eq!(parts[0], detached_header_b64(KID));
         let jwk = key().public_jwk();
         assert_eq!(verify_detached(&jws, payload, &jwk, KID), Ok(()));
         // The same signature as the attached form.
-        let attached = key().sign_compact(&header(), payload);
+        let attached = key().sign_compact(&detached_header, payload);
         assert_eq!(attached.split('.').nth(2), Some(parts[2]));
         assert_eq!(verify_detached(&jws, br#"{"claims":2}"#, &jwk, KID), Err(JwsError::Signature));
         assert_eq!(verify_detached(&jws, payload, &jwk, "other"), Err(JwsError::KeyId));
@@ -745,6 +760,33 @@ mod tests {
         sig[10] ^= 0x80;
         let tampered = format!("{}..{}", parts[0], b64url_encode(&sig));
         assert_eq!(verify_detached(&tampered, payload, &jwk, KID), Err(JwsError::Signature));
+    }
+
+    /// A detached JWS signed properly by `key()` under a hand-made header text.
+    fn detached_with_raw_header(header_json: &str, payload: &[u8]) -> String {
+        let h = b64url_encode(header_json.as_bytes());
+        let sig = key().key.sign(format!("{h}.{}", b64url_encode(payload)).as_bytes());
+        format!("{h}..{}", b64url_encode(&sig.to_bytes()))
+    }
+
+    #[test]
+    fn detached_header_has_one_spelling() {
+        let payload = br#"{"claims":1}"#;
+        let jwk = key().public_jwk();
+        let canonical = format!(r#"{{"alg":"EdDSA","kid":"{KID}"}}"#);
+        assert_eq!(verify_detached(&detached_with_raw_header(&canonical, payload), payload, &jwk, KID), Ok(()));
+        // Validly signed, same alg and kid, but another text: reordered, an extra typ, spacing,
+        // an escaped character.
+        for header in [
+            format!(r#"{{"kid":"{KID}","alg":"EdDSA"}}"#),
+            format!(r#"{{"alg":"EdDSA","kid":"{KID}","typ":"JWT"}}"#),
+            format!(r#"{{"alg":"EdDSA","kid":"{KID}","typ":"{RECEIPT_JWS_TYP}"}}"#),
+            format!(r#"{{ "alg":"EdDSA","kid":"{KID}"}}"#),
+            format!(r#"{{"alg":"EdDS\u0041","kid":"{KID}"}}"#),
+        ] {
+            let jws = detached_with_raw_header(&header, payload);
+            assert!(matches!(verify_detached(&jws, payload, &jwk, KID), Err(JwsError::Malformed(_))), "{header}");
+        }
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod keys;
 pub mod kv;
 pub mod router;
 pub mod service;
+pub mod tombstone;
 
 #[cfg(target_arch = "wasm32")]
 mod routes;

@@ -327,11 +327,13 @@ async fn dispatch(
             let config = service.site(&site).await?;
             cors_headers.extend(cors::headers_for(&config.origins, origin.as_deref()));
             cors::check_write_origin(&config.origins, origin.as_deref())?;
-            rate_limit(env, "SITE_LIMITER", &site, 10).await?;
             let body = read_json_body(req, MAX_RECEIPT_BODY_BYTES).await?;
-            let submit: SubmitReceipt = parse_json(&body)?;
-            rate_limit(env, "SUBJECT_LIMITER", &format!("{site}/{}", submit.claims.subject), 60).await?;
-            let submitted = service.submit_parsed(&site, submit).await?;
+            // Budgets are spent only by receipts the edge would store: junk (malformed, for an
+            // unknown policy, badly signed, naming someone else's subject) costs visitors nothing.
+            let checked = service.check_receipt(&site, parse_json::<SubmitReceipt>(&body)?).await?;
+            rate_limit(env, "SITE_LIMITER", &site, 10).await?;
+            rate_limit(env, "SUBJECT_LIMITER", &format!("{site}/{}", checked.subject()), 60).await?;
+            let submitted = service.store_receipt(checked).await?;
             let reply = Reply::json(201, &submitted.signed)?;
             Ok(if submitted.replayed { reply.header("Kelisim-Replayed", "true") } else { reply })
         }
