@@ -331,8 +331,19 @@ impl SignedReceipt {
         let (edge_signature, kid) = match verify_compact(&self.jws, jwks, Some(RECEIPT_JWS_TYP)) {
             Ok((header, payload)) => {
                 let matches = to_canonical_string(&self.receipt).is_ok_and(|c| c.as_bytes() == payload);
-                let result =
-                    if matches { CheckResult::Valid } else { CheckResult::Invalid(JwsError::Payload.to_string()) };
+                let result = if !matches {
+                    CheckResult::Invalid(JwsError::Payload.to_string())
+                } else {
+                    // The key must have been in service when the edge says it signed.
+                    let entry = jwks.keys.iter().find(|k| Some(&k.kid) == header.kid.as_ref());
+                    let in_period = parse_millis("server_time", &self.receipt.server_time)
+                        .map_err(|e| e.to_string())
+                        .and_then(|t| entry.map_or(Ok(()), |k| k.check_period(t)).map_err(|e| e.to_string()));
+                    match in_period {
+                        Ok(()) => CheckResult::Valid,
+                        Err(reason) => CheckResult::Invalid(reason),
+                    }
+                };
                 (result, header.kid)
             }
             Err(e) => (CheckResult::Invalid(e.to_string()), None),

@@ -12,13 +12,14 @@ use thiserror::Error;
 
 use crate::canonical::to_canonical_string;
 use crate::limits::MAX_JWS_CHARS;
+use crate::time::parse_millis;
 
 /// JWK key type of Ed25519 keys (RFC 8037 §2).
-const KTY_OKP: &str = "OKP";
+pub const KTY_OKP: &str = "OKP";
 /// JWK curve name of Ed25519 keys (RFC 8037 §2).
-const CRV_ED25519: &str = "Ed25519";
+pub const CRV_ED25519: &str = "Ed25519";
 /// JWK `use` of signing keys (RFC 7517 §4.2).
-const USE_SIG: &str = "sig";
+pub const USE_SIG: &str = "sig";
 
 /// Largest payload an attached compact JWS may carry. The edge's countersignature covers one
 /// canonical receipt (about 3 KiB, capped by `MAX_RECEIPT_BODY_BYTES` at 16 KiB); 64 KiB leaves
@@ -52,6 +53,8 @@ pub enum JwsError {
     Signature,
     #[error("payload does not match")]
     Payload,
+    #[error("signed outside the key's validity period (kelisim_nbf..kelisim_exp in the JWKS)")]
+    KeyPeriod,
 }
 
 /// A public Ed25519 key as a JWK (`{"crv":"Ed25519","kty":"OKP","x":…}`), exactly those members.
@@ -74,6 +77,36 @@ pub struct JwksKey {
     pub alg: String,
     #[serde(rename = "use")]
     pub use_: String,
+    /// Start of the period this key signs in (RFC 3339, as receipts' `server_time`): a receipt
+    /// it countersigned earlier is not genuine. Absent only for keys configured before periods.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kelisim_nbf: Option<String>,
+    /// End of that period, set when the key is retired: a leaked retired key cannot sign
+    /// receipts that verify, backdated or not, past it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kelisim_exp: Option<String>,
+}
+
+impl JwksKey {
+    /// Whether a countersignature made at `server_ms` falls in this key's period (both ends
+    /// included; an absent end is open).
+    ///
+    /// # Errors
+    /// [`JwsError::KeyPeriod`] outside the period, [`JwsError::Key`] for a malformed bound.
+    pub fn check_period(&self, server_ms: i64) -> Result<(), JwsError> {
+        let bound = |v: &Option<String>| {
+            v.as_deref()
+                .map(|t| {
+                    parse_millis("kelisim_nbf/kelisim_exp", t).map_err(|_| JwsError::Key("malformed validity period"))
+                })
+                .transpose()
+        };
+        let (nbf, exp) = (bound(&self.kelisim_nbf)?, bound(&self.kelisim_exp)?);
+        if nbf.is_some_and(|n| server_ms < n) || exp.is_some_and(|e| server_ms > e) {
+            return Err(JwsError::KeyPeriod);
+        }
+        Ok(())
+    }
 }
 
 /// A JSON Web Key Set (RFC 7517 §5).
@@ -203,7 +236,16 @@ impl EdgeSigningKey {
     #[must_use]
     pub fn jwks_entry(&self) -> JwksKey {
         let PublicJwk { kty, crv, x } = self.public_jwk();
-        JwksKey { kty, crv, x, kid: self.kid.clone(), alg: JWS_ALG.into(), use_: USE_SIG.into() }
+        JwksKey {
+            kty,
+            crv,
+            x,
+            kid: self.kid.clone(),
+            alg: JWS_ALG.into(),
+            use_: USE_SIG.into(),
+            kelisim_nbf: None,
+            kelisim_exp: None,
+        }
     }
 
     /// An attached compact JWS (`HEADER.PAYLOAD.SIGNATURE`) over `payload`. The header segment is

@@ -183,17 +183,25 @@ thread_local! {
     static CACHE: Rc<IsolateCache> = Rc::new(IsolateCache::default());
 }
 
-/// The keyring for the current secret, parsed once per isolate.
+/// A plain-text binding that may be a `[vars]` entry or a secret (the retired keys are public,
+/// so either is fine).
+fn var_or_secret(env: &Env, name: &str) -> String {
+    env.var(name).map(|v| v.to_string()).unwrap_or_else(|_| secret(env, name))
+}
+
+/// The keyring for the current secret and retired keys, parsed once per isolate.
 fn keyring(env: &Env) -> Result<Rc<Keyring>, ApiError> {
-    let raw = secret(env, "EDGE_SIGNING_KEYS");
+    let signing = secret(env, "EDGE_SIGNING_KEYS");
+    let retired = var_or_secret(env, "EDGE_RETIRED_KEYS");
+    let raw = format!("{signing}\n{retired}");
     KEYRING.with(|cell| {
         if let Some((cached, ring)) = cell.borrow().as_ref() {
             if *cached == raw {
                 return Ok(ring.clone());
             }
         }
-        let ring = Rc::new(Keyring::parse(&raw).map_err(|e| {
-            worker::console_error!("EDGE_SIGNING_KEYS: {e}");
+        let ring = Rc::new(Keyring::parse_with_retired(&signing, &retired).map_err(|e| {
+            worker::console_error!("EDGE_SIGNING_KEYS / EDGE_RETIRED_KEYS: {e}");
             ApiError::internal()
         })?);
         *cell.borrow_mut() = Some((raw, ring.clone()));

@@ -375,6 +375,10 @@ impl<K: Kv> Service<'_, K> {
             self.write_indexes(&existing).await?;
             return Ok(Submitted { signed: existing, replayed: true });
         }
+        if !self.keys.can_sign_at(self.now_ms) {
+            // A countersignature before the key's period would never verify: refuse to store it.
+            return Err(ApiError::internal());
+        }
         let signed = Receipt::accept(submit, self.now_ms)?.countersign(self.keys.current())?;
         // The record first, then the indexes: a failure in between leaves a record that a retry
         // (the widget's outbox resends until it gets a 201) re-indexes above.
