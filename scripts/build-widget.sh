@@ -2,7 +2,9 @@
 # Builds the widget into www/dist (served by the edge as static assets):
 #   www/dist/v1/kelisim.js                          the one file the tag loads (loader + glue)
 #   www/dist/v1/assets/kelisim-<sha256:16>.wasm     content-hashed, cached for a year
-#   www/dist/_headers                               CORS and cache rules for both
+#   www/dist/_headers                               CORS and cache rules for both; the dashboard's
+#                                                   CSP with frame-ancestors and X-Frame-Options
+#                                                   (browsers ignore frame-ancestors in a meta tag)
 # Run from the repository root (./x build runs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,6 +64,12 @@ cat > "$DIST/_headers" <<'EOF'
   Cache-Control: public, max-age=31536000, immutable
 /v1/kelisim.js
   Cache-Control: public, max-age=300
+/dashboard
+  Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'
+  X-Frame-Options: DENY
+/dashboard/*
+  Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'
+  X-Frame-Options: DENY
 EOF
 
 size() { wc -c < "$1" | tr -d ' '; }

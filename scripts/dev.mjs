@@ -9,9 +9,16 @@ const EDGE_PORT = Number(process.env.KELISIM_EDGE_PORT ?? 8787);
 const varsPath = join(ROOT, 'edge/.dev.vars');
 if (!existsSync(varsPath)) {
   await writeFile(varsPath, devVarsText(generateSecrets()), { mode: 0o600 });
-  console.log('generated edge/.dev.vars (signing key and admin token)');
+  console.log('generated edge/.dev.vars (signing key with its start time, and admin token)');
 }
 const secrets = parseDevVars(await readFile(varsPath, 'utf8'));
+if ((secrets.EDGE_SIGNING_KEYS ?? '').includes(',')) {
+  // Older files kept every private key; the edge now holds one and publishes retired ones public only.
+  console.error('edge/.dev.vars holds several private keys in EDGE_SIGNING_KEYS; run once:\n' +
+    '  cargo run -q -p kelisim-cli -- key rotate --dev-vars edge/.dev.vars\n' +
+    'which keeps one private key and moves the others, public only, to EDGE_RETIRED_KEYS.');
+  process.exit(1);
+}
 const state = join(ROOT, '.kelisim');
 await mkdir(state, { recursive: true });
 

@@ -105,6 +105,36 @@ pub fn normalise_base(edge: &str) -> Result<String> {
     Ok(edge.trim_end_matches('/').to_owned())
 }
 
+/// Whether `base` (as [`normalise_base`] returns it) may carry secrets or trusted keys: any
+/// `https://` URL, and `http://` only to this machine (127.0.0.0/8, `::1`, `localhost`), where
+/// nothing on the network can read or change the traffic.
+#[must_use]
+pub fn is_private_channel(base: &str) -> bool {
+    if base.starts_with("https://") {
+        return true;
+    }
+    let Some(rest) = base.strip_prefix("http://") else { return false };
+    let authority = rest.split('/').next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Refuses plain `http://` to another machine for `what` (a token, a JWKS).
+fn require_private_channel(base: &str, what: &str) -> Result<()> {
+    if is_private_channel(base) {
+        Ok(())
+    } else {
+        Err(Error::Usage(format!(
+            "refusing {what} over plain http to {}: anyone on the path could read or change it; use https:// \
+             (plain http is allowed only to this machine: 127.0.0.0/8, ::1, localhost)",
+            one_line(base)
+        )))
+    }
+}
+
 /// Checks a token's shape before it goes into a header.
 ///
 /// # Errors
@@ -163,6 +193,7 @@ impl Client {
             let token = self.token.as_deref().ok_or_else(|| {
                 Error::Usage(format!("{} needs an operator token: pass --token or set KELISIM_TOKEN", req.what))
             })?;
+            require_private_channel(&self.base, "to send the operator token")?;
             request = request.set("Authorization", &format!("Bearer {token}"));
         }
         let result = match &req.body {
@@ -201,6 +232,8 @@ impl Client {
 /// As [`Client::json`].
 pub fn fetch_public_json(url: &str) -> Result<Value> {
     let base = normalise_base(url)?;
+    // The keys it returns decide which receipts are genuine: they must come over TLS.
+    require_private_channel(&base, "to fetch the keys that verify receipts")?;
     let client = Client { base: base.clone(), token: None, agent: agent() };
     client.json(&Req::get("", Access::Public, format!("fetch {base}")))
 }
@@ -343,6 +376,49 @@ mod tests {
         assert_eq!(read_json(&b"  "[..], "u").unwrap(), Value::Null);
         assert_eq!(read_json(&br#"{"a":1}"#[..], "u").unwrap()["a"], 1);
         assert!(matches!(read_json(&b"<html>"[..], "u"), Err(Error::Protocol(_))));
+    }
+
+    #[test]
+    fn plain_http_carries_secrets_and_keys_only_to_this_machine() {
+        for ok in [
+            "https://edge.example",
+            "http://127.0.0.1:8787",
+            "http://127.8.9.10",
+            "http://localhost:8787/prefix",
+            "http://LOCALHOST",
+            "http://[::1]:8787",
+        ] {
+            assert!(is_private_channel(ok), "{ok}");
+        }
+        for bad in [
+            "http://edge.example",
+            "http://10.0.0.1:8787",
+            "http://128.0.0.1",
+            "http://localhost.evil.example",
+            "http://[::2]:8787",
+            "http://[::ffff:127.0.0.1]",
+            "http://127.0.0.1.nip.io",
+        ] {
+            assert!(!is_private_channel(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_token_is_never_sent_over_plain_http_to_another_machine() {
+        // 192.0.2.0/24 is TEST-NET-1: were the request made, it would hang or fail as unreachable.
+        let client = Client::new("http://192.0.2.1:9", Some("kls_secret".into())).unwrap();
+        let e = client.send(&req(Access::Scope("read"))).err().unwrap();
+        assert!(matches!(e, Error::Usage(_)), "{e:?}");
+        assert!(e.to_string().contains("plain http") && !e.to_string().contains("kls_secret"), "{e}");
+        // A public request carries no token: allowed (it fails here only as unreachable).
+        let e = Client::new("http://127.0.0.1:9", Some("kls_secret".into())).unwrap().send(&req(Access::Public));
+        assert!(matches!(e.err().unwrap(), Error::Unreachable { .. }));
+    }
+
+    #[test]
+    fn a_jwks_is_never_fetched_over_plain_http_from_another_machine() {
+        let e = fetch_public_json("http://192.0.2.1:9/.well-known/jwks.json").unwrap_err();
+        assert!(matches!(e, Error::Usage(_)) && e.to_string().contains("plain http"), "{e}");
     }
 
     #[test]

@@ -32,6 +32,10 @@ pub enum ValidationError {
     CategoryMissing(String),
     #[error("category necessary cannot be denied or switchable")]
     NecessaryDenied,
+    #[error("category {0} cannot be locked on: only necessary may be switchable: false")]
+    CategoryLocked(String),
+    #[error("category {category}: {change}; publish it as material: true so every visitor is asked again")]
+    PolicyChangeNotMaterial { category: String, change: &'static str },
     #[error("duplicate {field}: {value}")]
     Duplicate { field: &'static str, value: String },
     #[error("{field} is missing a text for language {language}")]
@@ -84,6 +88,8 @@ impl ValidationError {
             Self::CategoryUnknown(_) => "category_unknown",
             Self::CategoryMissing(_) => "category_missing",
             Self::NecessaryDenied => "necessary_denied",
+            Self::CategoryLocked(_) => "category_locked",
+            Self::PolicyChangeNotMaterial { .. } => "policy_change_not_material",
             Self::Duplicate { .. } => "duplicate",
             Self::TranslationMissing { .. } => "translation_missing",
             Self::SectionUnknown(_) => "section_unknown",

@@ -4,11 +4,12 @@
 //! # Layout
 //! - [`receipt`]: claims the browser signs, the receipt the edge countersigns, verification.
 //! - [`policy`]: the versioned policy document (structured text blocks, never HTML) and its hash.
+//! - [`policy_change`]: which changes between versions must be published as material.
 //! - [`consent_terms`]: what a consent states under Law No. 94-V Art. 8(4) (BIN/IIN, term, …).
 //! - [`category`]: standard categories, Consent Mode v2 signals, decisions.
 //! - [`canonical`]: RFC 8785 canonical JSON for the subset receipts and policies use.
 //! - [`sign`]: compact JWS with EdDSA (RFC 7515/8037), JWK/JWKS, RFC 7638 thumbprints.
-//! - [`id`], [`time`]: ULIDs, slugs, timestamps.
+//! - [`id`], [`time`]: ULIDs, slugs, timestamps. [`origin`]: site origins, normalised.
 //! - [`limits`], [`error`]: every limit as a named constant; validation errors with stable codes.
 
 pub mod canonical;
@@ -17,7 +18,9 @@ pub mod consent_terms;
 pub mod error;
 pub mod id;
 pub mod limits;
+pub mod origin;
 pub mod policy;
+pub mod policy_change;
 pub mod receipt;
 pub mod sign;
 pub mod time;

@@ -217,6 +217,11 @@ impl Policy {
             if cat.id == NECESSARY && (cat.switchable || !cat.default) {
                 return Err(ValidationError::NecessaryDenied);
             }
+            // A locked category is granted for every visitor whatever they chose: only the one
+            // that rests on contract or law may be.
+            if cat.id != NECESSARY && !cat.switchable {
+                return Err(ValidationError::CategoryLocked(cat.id.clone()));
+            }
             check_localized("category.title", &cat.title, &self.languages, MAX_TEXT_CHARS)?;
             check_localized("category.description", &cat.description, &self.languages, MAX_TEXT_CHARS)?;
             for section in &cat.sections {

@@ -168,6 +168,15 @@ impl ReceiptClaims {
         if client < now_ms - MAX_RECEIPT_AGE_MS {
             return Err(ValidationError::ClientTimeTooOld);
         }
+        // The id is minted by the same clock: its time obeys the same window, so an id cannot
+        // claim a place in the subject's history (or erased past) that the receipt never had.
+        let minted = ulid_time_ms(&self.id).and_then(|t| i64::try_from(t).ok());
+        if !minted.is_some_and(|t| (now_ms - MAX_RECEIPT_AGE_MS..=now_ms + MAX_CLIENT_CLOCK_AHEAD_MS).contains(&t)) {
+            return Err(ValidationError::InvalidId {
+                field: "id",
+                reason: "its ULID time is outside the window client_time must fall in",
+            });
+        }
         Ok(())
     }
 
@@ -188,11 +197,14 @@ impl ReceiptClaims {
         if !self.granted(NECESSARY) {
             return Err(ValidationError::NecessaryDenied);
         }
-        let switchable = || policy.categories.iter().filter(|c| c.switchable);
+        // Whatever a policy says about switching, a refusal refuses everything but `necessary`
+        // and GPC refuses every category that sells or shares data: a policy that locked such a
+        // category on (stored before locking was refused) cannot turn these answers into grants.
+        let optional = || policy.categories.iter().filter(|c| c.id != NECESSARY);
         let consistent = match self.action {
-            Action::AcceptAll => switchable().all(|c| self.granted(&c.id)),
-            Action::RejectAll | Action::Withdraw => switchable().all(|c| !self.granted(&c.id)),
-            Action::GpcDefault => self.gpc && switchable().filter(|c| c.gpc_sensitive).all(|c| !self.granted(&c.id)),
+            Action::AcceptAll => policy.categories.iter().filter(|c| c.switchable).all(|c| self.granted(&c.id)),
+            Action::RejectAll | Action::Withdraw => optional().all(|c| !self.granted(&c.id)),
+            Action::GpcDefault => self.gpc && optional().filter(|c| c.gpc_sensitive).all(|c| !self.granted(&c.id)),
             Action::Custom => true,
         };
         if consistent {
@@ -319,8 +331,19 @@ impl SignedReceipt {
         let (edge_signature, kid) = match verify_compact(&self.jws, jwks, Some(RECEIPT_JWS_TYP)) {
             Ok((header, payload)) => {
                 let matches = to_canonical_string(&self.receipt).is_ok_and(|c| c.as_bytes() == payload);
-                let result =
-                    if matches { CheckResult::Valid } else { CheckResult::Invalid(JwsError::Payload.to_string()) };
+                let result = if !matches {
+                    CheckResult::Invalid(JwsError::Payload.to_string())
+                } else {
+                    // The key must have been in service when the edge says it signed.
+                    let entry = jwks.keys.iter().find(|k| Some(&k.kid) == header.kid.as_ref());
+                    let in_period = parse_millis("server_time", &self.receipt.server_time)
+                        .map_err(|e| e.to_string())
+                        .and_then(|t| entry.map_or(Ok(()), |k| k.check_period(t)).map_err(|e| e.to_string()));
+                    match in_period {
+                        Ok(()) => CheckResult::Valid,
+                        Err(reason) => CheckResult::Invalid(reason),
+                    }
+                };
                 (result, header.kid)
             }
             Err(e) => (CheckResult::Invalid(e.to_string()), None),

@@ -12,13 +12,14 @@ use thiserror::Error;
 
 use crate::canonical::to_canonical_string;
 use crate::limits::MAX_JWS_CHARS;
+use crate::time::parse_millis;
 
 /// JWK key type of Ed25519 keys (RFC 8037 §2).
-const KTY_OKP: &str = "OKP";
+pub const KTY_OKP: &str = "OKP";
 /// JWK curve name of Ed25519 keys (RFC 8037 §2).
-const CRV_ED25519: &str = "Ed25519";
+pub const CRV_ED25519: &str = "Ed25519";
 /// JWK `use` of signing keys (RFC 7517 §4.2).
-const USE_SIG: &str = "sig";
+pub const USE_SIG: &str = "sig";
 
 /// Largest payload an attached compact JWS may carry. The edge's countersignature covers one
 /// canonical receipt (about 3 KiB, capped by `MAX_RECEIPT_BODY_BYTES` at 16 KiB); 64 KiB leaves
@@ -52,6 +53,8 @@ pub enum JwsError {
     Signature,
     #[error("payload does not match")]
     Payload,
+    #[error("signed outside the key's validity period (kelisim_nbf..kelisim_exp in the JWKS)")]
+    KeyPeriod,
 }
 
 /// A public Ed25519 key as a JWK (`{"crv":"Ed25519","kty":"OKP","x":…}`), exactly those members.
@@ -74,6 +77,36 @@ pub struct JwksKey {
     pub alg: String,
     #[serde(rename = "use")]
     pub use_: String,
+    /// Start of the period this key signs in (RFC 3339, as receipts' `server_time`): a receipt
+    /// it countersigned earlier is not genuine. Absent only for keys configured before periods.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kelisim_nbf: Option<String>,
+    /// End of that period, set when the key is retired: a leaked retired key cannot sign
+    /// receipts that verify, backdated or not, past it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kelisim_exp: Option<String>,
+}
+
+impl JwksKey {
+    /// Whether a countersignature made at `server_ms` falls in this key's period (both ends
+    /// included; an absent end is open).
+    ///
+    /// # Errors
+    /// [`JwsError::KeyPeriod`] outside the period, [`JwsError::Key`] for a malformed bound.
+    pub fn check_period(&self, server_ms: i64) -> Result<(), JwsError> {
+        let bound = |v: &Option<String>| {
+            v.as_deref()
+                .map(|t| {
+                    parse_millis("kelisim_nbf/kelisim_exp", t).map_err(|_| JwsError::Key("malformed validity period"))
+                })
+                .transpose()
+        };
+        let (nbf, exp) = (bound(&self.kelisim_nbf)?, bound(&self.kelisim_exp)?);
+        if nbf.is_some_and(|n| server_ms < n) || exp.is_some_and(|e| server_ms > e) {
+            return Err(JwsError::KeyPeriod);
+        }
+        Ok(())
+    }
 }
 
 /// A JSON Web Key Set (RFC 7517 §5).
@@ -203,7 +236,16 @@ impl EdgeSigningKey {
     #[must_use]
     pub fn jwks_entry(&self) -> JwksKey {
         let PublicJwk { kty, crv, x } = self.public_jwk();
-        JwksKey { kty, crv, x, kid: self.kid.clone(), alg: JWS_ALG.into(), use_: USE_SIG.into() }
+        JwksKey {
+            kty,
+            crv,
+            x,
+            kid: self.kid.clone(),
+            alg: JWS_ALG.into(),
+            use_: USE_SIG.into(),
+            kelisim_nbf: None,
+            kelisim_exp: None,
+        }
     }
 
     /// An attached compact JWS (`HEADER.PAYLOAD.SIGNATURE`) over `payload`. The header segment is
@@ -348,13 +390,21 @@ pub fn verify_compact_with_key(jws: &str, key: &PublicJwk, expected_kid: Option<
     decode_payload(parts.payload_b64)
 }
 
+/// The one protected header a detached JWS may carry: base64url of the canonical JSON
+/// `{"alg":"EdDSA","kid":KID}` (what the widget writes, byte for byte).
+#[must_use]
+pub fn detached_header_b64(kid: &str) -> String {
+    encode_header(&JwsHeader { alg: JWS_ALG.into(), kid: Some(kid.into()), typ: None })
+}
+
 /// Verifies a detached compact JWS (`HEADER..SIGNATURE`, RFC 7515 Appendix F) over `payload`
-/// with `key`. `alg` must be `EdDSA` and the header's `kid` must equal `expected_kid`.
+/// with `key`. The header must be exactly [`detached_header_b64`] of `expected_kid`: `alg`
+/// `EdDSA`, that `kid`, no other member, canonical member order.
 ///
 /// # Errors
 /// [`JwsError::Malformed`] for a JWS longer than [`MAX_JWS_CHARS`], not of the detached form, not
-/// strict base64url, with a header that is not JSON or has unknown members, or a signature that is
-/// not 64 bytes; [`JwsError::Algorithm`] for any `alg` but `EdDSA`; [`JwsError::KeyId`] for a
+/// strict base64url, with a header that is not JSON, has unknown members or is not the canonical
+/// header, or a signature that is not 64 bytes; [`JwsError::Algorithm`] for any `alg` but `EdDSA`; [`JwsError::KeyId`] for a
 /// missing or different `kid`; [`JwsError::Key`] for an unusable key; [`JwsError::Signature`] when
 /// the signature does not verify over `payload`.
 pub fn verify_detached(jws: &str, payload: &[u8], key: &PublicJwk, expected_kid: &str) -> Result<(), JwsError> {
@@ -364,6 +414,11 @@ pub fn verify_detached(jws: &str, payload: &[u8], key: &PublicJwk, expected_kid:
     }
     if parts.header.kid.as_deref() != Some(expected_kid) {
         return Err(JwsError::KeyId);
+    }
+    // One header, one spelling: the same claims signed under a reordered or extended header would
+    // be a second, different receipt text for the same choice.
+    if parts.header_b64 != detached_header_b64(expected_kid) {
+        return Err(JwsError::Malformed("protected header is not the canonical {\"alg\":\"EdDSA\",\"kid\":…}"));
     }
     let key = key.verifying_key()?;
     verify_input(&key, parts.header_b64, &b64url_encode(payload), &parts.signature)
@@ -693,7 +748,7 @@ mod tests {
         assert_eq!(verify_compact_with_key(&jws, &other_key().public_jwk(), Some(KID)), Err(JwsError::Signature));
         let other_set = Jwks { keys: vec![other_key().jwks_entry()] };
         assert_eq!(verify_compact(&jws, &other_set, None), Err(JwsError::Signature));
-        let detached = key().sign_detached(&header(), b"p");
+        let detached = key().sign_detached(&JwsHeader { typ: None, ..header() }, b"p");
         assert_eq!(verify_detached(&detached, b"p", &other_key().public_jwk(), KID), Err(JwsError::Signature));
     }
 
@@ -721,14 +776,16 @@ mod tests {
     #[test]
     fn detached_round_trip_and_rejections() {
         let payload = br#"{"claims":1}"#;
-        let jws = key().sign_detached(&header(), payload);
+        let detached_header = JwsHeader { typ: None, ..header() };
+        let jws = key().sign_detached(&detached_header, payload);
         let parts: Vec<&str> = jws.split('.').collect();
         assert_eq!(parts.len(), 3);
         assert!(parts[1].is_empty());
+        assert_eq!(parts[0], detached_header_b64(KID));
         let jwk = key().public_jwk();
         assert_eq!(verify_detached(&jws, payload, &jwk, KID), Ok(()));
         // The same signature as the attached form.
-        let attached = key().sign_compact(&header(), payload);
+        let attached = key().sign_compact(&detached_header, payload);
         assert_eq!(attached.split('.').nth(2), Some(parts[2]));
         assert_eq!(verify_detached(&jws, br#"{"claims":2}"#, &jwk, KID), Err(JwsError::Signature));
         assert_eq!(verify_detached(&jws, payload, &jwk, "other"), Err(JwsError::KeyId));
@@ -745,6 +802,33 @@ mod tests {
         sig[10] ^= 0x80;
         let tampered = format!("{}..{}", parts[0], b64url_encode(&sig));
         assert_eq!(verify_detached(&tampered, payload, &jwk, KID), Err(JwsError::Signature));
+    }
+
+    /// A detached JWS signed properly by `key()` under a hand-made header text.
+    fn detached_with_raw_header(header_json: &str, payload: &[u8]) -> String {
+        let h = b64url_encode(header_json.as_bytes());
+        let sig = key().key.sign(format!("{h}.{}", b64url_encode(payload)).as_bytes());
+        format!("{h}..{}", b64url_encode(&sig.to_bytes()))
+    }
+
+    #[test]
+    fn detached_header_has_one_spelling() {
+        let payload = br#"{"claims":1}"#;
+        let jwk = key().public_jwk();
+        let canonical = format!(r#"{{"alg":"EdDSA","kid":"{KID}"}}"#);
+        assert_eq!(verify_detached(&detached_with_raw_header(&canonical, payload), payload, &jwk, KID), Ok(()));
+        // Validly signed, same alg and kid, but another text: reordered, an extra typ, spacing,
+        // an escaped character.
+        for header in [
+            format!(r#"{{"kid":"{KID}","alg":"EdDSA"}}"#),
+            format!(r#"{{"alg":"EdDSA","kid":"{KID}","typ":"JWT"}}"#),
+            format!(r#"{{"alg":"EdDSA","kid":"{KID}","typ":"{RECEIPT_JWS_TYP}"}}"#),
+            format!(r#"{{ "alg":"EdDSA","kid":"{KID}"}}"#),
+            format!(r#"{{"alg":"EdDS\u0041","kid":"{KID}"}}"#),
+        ] {
+            let jws = detached_with_raw_header(&header, payload);
+            assert!(matches!(verify_detached(&jws, payload, &jwk, KID), Err(JwsError::Malformed(_))), "{header}");
+        }
     }
 
     #[test]

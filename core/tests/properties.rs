@@ -180,8 +180,12 @@ proptest! {
         prop_assert_eq!(&got_payload, &payload);
         prop_assert_eq!(verify_compact_with_key(&jws, &key.public_jwk(), Some(&kid)).unwrap(), payload.clone());
 
-        let detached = key.sign_detached(&h, &payload);
+        // A detached JWS has one header: `alg` and `kid`, nothing else.
+        let detached = key.sign_detached(&header(&kid, None), &payload);
         prop_assert_eq!(verify_detached(&detached, &payload, &key.public_jwk(), &kid), Ok(()));
+        if typ.is_some() {
+            prop_assert!(verify_detached(&key.sign_detached(&h, &payload), &payload, &key.public_jwk(), &kid).is_err());
+        }
         let seed_b64 = b64url_encode(&seed);
         let again = EdgeSigningKey::from_seed_b64url(kid.clone(), &seed_b64).unwrap();
         prop_assert_eq!(again.public_jwk(), key.public_jwk());

@@ -427,6 +427,24 @@ fn invalid_id_receipt_id_not_ulid() {
 }
 
 #[test]
+fn invalid_id_receipt_id_time_outside_the_clock_window() {
+    let at = |ms: i64| ulid_from_parts(u64::try_from(ms).unwrap(), [9; 10]);
+    // The window's edges are inside, as they are for client_time.
+    for ms in [NOW_MS + MAX_CLIENT_CLOCK_AHEAD_MS, NOW_MS - MAX_RECEIPT_AGE_MS] {
+        let mut c = claims();
+        c.id = at(ms);
+        assert_eq!(c.validate(SITE, &policy(), NOW_MS), Ok(()), "{ms}");
+    }
+    // A client_time in the window does not carry an id minted a year off, nor at time zero.
+    for ms in [NOW_MS + MAX_CLIENT_CLOCK_AHEAD_MS + 1, NOW_MS - MAX_RECEIPT_AGE_MS - 1, NOW_MS + 365 * 86_400_000, 0] {
+        let mut c = claims();
+        c.id = at(ms);
+        let e = claims_fail(&c, "invalid_id");
+        assert!(matches!(e, ValidationError::InvalidId { field: "id", .. }), "{ms}: {e:?}");
+    }
+}
+
+#[test]
 fn invalid_id_widget_version() {
     for v in ["", "0.1.0 beta", "<script>", "0.1.0/../x", &"1".repeat(33), "0.1.0\n"] {
         let mut c = claims();
@@ -693,6 +711,24 @@ fn necessary_denied_by_policy() {
     let mut p = policy();
     p.categories[0].default = false;
     assert_eq!(policy_fails(&p, "necessary_denied"), ValidationError::NecessaryDenied);
+}
+
+#[test]
+fn category_locked_unless_necessary() {
+    // Only `necessary` rests on contract or law; any other locked category would be granted for
+    // every visitor whatever they chose.
+    for default in [true, false] {
+        let mut p = policy();
+        p.categories[2].switchable = false;
+        p.categories[2].default = default;
+        assert_eq!(policy_fails(&p, "category_locked"), ValidationError::CategoryLocked("marketing".into()));
+    }
+}
+
+#[test]
+fn necessary_drives_no_ad_signal() {
+    use kelisim_core::category::consent_mode_signals;
+    assert!(consent_mode_signals("necessary").iter().all(|s| !s.starts_with("ad_")));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -980,6 +1016,23 @@ fn signature_invalid_other_forms() {
 }
 
 #[test]
+fn signature_invalid_non_canonical_header() {
+    // Issue 10 case 8: the same claims, validly signed, under two header spellings.
+    let c = claims();
+    for typ in [Some("JWT"), Some("kelisim-receipt+jws")] {
+        let header = JwsHeader { alg: "EdDSA".into(), kid: Some(c.subject.clone()), typ: typ.map(str::to_string) };
+        let sig = visitor().sign_detached(&header, c.canonical().unwrap().as_bytes());
+        expect_code(c.verify_visitor_signature(Some(&sig)), "signature_invalid", "extra typ");
+    }
+    let reordered = b64url_encode(format!(r#"{{"kid":"{}","alg":"EdDSA"}}"#, c.subject).as_bytes());
+    let canonical_sig = sign(&c);
+    let signature = canonical_sig.rsplit('.').next().unwrap();
+    // (Not even validly signed under the reordered text; the header check comes first anyway.)
+    let sig = format!("{reordered}..{signature}");
+    expect_code(c.verify_visitor_signature(Some(&sig)), "signature_invalid", "reordered");
+}
+
+#[test]
 fn signature_invalid_unusable_subject_key() {
     let good = visitor().public_jwk();
     for key in [
@@ -1051,6 +1104,41 @@ fn action_mismatch_gpc_default() {
     assert_eq!(claims_fail_against(&c, &policy(), "action_mismatch"), ValidationError::ActionMismatch("gpc_default"));
 }
 
+/// A policy stored before locking was refused: `marketing` locked on by the operator.
+fn policy_with_marketing_locked_on() -> Policy {
+    let mut p = policy();
+    p.categories[2].switchable = false;
+    p.categories[2].default = true;
+    p
+}
+
+#[test]
+fn action_mismatch_refusal_granting_a_locked_category() {
+    // Issue 10 case 2: a reject_all (or withdraw) that grants marketing because a policy locked
+    // it on is not a refusal, whatever the policy says.
+    let p = policy_with_marketing_locked_on();
+    for (action, code) in [(Action::RejectAll, "reject_all"), (Action::Withdraw, "withdraw")] {
+        let mut c = claims();
+        c.action = action;
+        c.decisions = all_decisions(Decision::Denied);
+        c.decisions.insert("marketing".into(), Decision::Granted);
+        assert_eq!(claims_fail_against(&c, &p, "action_mismatch"), ValidationError::ActionMismatch(code));
+        c.decisions.insert("marketing".into(), Decision::Denied);
+        assert_eq!(c.validate_against(&p), Ok(()), "{action:?} denying everything optional");
+    }
+}
+
+#[test]
+fn action_mismatch_gpc_default_granting_a_locked_sensitive_category() {
+    let p = policy_with_marketing_locked_on();
+    let mut c = claims();
+    c.action = Action::GpcDefault;
+    c.gpc = true;
+    c.decisions = all_decisions(Decision::Denied);
+    c.decisions.insert("marketing".into(), Decision::Granted);
+    assert_eq!(claims_fail_against(&c, &p, "action_mismatch"), ValidationError::ActionMismatch("gpc_default"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // policy_hash_mismatch, not_canonical
 // ---------------------------------------------------------------------------------------------
@@ -1093,6 +1181,8 @@ fn every_code_is_distinct() {
         ValidationError::CategoryUnknown(String::new()),
         ValidationError::CategoryMissing(String::new()),
         ValidationError::NecessaryDenied,
+        ValidationError::CategoryLocked(String::new()),
+        ValidationError::PolicyChangeNotMaterial { category: String::new(), change: "c" },
         ValidationError::Duplicate { field: "f", value: String::new() },
         ValidationError::TranslationMissing { field: String::new(), language: String::new() },
         ValidationError::SectionUnknown(String::new()),

@@ -44,16 +44,11 @@ pub fn preflight_headers() -> Vec<(&'static str, String)> {
     ]
 }
 
-/// Checks an origin for the site configuration: `scheme://host[:port]`, no path, no trailing slash.
+/// Checks an origin for the site configuration: `scheme://host[:port]` as a browser sends it
+/// (see [`kelisim_core::origin::normalize_origin`], which also gives the form to store).
 #[must_use]
 pub fn is_valid_origin(origin: &str) -> bool {
-    let Some(rest) = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://")) else {
-        return false;
-    };
-    !rest.is_empty()
-        && rest
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b':' || b == b'[' || b == b']')
+    kelisim_core::origin::is_valid_origin(origin)
 }
 
 #[cfg(test)]
@@ -75,8 +70,16 @@ mod tests {
     fn origins_are_bare() {
         assert!(is_valid_origin("https://shop.example.kz"));
         assert!(is_valid_origin("http://127.0.0.1:8801"));
-        for bad in ["https://a/", "https://a/path", "ftp://a", "*", "null", "https://"] {
+        for bad in ["https://a/", "https://a/path", "ftp://a", "*", "null", "https://", "http://:"] {
             assert!(!is_valid_origin(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_widget_may_read_the_edge_clock() {
+        let origins = vec!["http://127.0.0.1:8801".to_owned()];
+        let headers = headers_for(&origins, Some("http://127.0.0.1:8801"));
+        let exposed = headers.iter().find(|(k, _)| *k == "Access-Control-Expose-Headers").map(|(_, v)| v.as_str());
+        assert_eq!(exposed, Some("ETag, Retry-After, Kelisim-Replayed, Date"));
     }
 }

@@ -63,6 +63,10 @@ impl ApiError {
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(409, code, message)
     }
+    /// A receipt of an erased subject's history, posted again after the erasure.
+    pub fn receipt_erased() -> Self {
+        Self::new(410, "receipt_erased", "this receipt belongs to an erased subject's history and is not stored again")
+    }
     pub fn too_large(max: usize) -> Self {
         Self::new(413, "body_too_large", format!("request body exceeds {max} bytes"))
     }

@@ -189,17 +189,25 @@ thread_local! {
     static CACHE: Rc<IsolateCache> = Rc::new(IsolateCache::default());
 }
 
-/// The keyring for the current secret, parsed once per isolate.
+/// A plain-text binding that may be a `[vars]` entry or a secret (the retired keys are public,
+/// so either is fine).
+fn var_or_secret(env: &Env, name: &str) -> String {
+    env.var(name).map(|v| v.to_string()).unwrap_or_else(|_| secret(env, name))
+}
+
+/// The keyring for the current secret and retired keys, parsed once per isolate.
 fn keyring(env: &Env) -> Result<Rc<Keyring>, ApiError> {
-    let raw = secret(env, "EDGE_SIGNING_KEYS");
+    let signing = secret(env, "EDGE_SIGNING_KEYS");
+    let retired = var_or_secret(env, "EDGE_RETIRED_KEYS");
+    let raw = format!("{signing}\n{retired}");
     KEYRING.with(|cell| {
         if let Some((cached, ring)) = cell.borrow().as_ref() {
             if *cached == raw {
                 return Ok(ring.clone());
             }
         }
-        let ring = Rc::new(Keyring::parse(&raw).map_err(|e| {
-            worker::console_error!("EDGE_SIGNING_KEYS: {e}");
+        let ring = Rc::new(Keyring::parse_with_retired(&signing, &retired).map_err(|e| {
+            worker::console_error!("EDGE_SIGNING_KEYS / EDGE_RETIRED_KEYS: {e}");
             ApiError::internal()
         })?);
         *cell.borrow_mut() = Some((raw, ring.clone()));
@@ -335,11 +343,13 @@ async fn dispatch(
             let config = service.site(&site).await?;
             cors_headers.extend(cors::headers_for(&config.origins, origin.as_deref()));
             cors::check_write_origin(&config.origins, origin.as_deref())?;
-            rate_limit(env, "SITE_LIMITER", &site, 10).await?;
             let body = read_json_body(req, MAX_RECEIPT_BODY_BYTES).await?;
-            let submit: SubmitReceipt = parse_json(&body)?;
-            rate_limit(env, "SUBJECT_LIMITER", &format!("{site}/{}", submit.claims.subject), 60).await?;
-            let submitted = service.submit_parsed(&site, submit).await?;
+            // Budgets are spent only by receipts the edge would store: junk (malformed, for an
+            // unknown policy, badly signed, naming someone else's subject) costs visitors nothing.
+            let checked = service.check_receipt(&site, parse_json::<SubmitReceipt>(&body)?).await?;
+            rate_limit(env, "SITE_LIMITER", &site, 10).await?;
+            rate_limit(env, "SUBJECT_LIMITER", &format!("{site}/{}", checked.subject()), 60).await?;
+            let submitted = service.store_receipt(checked).await?;
             let reply = Reply::json(201, &submitted.signed)?;
             Ok(if submitted.replayed { reply.header("Kelisim-Replayed", "true") } else { reply })
         }

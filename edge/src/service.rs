@@ -14,9 +14,11 @@ use futures_util::future::{join3, try_join};
 use kelisim_core::canonical::to_canonical_string;
 use kelisim_core::category::Decision;
 use kelisim_core::error::ValidationError;
-use kelisim_core::id::{check_slug, is_subject_id};
-use kelisim_core::limits::{DEFAULT_PAGE_LIMIT, MAX_ORIGINS, MAX_ORIGIN_CHARS, MAX_PAGE_LIMIT};
+use kelisim_core::id::{check_slug, is_subject_id, ulid_time_ms};
+use kelisim_core::limits::{DEFAULT_PAGE_LIMIT, MAX_ORIGINS, MAX_PAGE_LIMIT};
+use kelisim_core::origin::normalize_origin;
 use kelisim_core::policy::Policy;
+use kelisim_core::policy_change::check_successor;
 use kelisim_core::receipt::{Receipt, SignedReceipt, SubmitReceipt};
 use kelisim_core::sign::{b64url_encode, JwsHeader};
 use kelisim_core::time::{format_millis, parse_millis};
@@ -26,12 +28,12 @@ use crate::auth::{
     MAX_TOKEN_LABEL_CHARS,
 };
 use crate::cache::IsolateCache;
-use crate::cors::is_valid_origin;
 use crate::error::ApiError;
 use crate::keyring::Keyring;
 use crate::keys;
 use crate::kv::{Kv, ListedKey};
 use crate::router::Access;
+use crate::tombstone::{self, SubjectTombstone};
 
 /// KV list metadata is capped at 1024 bytes; summaries stay below with room to spare.
 pub const MAX_SUMMARY_BYTES: usize = 1000;
@@ -45,14 +47,21 @@ pub struct SiteConfig {
 }
 
 impl SiteConfig {
-    fn validate(&self) -> Result<(), ValidationError> {
+    /// Checks the origins and puts each in the form a browser sends (lower-case host, no default
+    /// port), dropping duplicates that normalising reveals.
+    fn validate(&mut self) -> Result<(), ValidationError> {
         if self.origins.len() > MAX_ORIGINS {
             return Err(ValidationError::TooMany { field: "origins", max: MAX_ORIGINS });
         }
-        match self.origins.iter().find(|o| o.len() > MAX_ORIGIN_CHARS || !is_valid_origin(o)) {
-            Some(bad) => Err(ValidationError::InvalidOrigin(bad.chars().take(80).collect())),
-            None => Ok(()),
+        let mut normal = Vec::with_capacity(self.origins.len());
+        for origin in &self.origins {
+            let origin = normalize_origin(origin)?;
+            if !normal.contains(&origin) {
+                normal.push(origin);
+            }
         }
+        self.origins = normal;
+        Ok(())
     }
 }
 
@@ -126,6 +135,37 @@ pub struct Submitted {
     pub replayed: bool,
 }
 
+/// A submission that passed every check of [`Service::check_receipt`]; storing it is what is left.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedReceipt {
+    submit: SubmitReceipt,
+    /// The same receipt, already stored (a replay).
+    existing: Option<SignedReceipt>,
+    record_key: String,
+}
+
+impl CheckedReceipt {
+    /// The subject the receipt is for: proven by its signature when it has one.
+    #[must_use]
+    pub fn subject(&self) -> &str {
+        &self.submit.claims.subject
+    }
+}
+
+/// After an erasure, the subject's erased history cannot come back: a receipt minted (by its id's
+/// time) at or before the erasure is refused, and an unsigned receipt cannot take over an id
+/// whose erased receipts were signed.
+fn refuse_erased(tomb: &SubjectTombstone, submit: &SubmitReceipt) -> Result<(), ApiError> {
+    if tomb.subject_signed && submit.claims.subject_key.is_none() {
+        return Err(ApiError::conflict("subject_requires_signature", "this subject's receipts are signed by its key"));
+    }
+    let minted = ulid_time_ms(&submit.claims.id).and_then(|t| i64::try_from(t).ok());
+    if minted.is_none_or(|t| t <= tomb.erased_at_ms) {
+        return Err(ApiError::receipt_erased());
+    }
+    Ok(())
+}
+
 /// A page of receipt summaries, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReceiptPage {
@@ -168,7 +208,7 @@ impl<K: Kv> Service<'_, K> {
     /// # Errors
     /// 400 for a malformed body, 422 for invalid origins, 503 when KV fails.
     pub async fn put_site(&self, site: &str, body: &[u8]) -> Result<bool, ApiError> {
-        let config: SiteConfig = parse_json(body)?;
+        let mut config: SiteConfig = parse_json(body)?;
         config.validate()?;
         let existed = self.kv.get(&keys::site(site)).await?.is_some();
         self.kv.put(&keys::site(site), &to_json(&config)?, None).await?;
@@ -223,7 +263,8 @@ impl<K: Kv> Service<'_, K> {
     ///
     /// # Errors
     /// 400 / 422 for an invalid document, 404 for an unknown site, 409 `policy_version_conflict`,
-    /// 503 when KV fails.
+    /// 422 `policy_change_not_material` for a non-material version that could turn a remembered
+    /// denial into a grant, 503 when KV fails.
     pub async fn publish_policy(&self, site: &str, body: &[u8]) -> Result<StoredPolicy, ApiError> {
         let policy: Policy = parse_json(body)?;
         policy.validate()?;
@@ -236,6 +277,9 @@ impl<K: Kv> Service<'_, K> {
         if policy.version != expected {
             let err = ValidationError::PolicyVersionConflict { expected, found: policy.version };
             return Err(ApiError::conflict(err.code(), err.to_string()));
+        }
+        if let Some(current) = &current {
+            check_successor(&current.policy, &policy)?;
         }
         let last_material_version = if policy.material || current.is_none() {
             policy.version
@@ -260,50 +304,85 @@ impl<K: Kv> Service<'_, K> {
     ///
     /// # Errors
     /// 400 malformed body, 404 unknown site, 409 `receipt_conflict` (another receipt under this
-    /// id), 422 for every validation failure, 503 when KV fails. Nothing is stored on error.
+    /// id) or `subject_requires_signature`, 410 `receipt_erased`, 422 for every validation
+    /// failure, 503 when KV fails. Nothing is stored on error.
     pub async fn submit_receipt(&self, site: &str, body: &[u8]) -> Result<Submitted, ApiError> {
         self.submit_parsed(site, parse_json(body)?).await
     }
 
-    /// [`Service::submit_receipt`] for an already parsed body.
+    /// [`Service::submit_receipt`] for an already parsed body: [`Service::check_receipt`] then
+    /// [`Service::store_receipt`] (the routes charge rate limits between the two).
     ///
     /// # Errors
     /// As [`Service::submit_receipt`].
     pub async fn submit_parsed(&self, site: &str, submit: SubmitReceipt) -> Result<Submitted, ApiError> {
+        let checked = self.check_receipt(site, submit).await?;
+        self.store_receipt(checked).await
+    }
+
+    /// Every check of a submission, writing nothing: shape, the policy version it names, the
+    /// clock, the visitor's signature, then (one round of parallel reads) an unsigned takeover,
+    /// the subject's erasure tombstone and an earlier receipt under the same id. What passes is
+    /// a receipt the edge will store, so only it may spend a site's or a subject's budget.
+    ///
+    /// # Errors
+    /// As [`Service::submit_receipt`].
+    pub async fn check_receipt(&self, site: &str, submit: SubmitReceipt) -> Result<CheckedReceipt, ApiError> {
         let claims = &submit.claims;
         claims.validate_shape(site)?;
+        // The policy version usually comes from the isolate's cache; a receipt that fails on it,
+        // on the clock or on its signature costs no further read.
+        let stored = self
+            .policy_version(site, claims.policy.version)
+            .await?
+            .ok_or(ValidationError::PolicyVersionUnknown(claims.policy.version))?;
+        if stored.sha256 != claims.policy.sha256 {
+            return Err(ValidationError::PolicyHashMismatch(claims.policy.version).into());
+        }
+        claims.validate(site, &stored.policy, self.now_ms)?;
+        claims.verify_visitor_signature(submit.visitor_signature.as_deref())?;
+
         let record_key = keys::receipt(site, &claims.id);
-        // The three reads are independent: one round trip instead of three (the policy version
-        // usually comes from the isolate's cache). Their outcomes are then looked at in the order
-        // a client should hear about them.
-        let (stored, takeover, existing) = join3(
-            self.policy_version(site, claims.policy.version),
+        let (takeover, tomb, existing) = join3(
             async {
                 match claims.subject_key {
                     None => self.refuse_unsigned_takeover(site, &claims.subject).await,
                     Some(_) => Ok(()),
                 }
             },
+            get_json::<K, SubjectTombstone>(self.kv, &tombstone::key(site, &claims.subject)),
             get_json::<K, SignedReceipt>(self.kv, &record_key),
         )
         .await;
-        let stored = stored?.ok_or(ValidationError::PolicyVersionUnknown(claims.policy.version))?;
-        if stored.sha256 != claims.policy.sha256 {
-            return Err(ValidationError::PolicyHashMismatch(claims.policy.version).into());
-        }
-        claims.validate(site, &stored.policy, self.now_ms)?;
-        claims.verify_visitor_signature(submit.visitor_signature.as_deref())?;
         takeover?;
-
-        if let Some(existing) = existing? {
+        if let Some(tomb) = tomb? {
+            refuse_erased(&tomb, &submit)?;
+        }
+        let existing = existing?;
+        if let Some(existing) = &existing {
             if existing.receipt.claims != submit.claims
                 || existing.receipt.visitor_signature != submit.visitor_signature
             {
                 return Err(ApiError::conflict("receipt_conflict", "another receipt was stored under this id"));
             }
-            // The record may have been written by an attempt whose index writes failed.
+        }
+        Ok(CheckedReceipt { submit, existing, record_key })
+    }
+
+    /// Stores a checked receipt: countersigns and writes it with its indexes, or for a replay
+    /// returns the stored one (re-writing its indexes, which an earlier attempt may have missed).
+    ///
+    /// # Errors
+    /// 503 when KV fails; nothing is left half-visible (a retry repairs the indexes).
+    pub async fn store_receipt(&self, checked: CheckedReceipt) -> Result<Submitted, ApiError> {
+        let CheckedReceipt { submit, existing, record_key } = checked;
+        if let Some(existing) = existing {
             self.write_indexes(&existing).await?;
             return Ok(Submitted { signed: existing, replayed: true });
+        }
+        if !self.keys.can_sign_at(self.now_ms) {
+            // A countersignature before the key's period would never verify: refuse to store it.
+            return Err(ApiError::internal());
         }
         let signed = Receipt::accept(submit, self.now_ms)?.countersign(self.keys.current())?;
         // The record first, then the indexes: a failure in between leaves a record that a retry

@@ -340,7 +340,7 @@ describe('errors', () => {
 });
 
 describe('key rotation', () => {
-  test('rotate puts a new key first in .dev.vars and keeps the rest; the edge then signs with it and old receipts still verify', async () => {
+  test('rotate puts a new key in .dev.vars and retires the old one public only; the edge then signs with it and old receipts still verify', async () => {
     const file = join(work, '.dev.vars');
     const secrets = generateSecrets('kold');
     await writeFile(file, `# local\n${devVarsText(secrets)}`);
@@ -348,8 +348,10 @@ describe('key rotation', () => {
     assert.equal(res.code, 0, res.stderr);
     const text = await readFile(file, 'utf8');
     const vars = parseDevVars(text);
-    assert.match(vars.EDGE_SIGNING_KEYS, /^knew:[A-Za-z0-9_-]{43},kold:/);
-    assert.equal(vars.EDGE_SIGNING_KEYS.split(',')[1], secrets.EDGE_SIGNING_KEYS);
+    assert.match(vars.EDGE_SIGNING_KEYS, /^knew:[A-Za-z0-9_-]{43}:\d{4}-\d\d-\d\dT[\d:.]+Z$/);
+    const [, oldSeed, oldNotBefore] = secrets.EDGE_SIGNING_KEYS.match(/^kold:([^:]+):(.+)$/);
+    assert.match(vars.EDGE_RETIRED_KEYS, new RegExp(`^kold:[A-Za-z0-9_-]{43}:${oldNotBefore.replaceAll('.', '\\.')}/\\S+Z$`));
+    assert.ok(!text.includes(oldSeed), 'the old private key is gone from the file');
     assert.equal(vars.ADMIN_TOKEN, secrets.ADMIN_TOKEN);
     assert.ok(text.startsWith('# local\n'));
     assert.match(res.stdout, /new signing key knew/);
@@ -359,16 +361,18 @@ describe('key rotation', () => {
 
     const again = await kelisim(['key', 'rotate', '--dev-vars', file, '--print-secret']);
     assert.equal(again.code, 0, again.stderr);
-    const value = parseDevVars(await readFile(file, 'utf8')).EDGE_SIGNING_KEYS;
-    assert.ok(again.stdout.includes(`EDGE_SIGNING_KEYS=${value}`));
-    assert.equal(value.split(',').length, 3);
+    const after = parseDevVars(await readFile(file, 'utf8'));
+    assert.ok(again.stdout.includes(`EDGE_SIGNING_KEYS=${after.EDGE_SIGNING_KEYS}`));
+    assert.equal(after.EDGE_SIGNING_KEYS.split(',').length, 1);
+    assert.deepEqual(after.EDGE_RETIRED_KEYS.split(',').map((e) => e.split(':')[0]), ['knew', 'kold']);
     assertError(await kelisim(['key', 'rotate', '--dev-vars', join(work, 'missing.vars')]), /cannot read .*missing\.vars/);
 
     // The stack's own key ring, rotated by the CLI, is what the edge runs with next.
     const stackVars = join(work, 'stack.dev.vars');
     await writeFile(stackVars, devVarsText(stack.secrets));
     assert.equal((await kelisim(['key', 'rotate', '--dev-vars', stackVars, '--kid', 'krotated'])).code, 0);
-    await stack.setSecrets({ EDGE_SIGNING_KEYS: parseDevVars(await readFile(stackVars, 'utf8')).EDGE_SIGNING_KEYS });
+    const rotated = parseDevVars(await readFile(stackVars, 'utf8'));
+    await stack.setSecrets({ EDGE_SIGNING_KEYS: rotated.EDGE_SIGNING_KEYS, EDGE_RETIRED_KEYS: rotated.EDGE_RETIRED_KEYS });
     const fresh = await postReceipt({ action: 'reject_all' });
     const nd = join(work, 'rotated.ndjson');
     assert.equal((await kelisim(['receipts', 'export', '--site', SITE, '-o', nd])).code, 0);

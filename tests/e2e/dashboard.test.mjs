@@ -151,6 +151,19 @@ describe('dashboard', () => {
     }
   });
 
+  test('the dashboard is sent with a CSP that forbids framing and X-Frame-Options (headers, not a meta tag)', async () => {
+    for (const path of ['/dashboard/', '/dashboard/index.html', '/dashboard/dashboard.js']) {
+      const res = await fetch(`${stack.edgeUrl}${path}`);
+      await res.arrayBuffer();
+      assert.equal(res.status, 200, path);
+      const csp = res.headers.get('content-security-policy') ?? '';
+      assert.match(csp, /(^|;)\s*frame-ancestors 'none'\s*(;|$)/, `${path}: ${csp}`);
+      assert.match(csp, /(^|;)\s*default-src 'none'\s*(;|$)/, `${path}: ${csp}`);
+      assert.match(csp, /(^|;)\s*script-src 'self'\s*(;|$)/, `${path}: ${csp}`);
+      assert.equal(res.headers.get('x-frame-options'), 'DENY', path);
+    }
+  });
+
   test('sign in, every posted receipt newest first, a receipt VALID, its subject history', async () => {
     const { page, errors, requests } = await openDashboard();
     assert.equal(await page.isVisible('#signin-view'), true);

@@ -172,12 +172,14 @@ describe('receipts', () => {
 });
 
 describe('routing and CORS', () => {
-  test('JWKS is public with current key', async () => {
+  test('JWKS is public with current key and the start of its period', async () => {
     const res = await stack.api('GET', '/.well-known/jwks.json');
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('access-control-allow-origin'), '*');
     assert.equal(res.json.keys.length, 1);
-    assert.deepEqual(Object.keys(res.json.keys[0]).sort(), ['alg', 'crv', 'kid', 'kty', 'use', 'x']);
+    assert.deepEqual(Object.keys(res.json.keys[0]).sort(), ['alg', 'crv', 'kelisim_nbf', 'kid', 'kty', 'use', 'x']);
+    // The period the secret gives (kid:seed:not_before), as receipts write server_time.
+    assert.equal(res.json.keys[0].kelisim_nbf, stack.secrets.EDGE_SIGNING_KEYS.split(':').slice(2).join(':'));
   });
 
   test('an allowed origin gets CORS headers; a foreign one gets none and cannot write', async () => {

@@ -4,8 +4,11 @@
 // count is unchanged). Replays are the one row that succeeds: idempotent, still one record.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack } from '../lib/stack.mjs';
-import { canonical, makeSubmission, signDetached, visitorKey } from '../lib/receipt.mjs';
+import { sign } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ROOT, startStack } from '../lib/stack.mjs';
+import { b64url, canonical, makeSubmission, signDetached, ulid, visitorKey } from '../lib/receipt.mjs';
 
 const SITE = 'crm-demo';
 const RECEIPTS = `/v1/sites/${SITE}/receipts`;
@@ -41,6 +44,25 @@ function chunkedOver(limitBytes) {
   let sent = 0;
   return new ReadableStream({ pull(c) { if (sent++ * 4096 <= limitBytes) c.enqueue(chunk); else c.close(); } });
 }
+
+/** A detached JWS over the claims under a hand-written header text (signed properly). */
+function signedUnderRawHeader(key, s, headerJson) {
+  const h = b64url(headerJson);
+  const sig = sign(null, Buffer.from(`${h}.${b64url(canonical(s.claims))}`), key.privateKey);
+  return `${h}..${b64url(sig)}`;
+}
+const category = (p, id) => p.categories.find((c) => c.id === id);
+/** A PUT of the site's next policy version (non-material unless `edit` says so). */
+const nextPolicy = (edit) => ({
+  method: 'PUT', path: `/v1/sites/${SITE}/policy`, opts: { token: stack.adminToken },
+  setup: async function () {
+    const p = JSON.parse(await readFile(join(ROOT, 'www/demo/policies/crm-demo.json'), 'utf8'));
+    Object.assign(p, { version: served.policy.version + 1, material: false });
+    edit(p);
+    this.opts.body = p;
+  },
+  check: async () => assert.equal((await stack.api('GET', `/v1/sites/${SITE}/policy`)).json.policy.version, served.policy.version, 'not published'),
+});
 
 // [name, () => request, status, code]. A request is { method, path, opts, id?, setup?, check? }.
 const CASES = [
@@ -101,6 +123,19 @@ const CASES = [
   }, 422, 'signature_invalid'],
   ['signed by another key', () => { const s = sub(); return receipt({ ...s, visitor_signature: sub({ id: s.claims.id }).visitor_signature }); }, 422, 'signature_invalid'],
   ['signature too long', () => receipt({ ...sub(), visitor_signature: 'a'.repeat(5_000) }), 422, 'too_long'],
+  ['JWS header with its members reordered (validly signed)', () => {
+    const key = visitorKey();
+    const s = sub({ key });
+    return receipt({ ...s, visitor_signature: signedUnderRawHeader(key, s, `{"kid":"${s.claims.subject}","alg":"EdDSA"}`) });
+  }, 422, 'signature_invalid'],
+  ['JWS header with an extra typ (validly signed)', () => {
+    const key = visitorKey();
+    const s = sub({ key });
+    return receipt({ ...s, visitor_signature: signDetached(key.privateKey, s.claims.subject, canonical(s.claims), { alg: 'EdDSA', kid: s.claims.subject, typ: 'JWT' }) });
+  }, 422, 'signature_invalid'],
+  ['receipt id minted a year before its client time', () => receipt(sub({ id: ulid(Date.now() - 365 * DAY) })), 422, 'invalid_id'],
+  ['receipt id minted a day after its client time', () => receipt(sub({ id: ulid(Date.now() + DAY) })), 422, 'invalid_id'],
+  ['reject_all that grants a category', () => receipt(sub({ action: 'reject_all', decisions: { marketing: 'granted' } })), 422, 'action_mismatch'],
 
   // Replays and conflicts
   ['replay of an accepted receipt (idempotent)', () => {
@@ -155,6 +190,20 @@ const CASES = [
   ['operator route with a huge token', () => ({ method: 'GET', path: RECEIPTS, opts: { token: `kls_${'a'.repeat(4_000)}` } }), 401, 'unauthorized'],
   ['operator route with another site\'s token', () => ({ method: 'GET', path: RECEIPTS, opts: { token: tokens.otherSite } }), 403, 'forbidden'],
   ['erasure with a token lacking the erase scope', () => ({ method: 'DELETE', path: `/v1/sites/${SITE}/subjects/${visitorKey().thumbprint}`, opts: { token: tokens.noErase } }), 403, 'forbidden'],
+  ['a site origin with an empty host (http://:)', () => ({ method: 'PUT', path: '/v1/sites/hostile-origins', opts: { token: stack.adminToken, body: { origins: ['http://:'] } } }), 422, 'invalid_origin'],
+  ['a site origin with a path', () => ({ method: 'PUT', path: '/v1/sites/hostile-origins', opts: { token: stack.adminToken, body: { origins: ['https://shop.example/app'] } } }), 422, 'invalid_origin'],
+  ['a site origin in capitals is stored as browsers send it', () => ({
+    method: 'PUT', path: '/v1/sites/hostile-origins', opts: { token: stack.adminToken, body: { origins: ['https://SHOP.EXAMPLE:443'] } },
+    check: async () => {
+      // The browser's Origin is lower case without the default port: it must match.
+      const preflight = await stack.api('OPTIONS', '/v1/sites/hostile-origins/receipts', { headers: { Origin: 'https://shop.example' } });
+      assert.equal(preflight.status, 204);
+      assert.equal(preflight.headers.get('access-control-allow-origin'), 'https://shop.example');
+    },
+  }), 201, null],
+  ['a non-material policy version turning a default on', () => nextPolicy((p) => { category(p, 'marketing').default = true; }), 422, 'policy_change_not_material'],
+  ['a non-material policy version removing a category', () => nextPolicy((p) => { p.categories = p.categories.filter((c) => c.id !== 'analytics'); }), 422, 'policy_change_not_material'],
+  ['a policy locking marketing on, even material', () => nextPolicy((p) => { Object.assign(category(p, 'marketing'), { switchable: false, default: true }); p.material = true; }), 422, 'category_locked'],
   ['admin route with a site token', () => ({ method: 'PUT', path: `/v1/sites/${SITE}`, opts: { token: tokens.otherSite, body: { origins: ['https://evil.example'] } } }), 401, 'unauthorized'],
 ];
 

@@ -3,7 +3,7 @@
 // streamed exports, statistics, policy versions, and signing-key rotation.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateSecrets, startStack } from '../lib/stack.mjs';
+import { rotateSecrets, startStack } from '../lib/stack.mjs';
 import { canonical, makeSubmission, sha256hex, verifyEdgeJws, visitorKey, ulid } from '../lib/receipt.mjs';
 
 let stack;
@@ -284,13 +284,18 @@ describe('policy versions and keys', () => {
     assert.equal(res.json.versions[0].sha256, served.sha256);
   });
 
-  test('after a key rotation new receipts use the new kid and old ones still verify', async () => {
+  test('after a key rotation new receipts use the new kid and old ones still verify, the old key public only', async () => {
     const old = await post(makeSubmission(served, { action: 'accept_all' }));
     const oldKid = JSON.parse(Buffer.from(old.json.jws.split('.')[0], 'base64url')).kid;
-    const fresh = generateSecrets('k-rotated');
-    await stack.setSecrets({ EDGE_SIGNING_KEYS: `${fresh.EDGE_SIGNING_KEYS},${stack.secrets.EDGE_SIGNING_KEYS}` });
+    const rotated = rotateSecrets(stack.secrets, 'k-rotated');
+    assert.ok(!rotated.EDGE_SIGNING_KEYS.includes(stack.secrets.EDGE_SIGNING_KEYS.split(':')[1]), 'the old seed is gone');
+    await stack.setSecrets(rotated);
     const jwks = (await stack.api('GET', '/.well-known/jwks.json')).json;
     assert.deepEqual(jwks.keys.map((k) => k.kid), ['k-rotated', oldKid]);
+    // Every key carries its period; the retired one's ends at the rotation.
+    assert.ok(jwks.keys.every((k) => typeof k.kelisim_nbf === 'string'));
+    assert.equal(jwks.keys[0].kelisim_exp, undefined);
+    assert.equal(jwks.keys[1].kelisim_exp, rotated.EDGE_RETIRED_KEYS.split(',')[0].split('/')[1]);
     const now = await post(makeSubmission(served, { action: 'reject_all' }));
     assert.equal(JSON.parse(Buffer.from(now.json.jws.split('.')[0], 'base64url')).kid, 'k-rotated');
     verifyEdgeJws(old.json.jws, jwks);

@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { serveDir } from './static.mjs';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -31,11 +31,33 @@ export async function freePort() {
   });
 }
 
-/** New secrets: one Ed25519 signing key (kid + base64url seed) and an admin token. */
-export function generateSecrets(kid = `k${new Date().toISOString().slice(0, 10).replaceAll('-', '')}`) {
+/**
+ * New secrets: the one Ed25519 signing key (`kid:seed:not_before`, valid from now) and an admin
+ * token. Retired keys, public only, go in EDGE_RETIRED_KEYS (see rotateSecrets).
+ */
+export function generateSecrets(kid = `k${new Date().toISOString().slice(0, 10).replaceAll('-', '')}`, notBefore = new Date()) {
   const { privateKey } = generateKeyPairSync('ed25519');
   const seed = privateKey.export({ format: 'jwk' }).d;
-  return { EDGE_SIGNING_KEYS: `${kid}:${seed}`, ADMIN_TOKEN: randomBytes(32).toString('base64url') };
+  return { EDGE_SIGNING_KEYS: `${kid}:${seed}:${notBefore.toISOString()}`, ADMIN_TOKEN: randomBytes(32).toString('base64url') };
+}
+
+/** The public `x` of a base64url Ed25519 seed (PKCS#8 is the seed behind a fixed prefix). */
+function publicX(seed) {
+  const der = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), Buffer.from(seed, 'base64url')]);
+  return createPublicKey(createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })).export({ format: 'jwk' }).x;
+}
+
+/**
+ * A rotation as `kelisim key rotate` makes it: a new signing key valid from `at`, and the
+ * current one moved, public only, to the front of EDGE_RETIRED_KEYS with its period ending at `at`.
+ */
+export function rotateSecrets(secrets, kid, at = new Date()) {
+  const [oldKid, seed] = secrets.EDGE_SIGNING_KEYS.split(':');
+  const rest = secrets.EDGE_SIGNING_KEYS.split(':').slice(2).join(':');
+  const notBefore = rest || new Date(0).toISOString();
+  const retired = [`${oldKid}:${publicX(seed)}:${notBefore}/${at.toISOString()}`, secrets.EDGE_RETIRED_KEYS]
+    .filter(Boolean).join(',');
+  return { EDGE_SIGNING_KEYS: generateSecrets(kid, at).EDGE_SIGNING_KEYS, EDGE_RETIRED_KEYS: retired };
 }
 
 export function devVarsText(secrets) {

@@ -1,12 +1,13 @@
-//! `kelisim key rotate`: a new edge signing key first in `EDGE_SIGNING_KEYS` of a `.dev.vars`
-//! file, the previous keys kept so receipts they signed still verify.
+//! `kelisim key rotate`: a new edge signing key in `EDGE_SIGNING_KEYS` of a `.dev.vars` file;
+//! the previous key moves, public only and with its validity period, to `EDGE_RETIRED_KEYS`, so
+//! receipts it signed still verify and its private half is needed nowhere again.
 
 use std::path::PathBuf;
 
 use clap::Subcommand;
 use kelisim_core::sign::{b64url_encode, EdgeSigningKey};
 
-use crate::devvars::{rotate, VAR};
+use crate::devvars::{rotate, RETIRED_VAR, VAR};
 use crate::error::{Error, Result, EXIT_OK};
 use crate::output::out;
 
@@ -15,7 +16,7 @@ const SEED_BYTES: usize = 32;
 
 #[derive(Debug, Subcommand)]
 pub enum KeyCmd {
-    /// Generates a key and puts it first in EDGE_SIGNING_KEYS (the others stay in the JWKS)
+    /// Generates a key for EDGE_SIGNING_KEYS; the old one goes, public only, to EDGE_RETIRED_KEYS
     Rotate {
         /// The file holding EDGE_SIGNING_KEYS
         #[arg(long, default_value = "edge/.dev.vars")]
@@ -46,7 +47,7 @@ pub fn run(cmd: &KeyCmd) -> Result<u8> {
     getrandom::getrandom(&mut seed).map_err(|e| Error::Output(format!("no randomness from the OS: {e}")))?;
     let seed_b64 = b64url_encode(&seed);
     let today = super::today().replace('-', "");
-    let rotated = rotate(&text, kid.as_deref(), &seed_b64, &today).map_err(|e| {
+    let rotated = rotate(&text, kid.as_deref(), &seed_b64, &today, super::now_ms()).map_err(|e| {
         if e.starts_with("--kid") {
             Error::Usage(e)
         } else {
@@ -59,11 +60,15 @@ pub fn run(cmd: &KeyCmd) -> Result<u8> {
         .map_err(|e| Error::Output(e.to_string()))?;
     crate::atomic::write(dev_vars, rotated.text.as_bytes(), None)?;
     let path = dev_vars.display();
-    out(&format!("new signing key {} (public x {public}) is first of {} in {path}", rotated.kid, rotated.keys))?;
-    out("it signs from the next start of the edge; the older keys stay in the JWKS so their receipts still verify")?;
+    out(&format!("new signing key {} (public x {public}) in {path}; {} keys in the JWKS", rotated.kid, rotated.keys))?;
     out(&format!(
-        "production (a secret; the value is the {VAR} line of {path}):\n  \
-         grep '^{VAR}=' {path} | cut -d= -f2- | tr -d '\"' | npx wrangler secret put {VAR}"
+        "it signs from the next start of the edge; the previous key is now public only in {RETIRED_VAR} \
+         with its validity period, so its receipts still verify (destroy its private copies)"
+    ))?;
+    out(&format!(
+        "production: the {VAR} line is a secret, the {RETIRED_VAR} line is public:\n  \
+         grep '^{VAR}=' {path} | cut -d= -f2- | tr -d '\"' | npx wrangler secret put {VAR}\n  \
+         grep '^{RETIRED_VAR}=' {path} | cut -d= -f2- | tr -d '\"' | npx wrangler secret put {RETIRED_VAR}"
     ))?;
     if *print_secret {
         out(&format!("{VAR}={}", rotated.value))?;
