@@ -15,7 +15,7 @@ use kelisim_core::time::{format_millis, parse_date, parse_millis};
 use kelisim_edge::auth::MAX_TOKEN_LABEL_CHARS;
 use kelisim_edge::cors::is_valid_origin;
 use kelisim_edge::router::{route, Method};
-use kelisim_edge::service::{MAX_CURSOR_CHARS, MAX_STATS_DAYS};
+use kelisim_edge::service::{MAX_CURSOR_CHARS, MAX_EXPORT_PAGE, MAX_STATS_DAYS};
 use regex_lite::Regex;
 use serde_json::Value;
 
@@ -70,7 +70,7 @@ fn page_limits_cursor_and_version_equal_the_edge_constants() {
     assert_eq!(number(&doc, &format!("{limit}/minimum")), 1);
     assert_eq!(number(&doc, &format!("{limit}/maximum")), MAX_PAGE_LIMIT as u64);
     assert_eq!(number(&doc, &format!("{limit}/default")), DEFAULT_PAGE_LIMIT as u64);
-    assert_eq!(number(&doc, "/components/parameters/exportLimit/schema/maximum"), MAX_PAGE_LIMIT as u64);
+    assert_eq!(number(&doc, "/components/parameters/exportLimit/schema/maximum"), MAX_EXPORT_PAGE as u64);
     for cursor in ["cursor", "exportCursor"] {
         let schema = format!("/components/parameters/{cursor}/schema");
         assert_eq!(number(&doc, &format!("{schema}/minLength")), 1);
@@ -178,6 +178,12 @@ fn identifier_patterns_accept_exactly_what_the_validators_accept() {
     let mut origins =
         strings(&["https://shop.example.kz", "http://127.0.0.1:8801", "http://[::1]:80", "https://", "ftp://a"]);
     origins.extend(strings(&["https://a/", "https://a/path", "*", "null", "HTTPS://a", "https://a b", "https://é.kz"]));
+    origins.extend(strings(&["HtTp://Shop.Example:08801", "https://x:443", "https://x:0", "https://x:65535", "https://x:65536"]));
+    origins.extend(strings(&["https://-a.kz", "https://a-.kz", "https://a..kz", "http://:", "https://x:", "https://user@a"]));
+    origins.extend(strings(&["https://[2001:DB8::1]", "http://[::ffff:1.2.3.4]:80", "http://[::1.2.3.04]", "http://[1::2::3]"]));
+    origins.extend(strings(&["http://[1:2:3:4:5:6:7:8]", "http://[1:2:3:4:5:6:7:8:9]", "http://[12345::1]", "http://[::]"]));
+    origins.push(format!("https://{}.kz", "a".repeat(63)));
+    origins.push(format!("https://{}.kz", "a".repeat(64)));
     origins.push(format!("https://{}", "a".repeat(MAX_ORIGIN_CHARS - 8)));
     origins.push(format!("https://{}", "a".repeat(MAX_ORIGIN_CHARS - 7)));
     origins.extend(id_samples("https://a.kz"));
