@@ -63,7 +63,8 @@ before(async () => {
 
   statsAvailable = (await stack.admin('GET', `/v1/sites/${SITE}/stats`)).status === 200;
   exportAvailable = (await stack.admin('GET', `/v1/sites/${SITE}/export?format=csv`)).status === 200;
-  browser = await launchBrowser({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  // An English-speaking browser: these tests read the dashboard's English texts.
+  browser = await launchBrowser({ viewport: { width: 1280, height: 900 }, acceptDownloads: true, locale: 'en-US' });
 });
 
 after(async () => {
