@@ -574,7 +574,19 @@ describe('dashboard languages', () => {
     await page.keyboard.press('Escape');
     await detailClosed(page);
 
-    assert.deepEqual(errors.filter((e) => !/Failed to load resource.*\b401\b/.test(e)), []);
+    // Errors with a known code: the Russian text, the code kept.
+    for (const [id, expected] of [
+      ['01ARZ3NDEKTSV4RRFFQ69G5FAV', 'Не найдено: такой квитанции нет (HTTP 404, receipt_not_found).'],
+      ['not-a-ulid', 'Недопустимый идентификатор (HTTP 400, invalid_id).'],
+    ]) {
+      await page.goto(`${stack.edgeUrl}/dashboard/#receipt/${id}`);
+      await page.waitForSelector('#detail[open][data-state="error"]');
+      assert.equal(await page.textContent('#detail-body [role="alert"]'), expected);
+      await page.keyboard.press('Escape');
+      await detailClosed(page);
+    }
+
+    assert.deepEqual(errors.filter((e) => !/Failed to load resource.*\b(400|401|404)\b/.test(e)), []);
     assertOnlyEdge(requests);
     await page.close();
   });
