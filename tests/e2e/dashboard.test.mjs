@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { access, cp, mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ROOT, startStack } from '../lib/stack.mjs';
 import { launchBrowser } from '../lib/browser.mjs';
 import { canonical, makeSubmission, sha256hex, visitorKey } from '../lib/receipt.mjs';
@@ -63,7 +64,8 @@ before(async () => {
 
   statsAvailable = (await stack.admin('GET', `/v1/sites/${SITE}/stats`)).status === 200;
   exportAvailable = (await stack.admin('GET', `/v1/sites/${SITE}/export?format=csv`)).status === 200;
-  browser = await launchBrowser({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  // An English-speaking browser: these tests read the dashboard's English texts.
+  browser = await launchBrowser({ viewport: { width: 1280, height: 900 }, acceptDownloads: true, locale: 'en-US' });
 });
 
 after(async () => {
@@ -71,9 +73,9 @@ after(async () => {
   await stack?.stop();
 });
 
-/** A new page on the dashboard that records console errors and every request's URL. */
-async function openDashboard() {
-  const page = await browser.newPage();
+/** A new page on the dashboard (in `context`, the English browser by default) that records console errors and every request's URL. */
+async function openDashboard(context = browser) {
+  const page = await context.newPage();
   const errors = [];
   const requests = [];
   page.on('console', (msg) => { if (msg.type() === 'error') errors.push(msg.text()); });
@@ -452,5 +454,247 @@ describe('dashboard', () => {
     assert.deepEqual(errors, []);
     assertOnlyEdge(requests);
     await page.close();
+  });
+});
+
+// ---------- the dashboard in Russian (and Kazakh), the language picker ----------
+
+/** The dashboard's own text tables, read from the module the page runs. */
+const { TEXTS } = await import(pathToFileURL(join(SRC, 'i18n.js')).href);
+const textsOf = (table) => Object.values(table).flatMap((e) => (typeof e === 'string' ? [e] : Object.values(e)));
+
+/**
+ * The English phrases of the en table (the literal parts around each `{value}`) that no Russian
+ * text shares (like "CSV" or "Global Privacy Control"): none may show on a Russian page.
+ */
+const ENGLISH_PHRASES = (() => {
+  const russian = textsOf(TEXTS.ru).join('\n');
+  const phrases = new Set();
+  for (const text of textsOf(TEXTS.en)) {
+    for (const part of text.split(/\{\w+\}/)) {
+      const phrase = part.replace(/^[\s,.:;()“”‘’…—-]+|[\s,.:;()“”‘’…—-]+$/g, '');
+      if (/[A-Za-z]{3}/.test(phrase) && !russian.includes(phrase)) phrases.add(phrase);
+    }
+  }
+  return [...phrases];
+})();
+
+/** What a person sees or hears in `selector`: rendered text, labels, tooltips, placeholders, chart titles. */
+async function visibleWords(page, selector) {
+  return page.$eval(selector, (root) => {
+    const shown = (node) => node.getClientRects().length > 0 || node.closest('svg');
+    const attrs = [...root.querySelectorAll('[aria-label], [title], [placeholder]')].filter(shown)
+      .flatMap((node) => ['aria-label', 'title', 'placeholder'].map((a) => node.getAttribute(a)).filter(Boolean));
+    const svgTitles = [...root.querySelectorAll('svg title')].map((node) => node.textContent);
+    return [root.innerText, ...attrs, ...svgTitles].join('\n');
+  });
+}
+
+/** Fails naming every English phrase of the dashboard's own that shows in `selector`. */
+async function assertNoEnglish(page, selector) {
+  const words = await visibleWords(page, selector);
+  const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const found = ENGLISH_PHRASES.filter((phrase) => new RegExp(`(^|[^A-Za-z])${escape(phrase)}($|[^A-Za-z])`).test(words));
+  assert.deepEqual(found, [], `English left in ${selector}:\n${words}`);
+}
+
+/** Chooses `code` in the header's language menu and waits until the page speaks it. */
+async function pickLanguage(page, code) {
+  await page.selectOption('#lang-select', code);
+  await page.waitForFunction((c) => document.documentElement.lang === c, code);
+}
+
+const headers = (page, selector) => page.$$eval(`${selector} th[scope="col"]`, (ths) => ths.map((th) => th.textContent));
+
+describe('dashboard languages', () => {
+  let russian; // a browser whose only language is Russian
+
+  before(async () => {
+    russian = await launchBrowser({ viewport: { width: 1280, height: 900 }, acceptDownloads: true, locale: 'ru-RU' });
+  });
+  after(async () => { await russian?.close(); });
+
+  test('the text tables: every key in ru, Kazakh only for known keys, the English phrases found', () => {
+    assert.deepEqual(Object.keys(TEXTS.ru).sort(), Object.keys(TEXTS.en).sort(), 'ru has every en key');
+    assert.deepEqual(Object.keys(TEXTS.kk).filter((k) => !(k in TEXTS.en)), [], 'kk has no key en lacks');
+    for (const phrase of ['Sign in', 'Receipts', 'Export CSV', 'Opt-in rate per category', 'Fork in this subject’s chain']) {
+      assert.ok(ENGLISH_PHRASES.includes(phrase), phrase);
+    }
+  });
+
+  test('a Russian browser gets the dashboard in Russian: sign-in, receipts, exports, statistics, receipt and subject views', async () => {
+    const { page, errors, requests } = await openDashboard(russian);
+    assert.equal(await page.getAttribute('html', 'lang'), 'ru');
+    assert.equal(await page.inputValue('#lang-select'), 'ru');
+    assert.equal(await page.textContent('#signin-title'), 'Вход');
+    assert.equal(await page.textContent('label[for="signin-token"]'), 'Токен оператора');
+    assert.equal(await page.textContent('#signin-submit'), 'Войти');
+    assert.equal(await page.title(), 'Kelisim · Панель оператора');
+    await assertNoEnglish(page, 'body');
+
+    // An error from the API: translated, and its stable code kept.
+    await signIn(page, 'not-a-real-token');
+    await page.waitForSelector('#signin-error:not([hidden])');
+    assert.match(await page.textContent('#signin-error'), /^Токен недействителен .*\(HTTP 401, unauthorized\)/);
+    await assertNoEnglish(page, '#signin-view');
+    // A malformed site id, refused before any request, in Russian too.
+    await signIn(page, stack.adminToken, 'Not A Site');
+    await page.waitForFunction(() => /идентификатор сайта/i.test(document.querySelector('#signin-error').textContent));
+
+    await signIn(page);
+    const rows = await tableRows(page);
+    assert.equal(rows.length, posted.length);
+    assert.deepEqual(await headers(page, '#receipts-table'), ['Время (UTC)', 'Субъект', 'Действие', 'Политика', 'Согласие', 'Отказ']);
+    assert.equal(await page.textContent('#export-csv'), 'Выгрузить CSV');
+    assert.equal(await page.textContent('#export-ndjson'), 'Выгрузить NDJSON');
+    assert.match(await page.textContent('#receipts-count'), /^Показано \d+ квитанций$|^Показаны \d+ квитанции$|^Показана \d+ квитанция$/);
+    // Times through Intl in Russian, in UTC.
+    const first = await page.$eval('#receipts-body tr:first-child time', (t) => ({ text: t.textContent, iso: t.getAttribute('datetime') }));
+    const expected = new Intl.DateTimeFormat('ru', { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZone: 'UTC' })
+      .format(Date.parse(first.iso));
+    assert.equal(first.text, expected);
+    // The categories carry the policy's Russian titles.
+    assert.ok((await page.$$eval('#filter-category option', (o) => o.map((x) => x.textContent))).includes('Аналитика (analytics)'));
+    if (statsAvailable) {
+      await page.waitForSelector('#chart[data-state="ready"] svg');
+      const axis = await page.$$eval('#chart .axis-title', (ts) => ts.map((x) => x.textContent));
+      assert.deepEqual(axis, ['Согласие', 'День (UTC)']);
+      assert.match(await page.getAttribute('#chart svg', 'aria-label'), /^Линейный график дневной доли согласий/);
+      assert.match(await page.textContent('#chart-legend'), /в целом/);
+      assert.match(await page.textContent('#chart-range'), /по дням: с \d{4}-\d\d-\d\d по \d{4}-\d\d-\d\d \(UTC\)/);
+      assert.equal(await page.textContent('#chart-table-toggle'), 'Показать таблицей');
+    }
+    await assertNoEnglish(page, 'body');
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-ru.png'), fullPage: true });
+
+    // A receipt's details.
+    const target = posted[2];
+    await page.click(`#receipts-body tr[data-id="${target.id}"] a.row-link`);
+    await detailReady(page);
+    assert.equal(await page.textContent('#verdict .verdict-title'), 'ПОДЛИННАЯ');
+    assert.equal(await page.textContent('[data-check="edge_signature"] .badge'), 'верна');
+    assert.equal(await page.textContent('#detail-title'), `Квитанция ${target.id.slice(0, 10)}…${target.id.slice(-4)}`);
+    await assertNoEnglish(page, '#detail');
+
+    // Its subject's history.
+    await page.click('#detail .subject-link');
+    await page.waitForSelector('#subject-view');
+    await page.waitForSelector('#detail[data-state="ready"]');
+    assert.equal(await page.textContent('#detail-title'), 'История субъекта');
+    assert.deepEqual(await headers(page, '#subject-receipts'), ['Время (UTC)', 'Действие', 'Политика', 'Согласие', 'Отказ']);
+    assert.ok((await page.textContent('#subject-view')).includes('Отклонить все'), 'the current choice, in Russian');
+    await assertNoEnglish(page, '#detail');
+    await page.keyboard.press('Escape');
+    await detailClosed(page);
+
+    // Errors with a known code: the Russian text, the code kept.
+    for (const [id, expected] of [
+      ['01ARZ3NDEKTSV4RRFFQ69G5FAV', 'Не найдено: такой квитанции нет (HTTP 404, receipt_not_found).'],
+      ['not-a-ulid', 'Недопустимый идентификатор (HTTP 400, invalid_id).'],
+    ]) {
+      await page.goto(`${stack.edgeUrl}/dashboard/#receipt/${id}`);
+      await page.waitForSelector('#detail[open][data-state="error"]');
+      assert.equal(await page.textContent('#detail-body [role="alert"]'), expected);
+      await page.keyboard.press('Escape');
+      await detailClosed(page);
+    }
+
+    assert.deepEqual(errors.filter((e) => !/Failed to load resource.*\b(400|401|404)\b/.test(e)), []);
+    assertOnlyEdge(requests);
+    await page.close();
+  });
+
+  test('the operator switches language without a reload, <html lang> follows, the choice survives a reload', async () => {
+    const { page, errors, requests } = await openDashboard(russian);
+    await signIn(page);
+    await tableRows(page);
+    if (statsAvailable) await page.waitForSelector('#chart[data-state="ready"] svg');
+    await page.evaluate(() => { window.kelisimSamePage = true; });
+
+    await pickLanguage(page, 'en');
+    assert.deepEqual(await headers(page, '#receipts-table'), ['Time (UTC)', 'Subject', 'Action', 'Policy', 'Granted', 'Denied']);
+    assert.equal(await page.textContent('#export-csv'), 'Export CSV');
+    assert.equal(await page.textContent('#filters-title'), 'Filters');
+    assert.match(await page.textContent('#receipts-count'), /^\d+ receipts shown$/);
+    assert.equal(await page.title(), `${SITE} · Kelisim dashboard`);
+    if (statsAvailable) assert.deepEqual(await page.$$eval('#chart .axis-title', (ts) => ts.map((x) => x.textContent)), ['Opt-in', 'Day (UTC)']);
+    // The category titles come again from the policy, in English: then nothing Russian is left.
+    await page.waitForFunction(() => [...document.querySelectorAll('#filter-category option')].some((o) => o.textContent === 'Analytics (analytics)'));
+    // The language menu names each language in itself; nothing else is Cyrillic.
+    const words = (await visibleWords(page, 'body')).replace('Русский', '').replace('Қазақша', '');
+    assert.doesNotMatch(words, /[А-Яа-яЁёӘәҒғҚқҢңӨөҰұҮүҺһІі]/, 'no Cyrillic left');
+    assert.equal(await page.evaluate(() => window.kelisimSamePage), true, 'no reload');
+    assert.equal(await page.evaluate(() => localStorage.getItem('kelisim.dashboard.lang')), 'en');
+
+    // The choice outlives a reload, though the browser prefers Russian.
+    await page.reload();
+    await tableRows(page);
+    assert.equal(await page.getAttribute('html', 'lang'), 'en');
+    assert.equal(await page.inputValue('#lang-select'), 'en');
+    assert.equal(await page.textContent('#receipts-title'), 'Receipts');
+
+    // And back to Russian.
+    await page.evaluate(() => { window.kelisimSamePage = true; });
+    await pickLanguage(page, 'ru');
+    assert.equal(await page.textContent('#receipts-title'), 'Квитанции');
+    assert.equal(await page.textContent('#filters-apply'), 'Применить фильтры');
+    await page.waitForFunction(() => [...document.querySelectorAll('#filter-category option')].some((o) => o.textContent === 'Аналитика (analytics)'));
+    await assertNoEnglish(page, 'body');
+    assert.equal(await page.evaluate(() => window.kelisimSamePage), true, 'no reload');
+
+    // Kazakh: the texts that exist in Kazakh, Russian for the rest.
+    await pickLanguage(page, 'kk');
+    assert.equal(await page.textContent('#filters-title'), 'Сүзгілер');
+    assert.equal(await page.textContent('#receipts-title'), 'Түбіртектер');
+    assert.equal(await page.textContent('#range-hint'), TEXTS.ru['filters.hint'], 'no Kazakh text: the Russian one');
+    await page.waitForFunction(() => [...document.querySelectorAll('#filter-category option')].some((o) => o.textContent === 'Трансшекаралық беру (cross_border)'));
+    await assertNoEnglish(page, 'body');
+    await page.reload();
+    await tableRows(page);
+    assert.equal(await page.getAttribute('html', 'lang'), 'kk');
+
+    await pickLanguage(page, 'ru');
+    await page.reload();
+    await tableRows(page);
+    assert.equal(await page.getAttribute('html', 'lang'), 'ru');
+    assert.equal(await page.textContent('#receipts-title'), 'Квитанции');
+    assert.deepEqual(errors, []);
+    assertOnlyEdge(requests);
+    await page.close();
+  });
+
+  test('the subject view flags a fork: two receipts naming the same previous one, in English and in Russian', async () => {
+    const key = visitorKey();
+    const first = await post(key, { action: 'reject_all' });
+    const tabA = await post(key, { action: 'accept_all', after: first });
+    const tabB = await post(key, { action: 'withdraw', after: first });
+    assert.equal(tabA.claims.prev, tabB.claims.prev);
+
+    for (const [context, texts] of [[browser, TEXTS.en], [russian, TEXTS.ru]]) {
+      const { page, errors, requests } = await openDashboard(context);
+      await pickLanguage(page, context === browser ? 'en' : 'ru');
+      await signIn(page);
+      await tableRows(page);
+      await page.goto(`${stack.edgeUrl}/dashboard/#subject/${first.subject}`);
+      await detailReady(page);
+      await page.waitForSelector('#subject-view');
+      const notice = await page.textContent('#subject-fork');
+      assert.ok(notice.startsWith(texts['subject.forkTitle']), notice);
+      assert.equal(await page.isVisible('#subject-fork'), true);
+      const flagged = await page.$$eval('#subject-receipts tbody tr[data-fork="true"]', (trs) => trs.map((tr) => ({
+        id: tr.dataset.id, badge: tr.querySelector('.badge-fork')?.textContent, hint: tr.querySelector('.badge-fork')?.title,
+      })));
+      assert.deepEqual(flagged.map((f) => f.id).sort(), [tabA.id, tabB.id].sort(), 'both tips flagged, the first receipt not');
+      for (const f of flagged) {
+        assert.equal(f.badge, texts['subject.fork']);
+        assert.equal(f.hint, texts['subject.forkHint']);
+      }
+      assert.equal(await page.$$eval('#subject-receipts tbody tr', (trs) => trs.length), 3, 'both branches are kept');
+      if (context === russian) await assertNoEnglish(page, '#detail');
+      await page.screenshot({ path: join(ARTIFACTS, context === browser ? 'dashboard-fork.png' : 'dashboard-fork-ru.png') });
+      assert.deepEqual(errors, []);
+      assertOnlyEdge(requests);
+      await page.close();
+    }
   });
 });

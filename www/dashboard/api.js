@@ -1,5 +1,6 @@
 // The operator API client. Same origin as the dashboard (the edge serves both), the token only
 // ever goes in the Authorization header, never in a URL.
+import { TEXTS, t } from './i18n.js';
 
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -14,17 +15,17 @@ const TOKEN_CHARS = /^[\x21-\x7e]+$/;
 export const SITE_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 export const SUBJECT_ID = /^[A-Za-z0-9_-]{43}$/;
 
-/** Why a token cannot be sent at all, or null. */
+/** Why a token cannot be sent at all (the i18n key of the reason), or null. */
 export function tokenProblem(token) {
-  if (!token) return 'Enter the operator token.';
-  if (!TOKEN_CHARS.test(token)) return 'The token contains spaces or characters a token cannot have.';
+  if (!token) return 'signin.noToken';
+  if (!TOKEN_CHARS.test(token)) return 'signin.badToken';
   return null;
 }
 
-/** Why a site id is malformed, or null. */
+/** Why a site id is malformed (the i18n key of the reason), or null. */
 export function siteProblem(site) {
-  if (!site) return 'Enter the site id.';
-  if (!SITE_ID.test(site)) return 'A site id is up to 64 lower-case letters, digits, “-” and “_” (for example crm-demo).';
+  if (!site) return 'signin.noSite';
+  if (!SITE_ID.test(site)) return 'signin.badSite';
   return null;
 }
 
@@ -101,30 +102,37 @@ export function client(session) {
       }
       throw new ApiError(0, 'export_too_long', `The export did not end after ${MAX_EXPORT_REQUESTS} requests.`);
     },
-    /** The current policy (public route: no token sent). */
-    policy: async (opts) => (await send(siteUrl(session.site, '/policy', { lang: 'en' }), opts)).json(),
+    /** The current policy with its texts in `language` where it has them (public route: no token sent). */
+    policy: async (language, opts) => (await send(siteUrl(session.site, '/policy', { lang: language }), opts)).json(),
   };
 }
 
-/** A readable sentence for an error from the API. */
+/** The error's text in the current language for a known code, else the server's own message. */
+function errorMessage(err) {
+  const key = `code.${err.code}`;
+  return key in TEXTS.en ? t(key, { max: MAX_EXPORT_REQUESTS }) : String(err.message ?? '');
+}
+
+/** A readable sentence for an error from the API, in the current language; it keeps the stable code. */
 export function describeError(err, site) {
-  if (!(err instanceof ApiError)) return `Unexpected error: ${err?.message ?? err}`;
-  const tail = err.status ? ` (HTTP ${err.status}, ${err.code})` : '';
+  if (!(err instanceof ApiError)) return t('error.unexpected', { message: err?.message ?? String(err) });
+  const tail = err.status ? t('error.tail', { status: String(err.status), code: err.code }) : '';
+  const message = errorMessage(err);
   switch (true) {
     case err.status === 401 || err.status === 403:
-      return `Token invalid or lacks scope for this action${tail}. Sign out and sign in with a token for site “${site}” that has the needed scope.`;
+      return t('error.auth', { tail, site });
     case err.status === 404 && err.code === 'unknown_site':
-      return `Unknown site “${site}”${tail}.`;
+      return t('error.unknownSite', { tail, site });
     case err.status === 404:
-      return `Not found: ${err.message}${tail}.`;
+      return t('error.notFound', { message, tail });
     case err.status === 429:
-      return `Too many requests; wait a moment and try again${tail}.`;
+      return t('error.rateLimited', { tail });
     case err.status >= 500:
-      return `The edge failed to answer: ${err.message}${tail}. Try again.`;
+      return t('error.server', { message, tail });
     case err.status === 0:
-      return err.message;
+      return message;
     default:
-      return `${capitalise(err.message)}${tail}.`;
+      return capitalise(t('error.other', { message, tail }));
   }
 }
 

@@ -1,17 +1,18 @@
 // Opt-in rate per category over time, as inline SVG (createElementNS only) with a legend and a
 // data table that screen readers (and anyone who asks) can read instead.
 import { h, replace, s } from './dom.js';
+import { fmtDay as fmtDayIn, fmtNumber, fmtPercent, t } from './i18n.js';
 
 const DAY_MS = 86_400_000;
 const HEIGHT = 300;
 const MARGIN = { top: 30, right: 18, bottom: 42, left: 52 };
 const SERIES_CLASSES = 8;
 
-const dayLabel = new Intl.DateTimeFormat('en', { month: 'short', day: 'numeric', timeZone: 'UTC' });
-const dayLong = new Intl.DateTimeFormat('en', { year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC' });
-const fmtDay = (day) => dayLabel.format(new Date(`${day}T00:00:00Z`));
-const fmtDayLong = (day) => dayLong.format(new Date(`${day}T00:00:00Z`));
-const pct = (rate) => `${Math.round(rate * 100)}%`;
+// Days and percentages in the dashboard's language (Intl); the texts from i18n.js.
+const fmtDay = (day) => fmtDayIn(day);
+const fmtDayLong = (day) => fmtDayIn(day, true);
+const pct = (rate) => fmtPercent(rate);
+const num = (n) => fmtNumber(n);
 
 /** Every day from `from` to `to` inclusive (YYYY-MM-DD, UTC). */
 export function daysBetween(from, to) {
@@ -53,10 +54,11 @@ export function chartModel(stats, order = []) {
 
 /** A sentence describing the chart, for its aria-label. */
 export function describe(model, label) {
-  const range = model.days.length ? `${fmtDayLong(model.days[0])} to ${fmtDayLong(model.days.at(-1))}` : 'no days';
-  const parts = model.series.map((sr) => `${label(sr.id)} ${sr.rate === null ? 'no choices' : pct(sr.rate)}`);
-  return `Line chart of the daily opt-in rate per category, ${range} (UTC), ${model.total} receipts. ` +
-    `Overall: ${parts.join(', ')}. The data table below has every value.`;
+  const range = model.days.length
+    ? t('chart.days', { from: fmtDayLong(model.days[0]), to: fmtDayLong(model.days.at(-1)) })
+    : t('chart.noDays');
+  const parts = model.series.map((sr) => `${label(sr.id)} ${sr.rate === null ? t('chart.noChoices') : pct(sr.rate)}`);
+  return t('chart.describe', { range, total: t('chart.receipts', { n: model.total }), parts: parts.join(', ') });
 }
 
 /** Renders the SVG at `width` pixels into `container`. */
@@ -72,7 +74,7 @@ export function renderSvg(container, model, label, width) {
   const svg = s('svg', {
     class: 'chart-svg', width: w, height: HEIGHT, viewBox: `0 0 ${w} ${HEIGHT}`, role: 'img',
     'aria-label': describe(model, label), focusable: 'false',
-  }, s('title', { text: 'Opt-in rate per category' }));
+  }, s('title', { text: t('chart.title') }));
 
   // Y axis: grid lines and percentages.
   const yAxis = s('g', { class: 'axis axis-y', 'aria-hidden': 'true' });
@@ -82,7 +84,7 @@ export function renderSvg(container, model, label, width) {
       s('text', { x: MARGIN.left - 8, y: r2(y(tick)), dy: '0.32em', 'text-anchor': 'end', text: pct(tick) }),
     );
   }
-  yAxis.append(s('text', { class: 'axis-title', x: MARGIN.left - 8, y: 12, 'text-anchor': 'end', text: 'Opt-in' }));
+  yAxis.append(s('text', { class: 'axis-title', x: MARGIN.left - 8, y: 12, 'text-anchor': 'end', text: t('chart.axisY') }));
   svg.append(yAxis);
 
   // X axis: a label every `step` days so they never overlap.
@@ -100,7 +102,7 @@ export function renderSvg(container, model, label, width) {
       s('text', { x: r2(x(i)), y: base + 18, 'text-anchor': 'middle', text: fmtDay(day) }),
     );
   });
-  xAxis.append(s('text', { class: 'axis-title', x: MARGIN.left + plotW / 2, y: HEIGHT - 4, 'text-anchor': 'middle', text: 'Day (UTC)' }));
+  xAxis.append(s('text', { class: 'axis-title', x: MARGIN.left + plotW / 2, y: HEIGHT - 4, 'text-anchor': 'middle', text: t('chart.axisX') }));
   svg.append(xAxis);
 
   // One line per category, broken where a day has no choices, and a dot per known point.
@@ -119,7 +121,9 @@ export function renderSvg(container, model, label, width) {
       if (p.rate === null) return;
       const alone = sr.points[i - 1]?.rate == null && sr.points[i + 1]?.rate == null; // no line through it
       group.append(s('circle', { class: alone ? 'dot dot-alone' : 'dot', cx: r2(x(i)), cy: r2(y(p.rate)), r: alone ? 5 : 3.5 },
-        s('title', { text: `${label(sr.id)}, ${fmtDayLong(p.day)}: ${pct(p.rate)} (${p.granted} granted, ${p.denied} denied, ${p.no_choice} no choice)` })));
+        s('title', { text: t('chart.dot', {
+          category: label(sr.id), day: fmtDayLong(p.day), rate: pct(p.rate), granted: p.granted, denied: p.denied, none: p.no_choice,
+        }) })));
     });
     svg.append(group);
   });
@@ -133,26 +137,28 @@ export function renderLegend(list, model, label) {
   replace(list, model.series.map((sr, k) => h('li', { 'data-category': sr.id },
     h('span', { class: `swatch series-${k % SERIES_CLASSES}`, 'aria-hidden': 'true' }),
     h('span', { class: 'legend-name', text: label(sr.id) }),
-    h('span', { class: 'legend-rate muted', text: sr.rate === null ? 'no choices' : `${pct(sr.rate)} overall (${sr.granted}/${sr.granted + sr.denied})` }))));
+    h('span', { class: 'legend-rate muted', text: sr.rate === null
+      ? t('chart.noChoices')
+      : t('chart.legendRate', { rate: pct(sr.rate), granted: sr.granted, decided: sr.granted + sr.denied }) }))));
 }
 
 /** The same numbers as a table, one row per day with receipts. */
 export function renderTable(wrap, model, label, totals) {
   const byDay = new Map(totals.map((d) => [d.day, d]));
   const table = h('table', { class: 'data compact', id: 'chart-table' },
-    h('caption', { text: `Opt-in rate per category and day (UTC), ${model.from ?? ''} to ${model.to ?? ''}. Days without receipts are left out.` }),
+    h('caption', { text: t('chart.caption', { from: model.from ?? '', to: model.to ?? '' }) }),
     h('thead', {}, h('tr', {},
-      h('th', { scope: 'col', text: 'Day' }),
-      h('th', { scope: 'col', text: 'Receipts' }),
-      model.series.map((sr) => h('th', { scope: 'col', text: `${label(sr.id)} opt-in` })))),
+      h('th', { scope: 'col', text: t('chart.colDay') }),
+      h('th', { scope: 'col', text: t('chart.colReceipts') }),
+      model.series.map((sr) => h('th', { scope: 'col', text: t('chart.colCategory', { category: label(sr.id) }) })))),
     h('tbody', {}, model.dataDays.map((day) => {
       const i = model.days.indexOf(day);
       return h('tr', {},
-        h('th', { scope: 'row', text: day }),
-        h('td', { class: 'num', text: String(byDay.get(day)?.total ?? 0) }),
+        h('th', { scope: 'row' }, h('time', { datetime: day, text: fmtDayLong(day) })),
+        h('td', { class: 'num', text: num(byDay.get(day)?.total ?? 0) }),
         model.series.map((sr) => {
           const p = i >= 0 ? sr.points[i] : null;
-          return h('td', { class: 'num', text: !p || p.rate === null ? '—' : `${pct(p.rate)} (${p.granted}/${p.granted + p.denied})` });
+          return h('td', { class: 'num', text: !p || p.rate === null ? '—' : `${pct(p.rate)} (${num(p.granted)}/${num(p.granted + p.denied)})` });
         }));
     })));
   replace(wrap, table);
