@@ -178,10 +178,33 @@ fn identifier_patterns_accept_exactly_what_the_validators_accept() {
     let mut origins =
         strings(&["https://shop.example.kz", "http://127.0.0.1:8801", "http://[::1]:80", "https://", "ftp://a"]);
     origins.extend(strings(&["https://a/", "https://a/path", "*", "null", "HTTPS://a", "https://a b", "https://é.kz"]));
-    origins.extend(strings(&["HtTp://Shop.Example:08801", "https://x:443", "https://x:0", "https://x:65535", "https://x:65536"]));
-    origins.extend(strings(&["https://-a.kz", "https://a-.kz", "https://a..kz", "http://:", "https://x:", "https://user@a"]));
-    origins.extend(strings(&["https://[2001:DB8::1]", "http://[::ffff:1.2.3.4]:80", "http://[::1.2.3.04]", "http://[1::2::3]"]));
-    origins.extend(strings(&["http://[1:2:3:4:5:6:7:8]", "http://[1:2:3:4:5:6:7:8:9]", "http://[12345::1]", "http://[::]"]));
+    origins.extend(strings(&[
+        "HtTp://Shop.Example:08801",
+        "https://x:443",
+        "https://x:0",
+        "https://x:65535",
+        "https://x:65536",
+    ]));
+    origins.extend(strings(&[
+        "https://-a.kz",
+        "https://a-.kz",
+        "https://a..kz",
+        "http://:",
+        "https://x:",
+        "https://user@a",
+    ]));
+    origins.extend(strings(&[
+        "https://[2001:DB8::1]",
+        "http://[::ffff:1.2.3.4]:80",
+        "http://[::1.2.3.04]",
+        "http://[1::2::3]",
+    ]));
+    origins.extend(strings(&[
+        "http://[1:2:3:4:5:6:7:8]",
+        "http://[1:2:3:4:5:6:7:8:9]",
+        "http://[12345::1]",
+        "http://[::]",
+    ]));
     origins.push(format!("https://{}.kz", "a".repeat(63)));
     origins.push(format!("https://{}.kz", "a".repeat(64)));
     origins.push(format!("https://{}", "a".repeat(MAX_ORIGIN_CHARS - 8)));
