@@ -11,6 +11,7 @@ use worker::{Date, Env, Headers, Request, Response};
 use kelisim_core::limits::{MAX_POLICY_BODY_BYTES, MAX_RECEIPT_BODY_BYTES, MAX_SITE_BODY_BYTES};
 use kelisim_core::policy::check_language;
 use kelisim_core::receipt::SubmitReceipt;
+use kelisim_core::time::format_http_date;
 
 use crate::cache::IsolateCache;
 use crate::cors;
@@ -218,8 +219,10 @@ fn keyring(env: &Env) -> Result<Rc<Keyring>, ApiError> {
 /// Handles one request; never fails: every error becomes its JSON response.
 pub async fn handle(mut req: Request, env: Env) -> Response {
     let method = method_of(&req);
+    // The edge's clock: the service decides with it, and `Date` tells the widget what it is.
+    let now_ms = Date::now().as_millis() as i64;
     let mut cors_headers = Vec::new();
-    let result = dispatch(&mut req, &env, method, &mut cors_headers).await;
+    let result = dispatch(&mut req, &env, method, now_ms, &mut cors_headers).await;
     let reply = result.unwrap_or_else(|e| {
         if e.status >= 500 {
             worker::console_error!("{} {}: {} {}", req.method().to_string(), req.path(), e.code, e.message);
@@ -240,6 +243,8 @@ pub async fn handle(mut req: Request, env: Env) -> Response {
     }
     let _ = headers.set("Content-Type", "application/json; charset=utf-8");
     let _ = headers.set("X-Content-Type-Options", "nosniff");
+    // workerd under `wrangler dev` adds no `Date`; the widget learns the edge's clock from it.
+    let _ = headers.set("Date", &format_http_date(now_ms));
     for (name, value) in reply.headers.iter().chain(cors_headers.iter()) {
         let _ = headers.set(name, value);
     }
@@ -259,6 +264,7 @@ async fn dispatch(
     req: &mut Request,
     env: &Env,
     method: Method,
+    now_ms: i64,
     cors_headers: &mut Vec<(&'static str, String)>,
 ) -> Result<Reply, ApiError> {
     let headers: Vec<(String, String)> = req.headers().entries().collect();
@@ -270,7 +276,7 @@ async fn dispatch(
     let kv = WorkersKv(env.kv(BINDING).map_err(|_| ApiError::storage_unavailable())?);
     let keys = keyring(env)?;
     let cache = CACHE.with(Rc::clone);
-    let service = Service { kv: &kv, keys: &keys, cache: &cache, now_ms: Date::now().as_millis() as i64 };
+    let service = Service { kv: &kv, keys: &keys, cache: &cache, now_ms };
     let origin = header(req, "Origin");
     let authorization = header(req, "Authorization");
     let principal =
