@@ -2,6 +2,7 @@
 //! and limits. No web dependencies: it compiles natively (tests, CLI) and to wasm32 (edge, widget).
 //!
 //! # Layout
+//! - [`api`]: the edge's answers and stored records, shared by the edge and the CLI.
 //! - [`receipt`]: claims the browser signs, the receipt the edge countersigns, verification.
 //! - [`policy`]: the versioned policy document (structured text blocks, never HTML) and its hash.
 //! - [`policy_change`]: which changes between versions must be published as material.
@@ -12,6 +13,7 @@
 //! - [`id`], [`time`]: ULIDs, slugs, timestamps. [`origin`]: site origins, normalised.
 //! - [`limits`], [`error`]: every limit as a named constant; validation errors with stable codes.
 
+pub mod api;
 pub mod canonical;
 pub mod category;
 pub mod consent_terms;

@@ -14,7 +14,6 @@ pub mod auth;
 pub mod cache;
 pub mod chain;
 pub mod cors;
-pub mod erasure;
 pub mod error;
 pub mod keyring;
 pub mod keys;

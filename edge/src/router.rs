@@ -3,6 +3,7 @@
 
 use kelisim_core::id::{check_slug, is_subject_id, ulid_time_ms};
 
+pub use crate::auth::Access;
 use crate::auth::{Scope, TOKEN_ID_CHARS};
 use crate::error::ApiError;
 
@@ -102,16 +103,6 @@ pub enum Route {
     Stats {
         site: String,
     },
-}
-
-/// Who may call a route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    Public,
-    /// Only the admin token.
-    Admin,
-    /// The admin token, or a site token of the route's site with this scope.
-    Scoped(Scope),
 }
 
 impl Route {

@@ -13,14 +13,14 @@ use kelisim_core::policy::check_language;
 use kelisim_core::receipt::SubmitReceipt;
 use kelisim_core::time::format_http_date;
 
+use crate::auth::Access;
 use crate::cache::IsolateCache;
 use crate::cors;
-use crate::erasure::ErasureOutcome;
 use crate::error::ApiError;
 use crate::keyring::Keyring;
-use crate::router::{check_header_size, route, Access, Method, Route};
+use crate::router::{check_header_size, route, Method, Route};
 use crate::service::{
-    next_cursor_line, parse_export_query, parse_json, ExportFormat, ReceiptQuery, Service, CSV_HEADER,
+    next_cursor_line, parse_export_query, parse_json, ErasureOutcome, ExportFormat, ReceiptQuery, Service, CSV_HEADER,
     MAX_CURSOR_CHARS, NEXT_CURSOR_HEADER,
 };
 use crate::store_kv::{WorkersKv, BINDING};

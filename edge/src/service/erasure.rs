@@ -36,7 +36,10 @@ use kelisim_core::time::format_millis;
 use crate::error::ApiError;
 use crate::keys;
 use crate::kv::{Kv, ListedKey, OpBudget};
-use crate::service::{get_json, to_json, Erasure, ReceiptSummary, Service, SignedErasure, ERASURE_JWS_TYP};
+use kelisim_core::api::erasure::{Erasure, ErasurePage, ErasureStatus, SignedErasure, ERASURE_JWS_TYP};
+use kelisim_core::api::receipts::ReceiptSummary;
+
+use super::{get_json, to_json, Service};
 use crate::tombstone::{self, SubjectTombstone};
 
 /// KV operations one erasure request may make itself: the production limit (1,000) less room
@@ -71,15 +74,6 @@ pub enum ErasureOutcome {
     Done(SignedErasure),
     /// More remains: call again (each call does a bounded batch).
     Continuing(ErasureStatus),
-}
-
-/// Progress of an erasure that needs more requests.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ErasureStatus {
-    pub done: bool,
-    pub erasure_id: String,
-    /// Receipts erased so far.
-    pub erased: usize,
 }
 
 /// What one pass over the indexes found.
@@ -359,5 +353,27 @@ impl<K: Kv> Service<'_, K> {
             }
         }
         Ok(signed)
+    }
+}
+
+/// Erasure records per page of the listing: one list and a get each, far under a request's KV
+/// operations, and a page of records with up to thousands of receipt ids each stays a few MB.
+pub const ERASURES_PER_PAGE: usize = 100;
+
+impl<K: Kv> Service<'_, K> {
+    /// A page of a site's erasure records, newest first: one list of at most
+    /// [`ERASURES_PER_PAGE`] keys and a get per record, then `cursor` for the next page.
+    ///
+    /// # Errors
+    /// 503 when KV fails.
+    pub async fn erasures(&self, site: &str, cursor: Option<&str>) -> Result<ErasurePage, ApiError> {
+        let page = self.kv.list(&keys::erasure_prefix(site), ERASURES_PER_PAGE, cursor).await?;
+        let mut erasures = Vec::new();
+        for key in page.keys {
+            if let Some(record) = get_json(self.kv, &key.name).await? {
+                erasures.push(record);
+            }
+        }
+        Ok(ErasurePage { erasures, cursor: page.cursor })
     }
 }

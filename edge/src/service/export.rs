@@ -1,0 +1,88 @@
+//! Export: one chunk of full receipts (one index page), in NDJSON or CSV, with the cursor of the
+//! next chunk.
+
+use kelisim_core::receipt::SignedReceipt;
+
+use super::csv::csv_row;
+use super::{get_json, to_json, ReceiptQuery, Service};
+use crate::error::ApiError;
+use crate::keys;
+use crate::kv::Kv;
+
+/// Index entries one export request reads at most: one list and a get per entry, plus the
+/// route's own reads (token, site), stay under [`MAX_KV_OPS_PER_REQUEST`](crate::kv::MAX_KV_OPS_PER_REQUEST).
+pub const MAX_EXPORT_PAGE: usize = 900;
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Ndjson,
+    Csv,
+}
+
+/// Parses an export's query: the listing filters, `format` (`ndjson` or `csv`), `cursor`, and
+/// `limit` (index entries per chunk, 1 to [`MAX_EXPORT_PAGE`], which is also the default).
+///
+/// # Errors
+/// 400 `invalid_query`.
+pub fn parse_export_query<'a>(
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<(ReceiptQuery, ExportFormat), ApiError> {
+    let mut format = ExportFormat::Ndjson;
+    let mut limit = None;
+    let mut rest = Vec::new();
+    for (name, value) in pairs {
+        match name {
+            "format" => {
+                format = match value {
+                    "ndjson" => ExportFormat::Ndjson,
+                    "csv" => ExportFormat::Csv,
+                    _ => return Err(ApiError::bad_request("invalid_query", "format: ndjson or csv")),
+                }
+            }
+            "limit" => {
+                limit =
+                    Some(value.parse::<usize>().ok().filter(|l| (1..=MAX_EXPORT_PAGE).contains(l)).ok_or_else(
+                        || ApiError::bad_request("invalid_query", format!("limit: 1 to {MAX_EXPORT_PAGE}")),
+                    )?);
+            }
+            _ => rest.push((name, value)),
+        }
+    }
+    let mut query = ReceiptQuery::parse(rest)?;
+    query.limit = limit.unwrap_or(MAX_EXPORT_PAGE);
+    Ok((query, format))
+}
+
+impl<K: Kv> Service<'_, K> {
+    /// One export chunk: the full receipts of one index page of at most [`MAX_EXPORT_PAGE`]
+    /// entries (one list, then a get per entry: within one request's KV operations), formatted,
+    /// and the cursor where the next chunk starts (`None` after the last). The cursor is the one a
+    /// listing with the same filters and `limit` answers.
+    ///
+    /// # Errors
+    /// 503 when KV fails.
+    pub async fn export_chunk(
+        &self,
+        site: &str,
+        query: &ReceiptQuery,
+        format: ExportFormat,
+    ) -> Result<(String, Option<String>), ApiError> {
+        let query = ReceiptQuery { limit: query.limit.min(MAX_EXPORT_PAGE), ..query.clone() };
+        let page = self.list_receipts(site, &query).await?;
+        let mut out = String::new();
+        for summary in &page.receipts {
+            // An entry whose record was erased between list and get is skipped.
+            if let Some(signed) = get_json::<K, SignedReceipt>(self.kv, &keys::receipt(site, &summary.id)).await? {
+                match format {
+                    ExportFormat::Ndjson => {
+                        out.push_str(&to_json(&signed)?);
+                        out.push('\n');
+                    }
+                    ExportFormat::Csv => out.push_str(&csv_row(&signed)),
+                }
+            }
+        }
+        Ok((out, page.cursor))
+    }
+}
