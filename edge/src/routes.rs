@@ -12,6 +12,7 @@ use kelisim_core::limits::{MAX_POLICY_BODY_BYTES, MAX_RECEIPT_BODY_BYTES, MAX_SI
 use kelisim_core::policy::check_language;
 use kelisim_core::receipt::SubmitReceipt;
 use kelisim_core::time::format_http_date;
+use kelisim_core::ErrorCode;
 
 use crate::auth::Access;
 use crate::cache::IsolateCache;
@@ -426,8 +427,8 @@ fn erasure_cursor(req: &Request) -> Result<Option<String>, ApiError> {
     for (name, value) in query_pairs(req) {
         match name.as_str() {
             "cursor" if !value.is_empty() && value.len() <= MAX_CURSOR_CHARS => cursor = Some(value),
-            "cursor" => return Err(ApiError::bad_request("invalid_query", "cursor: malformed")),
-            _ => return Err(ApiError::bad_request("invalid_query", format!("{name}: unknown parameter"))),
+            "cursor" => return Err(ApiError::new(ErrorCode::InvalidQuery, "cursor: malformed")),
+            _ => return Err(ApiError::new(ErrorCode::InvalidQuery, format!("{name}: unknown parameter"))),
         }
     }
     Ok(cursor)

@@ -152,7 +152,7 @@ fn retries_through_failures_at_every_point_leave_one_erasure_record() {
     let req = Request::new(&kv, &keys, NOW + 9_500);
     let err =
         block_on(req.service(Scope::Erase, &token).erase_subject(SITE, &"n".repeat(43), "admin", [0; 10])).unwrap_err();
-    assert_eq!((err.status, err.code), (404, "subject_not_found"));
+    assert_eq!((err.status, err.code.as_str()), (404, "subject_not_found"));
 }
 
 #[test]

@@ -38,6 +38,7 @@ use crate::keys;
 use crate::kv::{Kv, ListedKey, OpBudget};
 use kelisim_core::api::erasure::{Erasure, ErasurePage, ErasureStatus, SignedErasure, ERASURE_JWS_TYP};
 use kelisim_core::api::receipts::ReceiptSummary;
+use kelisim_core::ErrorCode;
 
 use super::{get_json, to_json, Service};
 use crate::tombstone::{self, SubjectTombstone};
@@ -144,7 +145,7 @@ impl<K: Kv> Service<'_, K> {
                 };
                 match (tomb, newest) {
                     (None, None) => {
-                        return Err(ApiError::not_found("subject_not_found", "no receipts are held for this subject"))
+                        return Err(ApiError::new(ErrorCode::SubjectNotFound, "no receipts are held for this subject"))
                     }
                     // The erasure the tombstone names, again: it stopped part-way, or this is a
                     // retry after it finished (a clean pass then answers the same record).

@@ -2,6 +2,7 @@
 //! next chunk.
 
 use kelisim_core::receipt::SignedReceipt;
+use kelisim_core::ErrorCode;
 
 use super::csv::csv_row;
 use super::{get_json, to_json, ReceiptQuery, Service};
@@ -37,13 +38,13 @@ pub fn parse_export_query<'a>(
                 format = match value {
                     "ndjson" => ExportFormat::Ndjson,
                     "csv" => ExportFormat::Csv,
-                    _ => return Err(ApiError::bad_request("invalid_query", "format: ndjson or csv")),
+                    _ => return Err(ApiError::new(ErrorCode::InvalidQuery, "format: ndjson or csv")),
                 }
             }
             "limit" => {
                 limit =
                     Some(value.parse::<usize>().ok().filter(|l| (1..=MAX_EXPORT_PAGE).contains(l)).ok_or_else(
-                        || ApiError::bad_request("invalid_query", format!("limit: 1 to {MAX_EXPORT_PAGE}")),
+                        || ApiError::new(ErrorCode::InvalidQuery, format!("limit: 1 to {MAX_EXPORT_PAGE}")),
                     )?);
             }
             _ => rest.push((name, value)),

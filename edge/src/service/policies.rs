@@ -9,6 +9,7 @@ use kelisim_core::api::policies::StoredPolicy;
 use kelisim_core::error::ValidationError;
 use kelisim_core::policy::Policy;
 use kelisim_core::policy_change::check_successor;
+use kelisim_core::ErrorCode;
 
 use super::{get_json, parse_json, to_json, Service, MAX_LISTING_PAGES};
 use crate::error::ApiError;
@@ -39,7 +40,7 @@ impl<K: Kv> Service<'_, K> {
             Some(stored) => Ok(stored),
             None => {
                 self.site(site).await?;
-                Err(ApiError::not_found("policy_not_found", "no such policy version"))
+                Err(ApiError::new(ErrorCode::PolicyNotFound, "no such policy version"))
             }
         }
     }
@@ -62,7 +63,7 @@ impl<K: Kv> Service<'_, K> {
         let expected = current.as_ref().map_or(1, |c| c.policy.version.saturating_add(1));
         if policy.version != expected {
             let err = ValidationError::PolicyVersionConflict { expected, found: policy.version };
-            return Err(ApiError::conflict(err.code(), err.to_string()));
+            return Err(ApiError::new(err.error_code(), err.to_string()));
         }
         if let Some(current) = &current {
             check_successor(&current.policy, &policy)?;

@@ -8,6 +8,7 @@ use kelisim_core::id::{check_slug, is_subject_id};
 use kelisim_core::limits::{DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT};
 use kelisim_core::receipt::SignedReceipt;
 use kelisim_core::time::parse_millis;
+use kelisim_core::ErrorCode;
 
 use super::{get_json, Service};
 use crate::error::ApiError;
@@ -52,7 +53,7 @@ impl ReceiptQuery {
     /// # Errors
     /// 400 `invalid_query` naming the parameter.
     pub fn parse<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, ApiError> {
-        let bad = |name: &str, why: &str| ApiError::bad_request("invalid_query", format!("{name}: {why}"));
+        let bad = |name: &str, why: &str| ApiError::new(ErrorCode::InvalidQuery, format!("{name}: {why}"));
         let mut q = Self::default();
         for (name, value) in pairs {
             match name {
@@ -113,7 +114,7 @@ impl<K: Kv> Service<'_, K> {
     pub async fn receipt(&self, site: &str, id: &str) -> Result<SignedReceipt, ApiError> {
         get_json(self.kv, &keys::receipt(site, id))
             .await?
-            .ok_or_else(|| ApiError::not_found("receipt_not_found", "no such receipt"))
+            .ok_or_else(|| ApiError::new(ErrorCode::ReceiptNotFound, "no such receipt"))
     }
 
     /// A page of a site's receipts, newest first, filtered by `query`: one KV list call.

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use kelisim_core::api::stats::{CategoryCounts, DayView, StatsView};
 use kelisim_core::limits::MAX_PAGE_LIMIT;
 use kelisim_core::time::parse_millis;
+use kelisim_core::ErrorCode;
 
 use super::{ReceiptQuery, Service};
 use crate::error::ApiError;
@@ -31,12 +32,12 @@ impl<K: Kv> Service<'_, K> {
     /// # Errors
     /// 400 for bad dates or a range over [`MAX_STATS_DAYS`], 503 when KV fails.
     pub async fn stats(&self, site: &str, from_day: &str, to_day: &str) -> Result<StatsView, ApiError> {
-        let bad = |_| ApiError::bad_request("invalid_range", "from and to must be dates YYYY-MM-DD");
+        let bad = |_| ApiError::new(ErrorCode::InvalidRange, "from and to must be dates YYYY-MM-DD");
         let from_ms = parse_millis("from", &format!("{from_day}T00:00:00.000Z")).map_err(bad)?;
         let to_ms = parse_millis("to", &format!("{to_day}T00:00:00.000Z")).map_err(bad)? + DAY_MS;
         if to_ms <= from_ms || (to_ms - from_ms) / DAY_MS > MAX_STATS_DAYS {
-            return Err(ApiError::bad_request(
-                "invalid_range",
+            return Err(ApiError::new(
+                ErrorCode::InvalidRange,
                 format!("the range must be 1 to {MAX_STATS_DAYS} days"),
             ));
         }

@@ -7,6 +7,7 @@ use kelisim_core::api::receipts::ReceiptSummary;
 use kelisim_core::error::ValidationError;
 use kelisim_core::id::ulid_time_ms;
 use kelisim_core::receipt::{Receipt, SignedReceipt, SubmitReceipt};
+use kelisim_core::ErrorCode;
 
 use super::{get_json, parse_json, to_json, Service};
 use crate::error::ApiError;
@@ -44,7 +45,10 @@ impl CheckedReceipt {
 /// whose erased receipts were signed.
 fn refuse_erased(tomb: &SubjectTombstone, submit: &SubmitReceipt) -> Result<(), ApiError> {
     if tomb.subject_signed && submit.claims.subject_key.is_none() {
-        return Err(ApiError::conflict("subject_requires_signature", "this subject's receipts are signed by its key"));
+        return Err(ApiError::new(
+            ErrorCode::SubjectRequiresSignature,
+            "this subject's receipts are signed by its key",
+        ));
     }
     let minted = ulid_time_ms(&submit.claims.id).and_then(|t| i64::try_from(t).ok());
     if minted.is_none_or(|t| t <= tomb.erased_at_ms) {
@@ -117,7 +121,7 @@ impl<K: Kv> Service<'_, K> {
             if existing.receipt.claims != submit.claims
                 || existing.receipt.visitor_signature != submit.visitor_signature
             {
-                return Err(ApiError::conflict("receipt_conflict", "another receipt was stored under this id"));
+                return Err(ApiError::new(ErrorCode::ReceiptConflict, "another receipt was stored under this id"));
             }
         }
         Ok(CheckedReceipt { submit, existing, record_key })
@@ -158,7 +162,7 @@ impl<K: Kv> Service<'_, K> {
             .and_then(|m| serde_json::from_value::<ReceiptSummary>(m).ok())
             .is_some_and(|s| s.visitor_signed);
         if newest_signed {
-            Err(ApiError::conflict("subject_requires_signature", "this subject's receipts are signed by its key"))
+            Err(ApiError::new(ErrorCode::SubjectRequiresSignature, "this subject's receipts are signed by its key"))
         } else {
             Ok(())
         }

@@ -5,6 +5,7 @@ use kelisim_core::api::tokens::{CreateToken, TokenRecord};
 use kelisim_core::error::ValidationError;
 use kelisim_core::sign::b64url_encode;
 use kelisim_core::time::format_millis;
+use kelisim_core::ErrorCode;
 
 use super::{get_json, parse_json, to_json, Service, MAX_LISTING_PAGES};
 use crate::auth::{
@@ -107,7 +108,7 @@ impl<K: Kv> Service<'_, K> {
     pub async fn revoke_token(&self, site: &str, id: &str) -> Result<(), ApiError> {
         match get_json::<K, TokenRecord>(self.kv, &keys::token(id)).await? {
             Some(record) if record.site == site => Ok(self.kv.delete(&keys::token(id)).await?),
-            _ => Err(ApiError::not_found("token_not_found", "no such token for this site")),
+            _ => Err(ApiError::new(ErrorCode::TokenNotFound, "no such token for this site")),
         }
     }
 }
