@@ -5,16 +5,12 @@ use sha2::{Digest, Sha256};
 
 use kelisim_core::canonical::sha256_hex;
 
-pub use kelisim_core::api::tokens::{CreateToken, Scope, TokenRecord};
+pub use kelisim_core::api::tokens::{CreateToken, Scope, TokenRecord, TOKEN_ID_CHARS};
 
 use crate::error::ApiError;
 
 /// Longest `Authorization` header read; longer ones are refused unread.
 pub const MAX_AUTH_HEADER_CHARS: usize = 512;
-
-/// Hex characters of a token's SHA-256 used as its public id (96 bits: no collisions in
-/// practice, and the rest of the digest is still compared).
-pub const TOKEN_ID_CHARS: usize = 24;
 
 /// Longest label an operator may give a token.
 pub const MAX_TOKEN_LABEL_CHARS: usize = 100;

@@ -12,6 +12,23 @@ pub enum Scope {
     Publish,
 }
 
+impl Scope {
+    /// The scope as sent.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Export => "export",
+            Self::Erase => "erase",
+            Self::Publish => "publish",
+        }
+    }
+}
+
+/// Hex characters of a token's SHA-256 used as its public id (96 bits: no collisions in
+/// practice, and the rest of the digest is still compared).
+pub const TOKEN_ID_CHARS: usize = 24;
+
 /// A stored site token: never the token itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

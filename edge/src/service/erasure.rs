@@ -40,7 +40,7 @@ use kelisim_core::api::erasure::{Erasure, ErasurePage, ErasureStatus, SignedEras
 use kelisim_core::api::receipts::ReceiptSummary;
 use kelisim_core::ErrorCode;
 
-use super::{get_json, to_json, Service};
+use super::{get_json, to_json, Service, MAX_CURSOR_CHARS};
 use crate::tombstone::{self, SubjectTombstone};
 
 /// KV operations one erasure request may make itself: the production limit (1,000) less room
@@ -377,4 +377,22 @@ impl<K: Kv> Service<'_, K> {
         }
         Ok(ErasurePage { erasures, cursor: page.cursor })
     }
+}
+
+/// Parses the query of an erasure listing: `cursor`, the only parameter it takes.
+///
+/// # Errors
+/// 400 `invalid_query`.
+pub fn parse_erasures_query<'a>(
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<Option<String>, ApiError> {
+    let mut cursor = None;
+    for (name, value) in pairs {
+        match name {
+            "cursor" if !value.is_empty() && value.len() <= MAX_CURSOR_CHARS => cursor = Some(value.to_owned()),
+            "cursor" => return Err(ApiError::new(ErrorCode::InvalidQuery, "cursor: malformed")),
+            _ => return Err(ApiError::new(ErrorCode::InvalidQuery, format!("{name}: unknown parameter"))),
+        }
+    }
+    Ok(cursor)
 }

@@ -4,6 +4,8 @@
 use kelisim_core::receipt::SignedReceipt;
 use kelisim_core::ErrorCode;
 
+use kelisim_core::api::export::{next_cursor_line, CSV_HEADER};
+
 use super::csv::csv_row;
 use super::{get_json, to_json, ReceiptQuery, Service};
 use crate::error::ApiError;
@@ -19,6 +21,17 @@ pub const MAX_EXPORT_PAGE: usize = 900;
 pub enum ExportFormat {
     Ndjson,
     Csv,
+}
+
+/// One export chunk as sent: its body (the CSV header line with the first CSV chunk, the
+/// records, and a last line naming the next cursor when more remains), its media type, file
+/// name and the next cursor (for the `Kelisim-Next-Cursor` header).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportChunk {
+    pub body: String,
+    pub content_type: &'static str,
+    pub filename: &'static str,
+    pub next_cursor: Option<String>,
 }
 
 /// Parses an export's query: the listing filters, `format` (`ndjson` or `csv`), `cursor`, and
@@ -85,5 +98,26 @@ impl<K: Kv> Service<'_, K> {
             }
         }
         Ok((out, page.cursor))
+    }
+
+    /// One export chunk for an export's query string: the chunks concatenate into one file (the
+    /// CSV header comes only with the first chunk, the one without `cursor`).
+    ///
+    /// # Errors
+    /// 400 `invalid_query`, 503 when KV fails.
+    pub async fn export<'q>(
+        &self,
+        site: &str,
+        pairs: impl IntoIterator<Item = (&'q str, &'q str)>,
+    ) -> Result<ExportChunk, ApiError> {
+        let (query, format) = parse_export_query(pairs)?;
+        let (records, next_cursor) = self.export_chunk(site, &query, format).await?;
+        let header = if format == ExportFormat::Csv && query.cursor.is_none() { CSV_HEADER } else { "" };
+        let (content_type, filename) = match format {
+            ExportFormat::Ndjson => ("application/x-ndjson", "receipts.ndjson"),
+            ExportFormat::Csv => ("text/csv; charset=utf-8", "receipts.csv"),
+        };
+        let trailer = next_cursor.as_deref().map(next_cursor_line).unwrap_or_default();
+        Ok(ExportChunk { body: format!("{header}{records}{trailer}"), content_type, filename, next_cursor })
     }
 }

@@ -31,8 +31,8 @@ pub mod submission;
 pub mod tokens;
 
 pub use csv::csv_row;
-pub use erasure::{ErasureOutcome, ERASURES_PER_PAGE};
-pub use export::{parse_export_query, ExportFormat, MAX_EXPORT_PAGE};
+pub use erasure::{parse_erasures_query, ErasureOutcome, ERASURES_PER_PAGE};
+pub use export::{parse_export_query, ExportChunk, ExportFormat, MAX_EXPORT_PAGE};
 pub use kelisim_core::api::erasure::{Erasure, ErasurePage, ErasureStatus, SignedErasure, ERASURE_JWS_TYP};
 pub use kelisim_core::api::export::{next_cursor_line, CSV_HEADER, NEXT_CURSOR_HEADER, NEXT_CURSOR_LINE};
 pub use kelisim_core::api::policies::StoredPolicy;
@@ -41,7 +41,7 @@ pub use kelisim_core::api::sites::SiteConfig;
 pub use kelisim_core::api::stats::{CategoryCounts, DayView, StatsView};
 pub use kelisim_core::api::subjects::{DecidedBy, SubjectState, SubjectView};
 pub use receipts::{ReceiptQuery, MAX_CURSOR_CHARS};
-pub use stats::{MAX_STATS_DAYS, MAX_STATS_PAGES};
+pub use stats::{DEFAULT_STATS_DAYS, MAX_STATS_DAYS, MAX_STATS_PAGES};
 pub use subjects::MAX_SUBJECT_PAGES;
 pub use submission::{CheckedReceipt, Submitted};
 

@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use serde_json::Value;
 
-use kelisim_core::api::policies::StoredPolicy;
+use kelisim_core::api::policies::{PolicyVersionInfo, PolicyVersions, Published, StoredPolicy};
 use kelisim_core::error::ValidationError;
 use kelisim_core::policy::Policy;
 use kelisim_core::policy_change::check_successor;
@@ -75,12 +75,13 @@ impl<K: Kv> Service<'_, K> {
         };
         let stored = StoredPolicy { sha256: policy.content_hash()?, last_material_version, policy };
         let json = to_json(&stored)?;
-        let meta = serde_json::json!({
-            "version": stored.policy.version,
-            "sha256": stored.sha256,
-            "effective_date": stored.policy.effective_date,
-            "material": stored.policy.material,
-        });
+        let meta = serde_json::to_value(PolicyVersionInfo {
+            version: stored.policy.version,
+            sha256: stored.sha256.clone(),
+            effective_date: stored.policy.effective_date.clone(),
+            material: stored.policy.material,
+        })
+        .map_err(|_| ApiError::internal())?;
         // The version key first: `current` never points at a version that is not stored.
         self.kv.put(&keys::policy_version(site, stored.policy.version), &json, Some(&meta)).await?;
         self.kv.put(&keys::current_policy(site), &json, None).await?;
@@ -91,8 +92,23 @@ impl<K: Kv> Service<'_, K> {
     ///
     /// # Errors
     /// 503 when KV fails.
-    pub async fn policy_versions(&self, site: &str) -> Result<Vec<Value>, ApiError> {
+    pub async fn policy_versions(&self, site: &str) -> Result<PolicyVersions, ApiError> {
         let keys = self.list_keys(&keys::policy_version_prefix(site), MAX_LISTING_PAGES).await?;
-        Ok(keys.into_iter().rev().filter_map(|k| k.metadata).collect())
+        let versions = keys
+            .into_iter()
+            .rev()
+            .filter_map(|k| k.metadata.and_then(|m: Value| serde_json::from_value(m).ok()))
+            .collect();
+        Ok(PolicyVersions { versions })
+    }
+
+    /// Publishes the next policy version (as [`Service::publish_policy`]) and answers what was
+    /// published.
+    ///
+    /// # Errors
+    /// As [`Service::publish_policy`].
+    pub async fn publish(&self, site: &str, body: &[u8]) -> Result<Published, ApiError> {
+        let stored = self.publish_policy(site, body).await?;
+        Ok(Published { site: site.to_owned(), version: stored.policy.version, sha256: stored.sha256 })
     }
 }

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use kelisim_core::api::receipts::{ReceiptPage, ReceiptSummary};
+use kelisim_core::api::receipts::{ChainLink, ReceiptDetail, ReceiptPage, ReceiptSummary};
 use kelisim_core::category::Decision;
 use kelisim_core::id::{check_slug, is_subject_id};
 use kelisim_core::limits::{DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT};
@@ -115,6 +115,23 @@ impl<K: Kv> Service<'_, K> {
         get_json(self.kv, &keys::receipt(site, id))
             .await?
             .ok_or_else(|| ApiError::new(ErrorCode::ReceiptNotFound, "no such receipt"))
+    }
+
+    /// One stored receipt, checked: its signatures against the edge's JWKS, and whether the
+    /// receipt its chain link names is held for the same subject.
+    ///
+    /// # Errors
+    /// 404 `receipt_not_found`, 503 when KV fails.
+    pub async fn receipt_detail(&self, site: &str, id: &str) -> Result<ReceiptDetail, ApiError> {
+        let signed = self.receipt(site, id).await?;
+        let verification = signed.verify(&self.keys.jwks());
+        let prev_found = self.chain_link(&signed).await?;
+        Ok(ReceiptDetail {
+            valid: verification.is_valid(),
+            chain: ChainLink { prev: signed.receipt.claims.prev.clone(), prev_found },
+            verification,
+            signed,
+        })
     }
 
     /// A page of a site's receipts, newest first, filtered by `query`: one KV list call.

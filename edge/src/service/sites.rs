@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use kelisim_core::api::sites::SiteConfig;
+use kelisim_core::api::sites::{SiteAnswer, SiteConfig};
 
 use super::{get_json, parse_json, to_json, Service};
 use crate::error::ApiError;
@@ -35,5 +35,14 @@ impl<K: Kv> Service<'_, K> {
             Rc::new(get_json(self.kv, &keys::site(site)).await?.ok_or_else(ApiError::unknown_site)?);
         self.cache.keep_site(site, config.clone(), self.now_ms);
         Ok(config)
+    }
+
+    /// Configures a site (as [`Service::put_site`]): the answer, and whether it was new.
+    ///
+    /// # Errors
+    /// As [`Service::put_site`].
+    pub async fn configure_site(&self, site: &str, body: &[u8]) -> Result<(SiteAnswer, bool), ApiError> {
+        let created = self.put_site(site, body).await?;
+        Ok((SiteAnswer { site: site.to_owned() }, created))
     }
 }

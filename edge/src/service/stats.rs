@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use kelisim_core::api::stats::{CategoryCounts, DayView, StatsView};
 use kelisim_core::limits::MAX_PAGE_LIMIT;
-use kelisim_core::time::parse_millis;
+use kelisim_core::time::{format_millis, parse_millis};
 use kelisim_core::ErrorCode;
 
 use super::{ReceiptQuery, Service};
@@ -18,6 +18,8 @@ pub const MAX_STATS_PAGES: usize = 20;
 pub const MAX_STATS_DAYS: i64 = 366;
 
 const DAY_MS: i64 = 86_400_000;
+/// Days of statistics when the operator names no range (ending today, by the edge's clock).
+pub const DEFAULT_STATS_DAYS: i64 = 30;
 
 #[derive(Debug, Default)]
 struct DayStats {
@@ -86,5 +88,18 @@ impl<K: Kv> Service<'_, K> {
             })
             .collect();
         Ok(StatsView { from: from_day.to_owned(), to: to_day.to_owned(), days, truncated })
+    }
+
+    /// [`Service::stats`] with the range's defaults: `to` is today and `from`
+    /// [`DEFAULT_STATS_DAYS`] days before, by the edge's clock.
+    ///
+    /// # Errors
+    /// As [`Service::stats`].
+    pub async fn stats_range(&self, site: &str, from: Option<&str>, to: Option<&str>) -> Result<StatsView, ApiError> {
+        let today = format_millis(self.now_ms);
+        let default_from = format_millis(self.now_ms - DEFAULT_STATS_DAYS * DAY_MS);
+        let from = from.unwrap_or(&default_from[..10]);
+        let to = to.unwrap_or(&today[..10]);
+        self.stats(site, from, to).await
     }
 }

@@ -1,7 +1,7 @@
 //! Tokens: creating, listing and revoking site tokens, and authorising a request (the admin
 //! token, or a site token with the route's scope).
 
-use kelisim_core::api::tokens::{CreateToken, TokenRecord};
+use kelisim_core::api::tokens::{CreateToken, TokenCreated, TokenListing, TokenRecord};
 use kelisim_core::error::ValidationError;
 use kelisim_core::sign::b64url_encode;
 use kelisim_core::time::format_millis;
@@ -110,5 +110,54 @@ impl<K: Kv> Service<'_, K> {
             Some(record) if record.site == site => Ok(self.kv.delete(&keys::token(id)).await?),
             _ => Err(ApiError::new(ErrorCode::TokenNotFound, "no such token for this site")),
         }
+    }
+
+    /// Creates a site token (as [`Service::create_token`]) and answers it: the only time the
+    /// token itself is shown.
+    ///
+    /// # Errors
+    /// As [`Service::create_token`].
+    pub async fn issue_token(&self, site: &str, body: &[u8], random: [u8; 32]) -> Result<TokenCreated, ApiError> {
+        let (record, token) = self.create_token(site, body, random).await?;
+        Ok(TokenCreated {
+            id: record.id,
+            token,
+            site: record.site,
+            scopes: record.scopes,
+            label: record.label,
+            created: record.created,
+        })
+    }
+
+    /// A site's tokens as listed (without digests).
+    ///
+    /// # Errors
+    /// 503 when KV fails.
+    pub async fn token_listing(&self, site: &str) -> Result<TokenListing, ApiError> {
+        Ok(TokenListing { tokens: self.tokens(site).await? })
+    }
+
+    /// Who the caller is, for a route with `access` on `site` ([`Service::authorize`]); then, on
+    /// an operator route, that the site exists. The site check comes after authorisation so that
+    /// nobody learns which sites exist; configuring (`creates_site`) is how a site comes to exist.
+    ///
+    /// # Errors
+    /// As [`Service::authorize`]; 404 `unknown_site` for an operator route on a site never
+    /// configured.
+    pub async fn admit(
+        &self,
+        access: Access,
+        site: Option<&str>,
+        creates_site: bool,
+        authorization: Option<&str>,
+        admin_token: &str,
+    ) -> Result<Option<Principal>, ApiError> {
+        let principal = self.authorize(access, site, authorization, admin_token).await?;
+        if let (Access::Admin | Access::Scoped(_), Some(site)) = (access, site) {
+            if !creates_site {
+                self.site(site).await?;
+            }
+        }
+        Ok(principal)
     }
 }
