@@ -1,5 +1,6 @@
 //! Operator authentication and authorisation: the admin token, and per-site tokens with scopes
-//! stored only as SHA-256 digests and compared in constant time.
+//! stored only as SHA-256 digests and compared in constant time, and which of them a route admits
+//! ([`Access`], beside the scopes it names).
 
 use sha2::{Digest, Sha256};
 

@@ -1,6 +1,6 @@
-//! The HTTP layer: turns a worker `Request` into a service call and the result into a
-//! `Response`. Thin by design: capped bodies, headers, CORS, authorisation from the route table;
-//! the logic is in `service`.
+//! The HTTP layer (transport only): reads the request (capped body and headers, query pairs,
+//! CORS), calls one `service` method, and writes its typed answer as a `Response` (with `Date`
+//! from the edge's clock). Every rule is in `service`, tested natively.
 
 use std::rc::Rc;
 

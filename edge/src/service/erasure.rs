@@ -54,6 +54,10 @@ const OPS_PER_RECEIPT: usize = 3;
 /// Deletes sent at once: keeps a request's concurrent KV calls modest.
 const DELETE_CONCURRENCY: usize = 50;
 
+/// Erasure records per page of the listing: one list and a get each, far under a request's KV
+/// operations, and a page of records with up to thousands of receipt ids each stays a few MB.
+pub const ERASURES_PER_PAGE: usize = 100;
+
 /// Where an erasure stands between its requests (stored as JSON under `keys::erasure_progress`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -356,10 +360,6 @@ impl<K: Kv> Service<'_, K> {
         Ok(signed)
     }
 }
-
-/// Erasure records per page of the listing: one list and a get each, far under a request's KV
-/// operations, and a page of records with up to thousands of receipt ids each stays a few MB.
-pub const ERASURES_PER_PAGE: usize = 100;
 
 impl<K: Kv> Service<'_, K> {
     /// A page of a site's erasure records, newest first: one list of at most
