@@ -1,6 +1,8 @@
-//! Validation errors with stable, machine-readable codes.
+//! Validation errors, each with its stable code (one of [`ErrorCode`]).
 
 use thiserror::Error;
+
+use crate::error_code::ErrorCode;
 
 /// Why a policy, site configuration or receipt was refused. [`ValidationError::code`] is stable:
 /// clients and tests match on it; the message is for people.
@@ -74,38 +76,44 @@ impl ValidationError {
     /// The stable code for this error, as sent in `{"error":{"code":…}}`.
     #[must_use]
     pub fn code(&self) -> &'static str {
+        self.error_code().as_str()
+    }
+
+    /// The stable code for this error, one of [`ErrorCode::ALL`].
+    #[must_use]
+    pub fn error_code(&self) -> ErrorCode {
         match self {
-            Self::SchemaUnsupported(_) => "schema_unsupported",
-            Self::InvalidId { .. } => "invalid_id",
-            Self::TooLong { .. } => "too_long",
-            Self::TooMany { .. } => "too_many",
-            Self::Empty { .. } => "empty",
-            Self::SiteMismatch { .. } => "site_mismatch",
-            Self::PolicyVersionUnknown(_) => "policy_version_unknown",
-            Self::PolicyHashMismatch(_) => "policy_hash_mismatch",
-            Self::PolicyVersionConflict { .. } => "policy_version_conflict",
-            Self::LanguageUnsupported(_) => "language_unsupported",
-            Self::CategoryUnknown(_) => "category_unknown",
-            Self::CategoryMissing(_) => "category_missing",
-            Self::NecessaryDenied => "necessary_denied",
-            Self::CategoryLocked(_) => "category_locked",
-            Self::PolicyChangeNotMaterial { .. } => "policy_change_not_material",
-            Self::Duplicate { .. } => "duplicate",
-            Self::TranslationMissing { .. } => "translation_missing",
-            Self::SectionUnknown(_) => "section_unknown",
-            Self::UnsafeLink(_) => "unsafe_link",
-            Self::InvalidTimestamp(_) => "invalid_timestamp",
-            Self::ClientTimeInFuture => "client_time_in_future",
-            Self::ClientTimeTooOld => "client_time_too_old",
-            Self::InvalidSubject => "invalid_subject",
-            Self::SubjectKeyMismatch => "subject_key_mismatch",
-            Self::SignatureMissing => "signature_missing",
-            Self::SubjectKeyMissing => "subject_key_missing",
-            Self::SignatureInvalid(_) => "signature_invalid",
-            Self::InvalidPrev => "invalid_prev",
-            Self::ActionMismatch(_) => "action_mismatch",
-            Self::InvalidOrigin(_) => "invalid_origin",
-            Self::NotCanonical(_) => "not_canonical",
+            Self::SchemaUnsupported(_) => ErrorCode::SchemaUnsupported,
+            Self::InvalidId { .. } => ErrorCode::InvalidId,
+            Self::TooLong { .. } => ErrorCode::TooLong,
+            Self::TooMany { .. } => ErrorCode::TooMany,
+            Self::Empty { .. } => ErrorCode::Empty,
+            Self::SiteMismatch { .. } => ErrorCode::SiteMismatch,
+            Self::PolicyVersionUnknown(_) => ErrorCode::PolicyVersionUnknown,
+            Self::PolicyHashMismatch(_) => ErrorCode::PolicyHashMismatch,
+            Self::PolicyVersionConflict { .. } => ErrorCode::PolicyVersionConflict,
+            Self::LanguageUnsupported(_) => ErrorCode::LanguageUnsupported,
+            Self::CategoryUnknown(_) => ErrorCode::CategoryUnknown,
+            Self::CategoryMissing(_) => ErrorCode::CategoryMissing,
+            Self::NecessaryDenied => ErrorCode::NecessaryDenied,
+            Self::CategoryLocked(_) => ErrorCode::CategoryLocked,
+            Self::PolicyChangeNotMaterial { .. } => ErrorCode::PolicyChangeNotMaterial,
+            Self::Duplicate { .. } => ErrorCode::Duplicate,
+            Self::TranslationMissing { .. } => ErrorCode::TranslationMissing,
+            Self::SectionUnknown(_) => ErrorCode::SectionUnknown,
+            Self::UnsafeLink(_) => ErrorCode::UnsafeLink,
+            Self::InvalidTimestamp(_) => ErrorCode::InvalidTimestamp,
+            Self::ClientTimeInFuture => ErrorCode::ClientTimeInFuture,
+            Self::ClientTimeTooOld => ErrorCode::ClientTimeTooOld,
+            Self::InvalidSubject => ErrorCode::InvalidSubject,
+            Self::SubjectKeyMismatch => ErrorCode::SubjectKeyMismatch,
+            Self::SignatureMissing => ErrorCode::SignatureMissing,
+            Self::SubjectKeyMissing => ErrorCode::SubjectKeyMissing,
+            Self::SignatureInvalid(_) => ErrorCode::SignatureInvalid,
+            Self::InvalidPrev => ErrorCode::InvalidPrev,
+            Self::ActionMismatch(_) => ErrorCode::ActionMismatch,
+            Self::InvalidOrigin(_) => ErrorCode::InvalidOrigin,
+            Self::NotCanonical(_) => ErrorCode::NotCanonical,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! and limits. No web dependencies: it compiles natively (tests, CLI) and to wasm32 (edge, widget).
 //!
 //! # Layout
+//! - [`api`]: the edge's answers and stored records, shared by the edge and the CLI.
 //! - [`receipt`]: claims the browser signs, the receipt the edge countersigns, verification.
 //! - [`policy`]: the versioned policy document (structured text blocks, never HTML) and its hash.
 //! - [`policy_change`]: which changes between versions must be published as material.
@@ -10,12 +11,15 @@
 //! - [`canonical`]: RFC 8785 canonical JSON for the subset receipts and policies use.
 //! - [`sign`]: compact JWS with EdDSA (RFC 7515/8037), JWK/JWKS, RFC 7638 thumbprints.
 //! - [`id`], [`time`]: ULIDs, slugs, timestamps. [`origin`]: site origins, normalised.
-//! - [`limits`], [`error`]: every limit as a named constant; validation errors with stable codes.
+//! - [`limits`], [`error`], [`error_code`]: every limit as a named constant; validation errors;
+//!   the one list of stable error codes.
 
+pub mod api;
 pub mod canonical;
 pub mod category;
 pub mod consent_terms;
 pub mod error;
+pub mod error_code;
 pub mod id;
 pub mod limits;
 pub mod origin;
@@ -27,3 +31,4 @@ pub mod time;
 pub mod unique;
 
 pub use error::ValidationError;
+pub use error_code::ErrorCode;

@@ -96,6 +96,22 @@ pub fn format_millis(ms: i64) -> String {
     )
 }
 
+/// Day names of the HTTP date, from Sunday (1970-01-01 was a Thursday).
+const WEEKDAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/// Formats milliseconds since the epoch as an HTTP date (IMF-fixdate, RFC 9110 §5.6.7), e.g.
+/// `Sun, 06 Nov 1994 08:49:37 GMT`: what the edge sends in `Date`. Milliseconds are dropped.
+#[must_use]
+pub fn format_http_date(ms: i64) -> String {
+    let days = ms.div_euclid(MS_PER_DAY);
+    let rem = ms.rem_euclid(MS_PER_DAY) / 1000;
+    let (y, m, d) = civil_from_days(days);
+    let weekday = WEEKDAYS.get(usize::try_from((days + 4).rem_euclid(7)).unwrap_or(0)).copied().unwrap_or("Thu");
+    let month = MONTHS.get(usize::try_from(m - 1).unwrap_or(0)).copied().unwrap_or("Jan");
+    format!("{weekday}, {d:02} {month} {y:04} {:02}:{:02}:{:02} GMT", rem / 3600, rem / 60 % 60, rem % 60)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,5 +143,16 @@ mod tests {
         ] {
             assert_eq!(parse_millis("t", bad), Err(ValidationError::InvalidTimestamp("t")), "{bad}");
         }
+    }
+
+    #[test]
+    fn http_dates_are_imf_fixdate() {
+        // RFC 9110's own example, and instants around a leap day and the epoch.
+        assert_eq!(format_http_date(784_111_777_000), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(format_http_date(784_111_777_999), "Sun, 06 Nov 1994 08:49:37 GMT", "milliseconds are dropped");
+        assert_eq!(format_http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(format_http_date(951_868_799_999), "Tue, 29 Feb 2000 23:59:59 GMT");
+        assert_eq!(format_http_date(1_795_398_005_123), "Mon, 23 Nov 2026 01:40:05 GMT");
+        assert_eq!(format_http_date(-1), "Wed, 31 Dec 1969 23:59:59 GMT");
     }
 }

@@ -1,54 +1,29 @@
 //! Operator authentication and authorisation: the admin token, and per-site tokens with scopes
-//! stored only as SHA-256 digests and compared in constant time.
+//! stored only as SHA-256 digests and compared in constant time, and which of them a route admits
+//! ([`Access`], beside the scopes it names).
 
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use kelisim_core::canonical::sha256_hex;
+
+pub use kelisim_core::api::tokens::{CreateToken, Scope, TokenRecord, TOKEN_ID_CHARS};
 
 use crate::error::ApiError;
 
 /// Longest `Authorization` header read; longer ones are refused unread.
 pub const MAX_AUTH_HEADER_CHARS: usize = 512;
 
-/// Hex characters of a token's SHA-256 used as its public id (96 bits: no collisions in
-/// practice, and the rest of the digest is still compared).
-pub const TOKEN_ID_CHARS: usize = 24;
-
 /// Longest label an operator may give a token.
 pub const MAX_TOKEN_LABEL_CHARS: usize = 100;
 
-/// What a site token may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Scope {
-    Read,
-    Export,
-    Erase,
-    Publish,
-}
-
-/// A stored site token: never the token itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TokenRecord {
-    pub id: String,
-    pub site: String,
-    pub scopes: Vec<Scope>,
-    pub label: String,
-    pub created: String,
-    /// SHA-256 (hex) of the token; omitted from listings.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub sha256: String,
-}
-
-/// The body of `POST /v1/sites/{site}/tokens`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CreateToken {
-    pub scopes: Vec<Scope>,
-    #[serde(default)]
-    pub label: String,
+/// Who may call a route (the route table, `router`, names one per route).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Public,
+    /// Only the admin token.
+    Admin,
+    /// The admin token, or a site token of the route's site with this scope.
+    Scoped(Scope),
 }
 
 /// Who is calling.

@@ -6,7 +6,8 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use crate::service::{SiteConfig, StoredPolicy};
+use kelisim_core::api::policies::StoredPolicy;
+use kelisim_core::api::sites::SiteConfig;
 
 /// At most this many parsed policy versions per isolate. A stored policy is capped at
 /// `MAX_POLICY_BODY_BYTES` (256 KiB), so the cache stays well inside a worker's 128 MB even when

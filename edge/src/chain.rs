@@ -8,18 +8,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
-
-use crate::service::ReceiptSummary;
-
-/// Receipts of one subject that name the same previous receipt.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Fork {
-    /// The hash both (or all) name as `prev`.
-    pub prev: String,
-    /// The receipts that follow it, newest arrival first.
-    pub receipt_ids: Vec<String>,
-}
+use kelisim_core::api::receipts::ReceiptSummary;
+pub use kelisim_core::api::subjects::Fork;
 
 /// What the chain says about a subject's receipts.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

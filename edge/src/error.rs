@@ -1,7 +1,7 @@
 //! Every error the edge can answer with, mapped to an HTTP status and a stable code in one place.
 //! Internal details (KV messages, JS exceptions) are logged, never sent.
 
-use kelisim_core::ValidationError;
+use kelisim_core::{ErrorCode, ValidationError};
 use serde::Serialize;
 
 /// How long a client should wait before retrying after a storage failure.
@@ -11,12 +11,69 @@ pub const RETRY_AFTER_SECONDS: u32 = 5;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     pub status: u16,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
     /// Seconds for `Retry-After`, on 429 and 503.
     pub retry_after: Option<u32>,
     /// The methods of the path for `Allow`, on 405 (RFC 9110 §15.5.6).
     pub allow: Option<&'static str>,
+}
+
+/// The HTTP status of every code the edge raises itself: the one table. A [`ValidationError`]
+/// of a body that parsed is 422 whatever its code (see `From<ValidationError>`), so an
+/// identifier is 400 `invalid_id` in a path and 422 `invalid_id` in a body.
+#[must_use]
+pub fn status_of(code: ErrorCode) -> u16 {
+    use ErrorCode as C;
+    match code {
+        C::MalformedBody | C::PathTooLong | C::InvalidQuery | C::InvalidRange | C::InvalidId => 400,
+        C::Unauthorized => 401,
+        C::Forbidden | C::OriginForbidden => 403,
+        C::NotFound
+        | C::UnknownSite
+        | C::PolicyNotFound
+        | C::ReceiptNotFound
+        | C::SubjectNotFound
+        | C::TokenNotFound => 404,
+        C::MethodNotAllowed => 405,
+        C::ReceiptConflict | C::SubjectRequiresSignature | C::PolicyVersionConflict => 409,
+        C::ReceiptErased => 410,
+        C::BodyTooLarge => 413,
+        C::UnsupportedMediaType => 415,
+        C::RateLimited => 429,
+        C::HeadersTooLarge => 431,
+        C::Internal => 500,
+        C::StorageUnavailable => 503,
+        C::SchemaUnsupported
+        | C::TooLong
+        | C::TooMany
+        | C::Empty
+        | C::SiteMismatch
+        | C::PolicyVersionUnknown
+        | C::PolicyHashMismatch
+        | C::LanguageUnsupported
+        | C::CategoryUnknown
+        | C::CategoryMissing
+        | C::NecessaryDenied
+        | C::Duplicate
+        | C::TranslationMissing
+        | C::SectionUnknown
+        | C::UnsafeLink
+        | C::InvalidTimestamp
+        | C::ClientTimeInFuture
+        | C::ClientTimeTooOld
+        | C::InvalidSubject
+        | C::SubjectKeyMismatch
+        | C::SignatureMissing
+        | C::SubjectKeyMissing
+        | C::SignatureInvalid
+        | C::InvalidPrev
+        | C::ActionMismatch
+        | C::InvalidOrigin
+        | C::NotCanonical
+        | C::CategoryLocked
+        | C::PolicyChangeNotMaterial => 422,
+    }
 }
 
 #[derive(Serialize)]
@@ -31,76 +88,72 @@ struct Inner<'a> {
 }
 
 impl ApiError {
-    fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), retry_after: None, allow: None }
+    /// An error with `code`, its status from [`status_of`].
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { status: status_of(code), code, message: message.into(), retry_after: None, allow: None }
     }
 
     pub fn malformed_body(detail: impl std::fmt::Display) -> Self {
-        Self::new(400, "malformed_body", format!("request body is not valid: {detail}"))
-    }
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(400, code, message)
+        Self::new(ErrorCode::MalformedBody, format!("request body is not valid: {detail}"))
     }
     pub fn unauthorized() -> Self {
-        Self::new(401, "unauthorized", "a valid bearer token is required")
+        Self::new(ErrorCode::Unauthorized, "a valid bearer token is required")
     }
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(403, "forbidden", message)
+        Self::new(ErrorCode::Forbidden, message)
     }
     pub fn origin_forbidden() -> Self {
-        Self::new(403, "origin_forbidden", "this origin is not allowed for the site")
-    }
-    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(404, code, message)
+        Self::new(ErrorCode::OriginForbidden, "this origin is not allowed for the site")
     }
     pub fn unknown_site() -> Self {
-        Self::new(404, "unknown_site", "no such site")
+        Self::new(ErrorCode::UnknownSite, "no such site")
     }
     /// 405 for a path that exists; `allow` lists its methods, as `Allow` sends them.
     pub fn method_not_allowed(allow: &'static str) -> Self {
-        Self { allow: Some(allow), ..Self::new(405, "method_not_allowed", "method not allowed on this resource") }
-    }
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(409, code, message)
+        Self { allow: Some(allow), ..Self::new(ErrorCode::MethodNotAllowed, "method not allowed on this resource") }
     }
     /// A receipt of an erased subject's history, posted again after the erasure.
     pub fn receipt_erased() -> Self {
-        Self::new(410, "receipt_erased", "this receipt belongs to an erased subject's history and is not stored again")
+        Self::new(
+            ErrorCode::ReceiptErased,
+            "this receipt belongs to an erased subject's history and is not stored again",
+        )
     }
     pub fn too_large(max: usize) -> Self {
-        Self::new(413, "body_too_large", format!("request body exceeds {max} bytes"))
+        Self::new(ErrorCode::BodyTooLarge, format!("request body exceeds {max} bytes"))
     }
     pub fn headers_too_large(max: usize) -> Self {
-        Self::new(431, "headers_too_large", format!("request headers exceed {max} bytes"))
+        Self::new(ErrorCode::HeadersTooLarge, format!("request headers exceed {max} bytes"))
     }
     pub fn unsupported_media_type() -> Self {
-        Self::new(415, "unsupported_media_type", "Content-Type must be application/json")
+        Self::new(ErrorCode::UnsupportedMediaType, "Content-Type must be application/json")
     }
     pub fn rate_limited(retry_after: u32) -> Self {
-        Self { retry_after: Some(retry_after), ..Self::new(429, "rate_limited", "too many requests; retry later") }
+        Self { retry_after: Some(retry_after), ..Self::new(ErrorCode::RateLimited, "too many requests; retry later") }
     }
     pub fn storage_unavailable() -> Self {
         Self {
             retry_after: Some(RETRY_AFTER_SECONDS),
-            ..Self::new(503, "storage_unavailable", "storage is unavailable; retry later")
+            ..Self::new(ErrorCode::StorageUnavailable, "storage is unavailable; retry later")
         }
     }
     pub fn internal() -> Self {
-        Self::new(500, "internal", "internal error")
+        Self::new(ErrorCode::Internal, "internal error")
     }
 
     /// The JSON body `{"error":{"code":…,"message":…}}`.
     #[must_use]
     pub fn body(&self) -> String {
-        let body = Body { error: Inner { code: self.code, message: &self.message } };
+        let body = Body { error: Inner { code: self.code.as_str(), message: &self.message } };
         serde_json::to_string(&body)
             .unwrap_or_else(|_| String::from("{\"error\":{\"code\":\"internal\",\"message\":\"\"}}"))
     }
 }
 
+/// A body that parsed but breaks a rule is 422 (Unprocessable Content), whatever the rule.
 impl From<ValidationError> for ApiError {
     fn from(e: ValidationError) -> Self {
-        Self::new(422, e.code(), e.to_string())
+        Self { status: 422, ..Self::new(e.error_code(), e.to_string()) }
     }
 }
 

@@ -2,12 +2,12 @@
 //!
 //! | key | value | metadata | written |
 //! |---|---|---|---|
-//! | `site/{site}` | [`SiteConfig`](crate::service::SiteConfig) JSON | — | by the admin |
-//! | `policy/{site}/current` | current [`StoredPolicy`](crate::service::StoredPolicy) | — | on publish |
+//! | `site/{site}` | [`SiteConfig`](kelisim_core::api::sites::SiteConfig) JSON | — | by the admin |
+//! | `policy/{site}/current` | current [`StoredPolicy`](kelisim_core::api::policies::StoredPolicy) | — | on publish |
 //! | `policy/{site}/v/{version:010}` | that version, write-once | `{sha256}` | on publish |
 //! | `receipt/{site}/{id}` | [`SignedReceipt`](kelisim_core::receipt::SignedReceipt), write-once | — | on submit |
-//! | `idx/t/{site}/{rev_ms}/{id}` | `""` | [`ReceiptSummary`](crate::service::ReceiptSummary) | on submit |
-//! | `idx/s/{site}/{subject}/{rev_ms}/{id}` | `""` | [`ReceiptSummary`](crate::service::ReceiptSummary) | on submit |
+//! | `idx/t/{site}/{rev_ms}/{id}` | `""` | [`ReceiptSummary`](kelisim_core::api::receipts::ReceiptSummary) | on submit |
+//! | `idx/s/{site}/{subject}/{rev_ms}/{id}` | `""` | [`ReceiptSummary`](kelisim_core::api::receipts::ReceiptSummary) | on submit |
 //! | `token/{token_id}` | [`TokenRecord`](crate::auth::TokenRecord) (SHA-256 only) | the record without the hash | by the admin |
 //! | `erasure/{site}/{rev_ms}/{erasure_id}` | signed erasure record | — | when an erasure ends (a retry rewrites the same) |
 //! | `erasing/{site}/{sha256(subject)}` | progress of an erasure under way | — | per erasure request; deleted at the end |

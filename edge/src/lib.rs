@@ -2,19 +2,22 @@
 //! and stores consent receipts in Workers KV, and answers operators.
 //!
 //! # Layout
-//! - `router`: the route table (pure). `error`: every error → HTTP, in one place.
-//! - `service`: the logic, over the `kv::Kv` seam (native tests use `kv::MemoryKv`).
-//! - `keys`: the KV key schema (documented there). `keyring`, `auth`, `cors`: pure helpers.
-//! - `chain`: a subject's hash chain (current receipt, forks). `erasure`: resumable erasure of a subject;
-//!   `tombstone`: what erasure leaves.
+//! - `router`: the route table (pure). `error`: every error → HTTP status, in one place
+//!   (the codes are `kelisim_core::ErrorCode`).
+//! - `service/`: the logic, one file per concept (sites, policies, submission, receipts, subjects,
+//!   erasure, stats, tokens, export, csv), over the `kv::Kv` seam (native tests use
+//!   `kv::MemoryKv`). Its answers are the types of `kelisim_core::api`, shared with the CLI.
+//! - `keys`: the KV key schema (documented there). `keyring`, `auth` (tokens, scopes, route
+//!   access), `cors`: pure helpers.
+//! - `chain`: a subject's hash chain (current receipt, forks). `tombstone`: what erasure leaves.
 //! - `cache`: what an isolate keeps between requests (policy versions, site configurations).
-//! - `routes`, `store_kv`: the thin runtime layer (wasm32 only).
+//! - `routes`, `store_kv`: the thin runtime layer (wasm32 only): parse the request, call one
+//!   service method, write the answer (with `Date` from the edge's clock).
 
 pub mod auth;
 pub mod cache;
 pub mod chain;
 pub mod cors;
-pub mod erasure;
 pub mod error;
 pub mod keyring;
 pub mod keys;

@@ -1,6 +1,6 @@
-//! The HTTP layer: turns a worker `Request` into a service call and the result into a
-//! `Response`. Thin by design: capped bodies, headers, CORS, authorisation from the route table;
-//! the logic is in `service`.
+//! The HTTP layer (transport only): reads the request (capped body and headers, query pairs,
+//! CORS), calls one `service` method, and writes its typed answer as a `Response` (with `Date`
+//! from the edge's clock). Every rule is in `service`, tested natively.
 
 use std::rc::Rc;
 
@@ -11,17 +11,14 @@ use worker::{Date, Env, Headers, Request, Response};
 use kelisim_core::limits::{MAX_POLICY_BODY_BYTES, MAX_RECEIPT_BODY_BYTES, MAX_SITE_BODY_BYTES};
 use kelisim_core::policy::check_language;
 use kelisim_core::receipt::SubmitReceipt;
+use kelisim_core::time::format_http_date;
 
 use crate::cache::IsolateCache;
 use crate::cors;
-use crate::erasure::ErasureOutcome;
 use crate::error::ApiError;
 use crate::keyring::Keyring;
-use crate::router::{check_header_size, route, Access, Method, Route};
-use crate::service::{
-    next_cursor_line, parse_export_query, parse_json, ExportFormat, ReceiptQuery, Service, CSV_HEADER,
-    MAX_CURSOR_CHARS, NEXT_CURSOR_HEADER,
-};
+use crate::router::{check_header_size, route, Method, Route};
+use crate::service::{parse_erasures_query, parse_json, ErasureOutcome, ReceiptQuery, Service, NEXT_CURSOR_HEADER};
 use crate::store_kv::{WorkersKv, BINDING};
 
 /// How long browsers and caches may keep the current policy before revalidating (ETag).
@@ -31,8 +28,6 @@ const POLICY_VERSION_MAX_AGE_SECONDS: u32 = 86_400;
 /// Past a body cap, how much more of an upload is read and discarded before the connection is
 /// cut: enough for any honest mistake, little enough that it costs nothing.
 const MAX_DRAIN_BYTES: usize = 1024 * 1024;
-/// Days of statistics when the operator names no range.
-const DEFAULT_STATS_DAYS: i64 = 30;
 /// A `[vars]` entry that test configurations set to "1": each response then names the size of
 /// the isolate's wasm memory. Never set in `edge/wrangler.toml`.
 const DIAGNOSTICS_VAR: &str = "KELISIM_DIAGNOSTICS";
@@ -218,8 +213,10 @@ fn keyring(env: &Env) -> Result<Rc<Keyring>, ApiError> {
 /// Handles one request; never fails: every error becomes its JSON response.
 pub async fn handle(mut req: Request, env: Env) -> Response {
     let method = method_of(&req);
+    // The edge's clock: the service decides with it, and `Date` tells the widget what it is.
+    let now_ms = Date::now().as_millis() as i64;
     let mut cors_headers = Vec::new();
-    let result = dispatch(&mut req, &env, method, &mut cors_headers).await;
+    let result = dispatch(&mut req, &env, method, now_ms, &mut cors_headers).await;
     let reply = result.unwrap_or_else(|e| {
         if e.status >= 500 {
             worker::console_error!("{} {}: {} {}", req.method().to_string(), req.path(), e.code, e.message);
@@ -240,6 +237,8 @@ pub async fn handle(mut req: Request, env: Env) -> Response {
     }
     let _ = headers.set("Content-Type", "application/json; charset=utf-8");
     let _ = headers.set("X-Content-Type-Options", "nosniff");
+    // workerd under `wrangler dev` adds no `Date`; the widget learns the edge's clock from it.
+    let _ = headers.set("Date", &format_http_date(now_ms));
     for (name, value) in reply.headers.iter().chain(cors_headers.iter()) {
         let _ = headers.set(name, value);
     }
@@ -259,6 +258,7 @@ async fn dispatch(
     req: &mut Request,
     env: &Env,
     method: Method,
+    now_ms: i64,
     cors_headers: &mut Vec<(&'static str, String)>,
 ) -> Result<Reply, ApiError> {
     let headers: Vec<(String, String)> = req.headers().entries().collect();
@@ -270,19 +270,13 @@ async fn dispatch(
     let kv = WorkersKv(env.kv(BINDING).map_err(|_| ApiError::storage_unavailable())?);
     let keys = keyring(env)?;
     let cache = CACHE.with(Rc::clone);
-    let service = Service { kv: &kv, keys: &keys, cache: &cache, now_ms: Date::now().as_millis() as i64 };
+    let service = Service { kv: &kv, keys: &keys, cache: &cache, now_ms };
     let origin = header(req, "Origin");
     let authorization = header(req, "Authorization");
+    let creates_site = matches!(route, Route::PutSite { .. });
+    let admin_token = secret(env, "ADMIN_TOKEN");
     let principal =
-        service.authorize(route.access(), route.site(), authorization.as_deref(), &secret(env, "ADMIN_TOKEN")).await?;
-    // After authorisation (so nobody learns which sites exist): an operator route on a site that
-    // was never configured is 404 `unknown_site`, as every public route is. Configuring is how a
-    // site comes to exist.
-    if let (Access::Admin | Access::Scoped(_), Some(site)) = (route.access(), route.site()) {
-        if !matches!(route, Route::PutSite { .. }) {
-            service.site(site).await?;
-        }
-    }
+        service.admit(route.access(), route.site(), creates_site, authorization.as_deref(), &admin_token).await?;
 
     match route {
         Route::Jwks => {
@@ -329,15 +323,10 @@ async fn dispatch(
                 .header("Cache-Control", cache)
                 .header("Content-Language", language))
         }
-        Route::ListPolicyVersions { site } => {
-            service.site(&site).await?;
-            Ok(Reply::json(200, &serde_json::json!({ "versions": service.policy_versions(&site).await? }))?)
-        }
+        Route::ListPolicyVersions { site } => Reply::json(200, &service.policy_versions(&site).await?),
         Route::PublishPolicy { site } => {
             let body = read_json_body(req, MAX_POLICY_BODY_BYTES).await?;
-            let stored = service.publish_policy(&site, &body).await?;
-            let out = serde_json::json!({ "site": site, "version": stored.policy.version, "sha256": stored.sha256 });
-            Ok(Reply::json(201, &out)?)
+            Reply::json(201, &service.publish(&site, &body).await?)
         }
         Route::SubmitReceipt { site } => {
             let config = service.site(&site).await?;
@@ -355,21 +344,15 @@ async fn dispatch(
         }
         Route::PutSite { site } => {
             let body = read_json_body(req, MAX_SITE_BODY_BYTES).await?;
-            let created = service.put_site(&site, &body).await?;
-            Ok(Reply::json(if created { 201 } else { 200 }, &serde_json::json!({ "site": site }))?)
+            let (answer, created) = service.configure_site(&site, &body).await?;
+            Reply::json(if created { 201 } else { 200 }, &answer)
         }
         Route::CreateToken { site } => {
             let body = read_json_body(req, MAX_SITE_BODY_BYTES).await?;
-            let (record, token) = service.create_token(&site, &body, random()?).await?;
-            let out = serde_json::json!({
-                "id": record.id, "token": token, "site": record.site,
-                "scopes": record.scopes, "label": record.label, "created": record.created,
-            });
-            Ok(Reply::json(201, &out)?.header("Cache-Control", "no-store"))
+            let created = service.issue_token(&site, &body, random()?).await?;
+            Ok(Reply::json(201, &created)?.header("Cache-Control", "no-store"))
         }
-        Route::ListTokens { site } => {
-            Ok(Reply::json(200, &serde_json::json!({ "tokens": service.tokens(&site).await? }))?)
-        }
+        Route::ListTokens { site } => Reply::json(200, &service.token_listing(&site).await?),
         Route::RevokeToken { site, id } => {
             service.revoke_token(&site, &id).await?;
             Ok(Reply::raw_json(204, String::new()))
@@ -379,18 +362,7 @@ async fn dispatch(
             let query = ReceiptQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
             Ok(Reply::json(200, &service.list_receipts(&site, &query).await?)?)
         }
-        Route::GetReceipt { site, id } => {
-            let signed = service.receipt(&site, &id).await?;
-            let verification = signed.verify(&keys.jwks());
-            let prev_found = service.chain_link(&signed).await?;
-            let out = serde_json::json!({
-                "valid": verification.is_valid(),
-                "chain": { "prev": signed.receipt.claims.prev, "prev_found": prev_found },
-                "verification": verification,
-                "signed": signed,
-            });
-            Ok(Reply::json(200, &out)?)
-        }
+        Route::GetReceipt { site, id } => Reply::json(200, &service.receipt_detail(&site, &id).await?),
         Route::GetSubject { site, subject } => Ok(Reply::json(200, &service.subject(&site, &subject).await?)?),
         Route::EraseSubject { site, subject } => {
             let by = principal.map(|p| p.audit_name()).unwrap_or_default();
@@ -400,53 +372,25 @@ async fn dispatch(
             }
         }
         Route::ListErasures { site } => {
-            let cursor = erasure_cursor(req)?;
-            Ok(Reply::json(200, &service.erasures(&site, cursor.as_deref()).await?)?)
+            let pairs = query_pairs(req);
+            let cursor = parse_erasures_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+            Reply::json(200, &service.erasures(&site, cursor.as_deref()).await?)
         }
         Route::Stats { site } => {
-            let today = kelisim_core::time::format_millis(service.now_ms);
-            let default_from = kelisim_core::time::format_millis(service.now_ms - DEFAULT_STATS_DAYS * 86_400_000);
-            let from = query_param(req, "from").unwrap_or_else(|| default_from[..10].to_owned());
-            let to = query_param(req, "to").unwrap_or_else(|| today[..10].to_owned());
-            Ok(Reply::json(200, &service.stats(&site, &from, &to).await?)?)
+            let (from, to) = (query_param(req, "from"), query_param(req, "to"));
+            Reply::json(200, &service.stats_range(&site, from.as_deref(), to.as_deref()).await?)
         }
-        Route::Export { site } => export(req, &site, &service).await,
-    }
-}
-
-/// The `cursor` of an erasure listing, the only parameter it takes.
-fn erasure_cursor(req: &Request) -> Result<Option<String>, ApiError> {
-    let mut cursor = None;
-    for (name, value) in query_pairs(req) {
-        match name.as_str() {
-            "cursor" if !value.is_empty() && value.len() <= MAX_CURSOR_CHARS => cursor = Some(value),
-            "cursor" => return Err(ApiError::bad_request("invalid_query", "cursor: malformed")),
-            _ => return Err(ApiError::bad_request("invalid_query", format!("{name}: unknown parameter"))),
+        Route::Export { site } => {
+            let pairs = query_pairs(req);
+            let chunk = service.export(&site, pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))).await?;
+            let reply = Reply { status: 200, body: Body::Text(chunk.body), headers: Vec::new() }
+                .header("Content-Type", chunk.content_type)
+                .header("Content-Disposition", format!("attachment; filename=\"{}\"", chunk.filename))
+                .header("Cache-Control", "no-store");
+            Ok(match chunk.next_cursor {
+                Some(cursor) => reply.header(NEXT_CURSOR_HEADER, cursor),
+                None => reply,
+            })
         }
     }
-    Ok(cursor)
-}
-
-/// One chunk of an export: one index page of receipts (bounded so the request stays under the
-/// production limit of KV operations), and `Kelisim-Next-Cursor` (header, and a last line)
-/// naming where the next chunk starts. The CSV header line comes only with the first chunk (no `cursor`), so the chunks
-/// concatenate into one file.
-async fn export(req: &Request, site: &str, service: &Service<'_, WorkersKv>) -> Result<Reply, ApiError> {
-    let pairs = query_pairs(req);
-    let (query, format) = parse_export_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
-    let (chunk, next) = service.export_chunk(site, &query, format).await?;
-    let header = if format == ExportFormat::Csv && query.cursor.is_none() { CSV_HEADER } else { "" };
-    let (content_type, extension) = match format {
-        ExportFormat::Ndjson => ("application/x-ndjson", "ndjson"),
-        ExportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
-    };
-    let trailer = next.as_deref().map(next_cursor_line).unwrap_or_default();
-    let reply = Reply { status: 200, body: Body::Text(format!("{header}{chunk}{trailer}")), headers: Vec::new() }
-        .header("Content-Type", content_type)
-        .header("Content-Disposition", format!("attachment; filename=\"receipts.{extension}\""))
-        .header("Cache-Control", "no-store");
-    Ok(match next {
-        Some(cursor) => reply.header(NEXT_CURSOR_HEADER, cursor),
-        None => reply,
-    })
 }

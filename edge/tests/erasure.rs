@@ -7,10 +7,10 @@ mod common;
 use common::{claims, ring, seed, setup, store, traces, Request, DASH_SUBJECT, NOW, SITE};
 use kelisim_core::receipt::{Action, Receipt};
 use kelisim_edge::auth::Scope;
-use kelisim_edge::erasure::ErasureOutcome;
 use kelisim_edge::keyring::Keyring;
 use kelisim_edge::keys;
 use kelisim_edge::kv::{Kv, MemoryKv, OpBudget};
+use kelisim_edge::service::erasure::ErasureOutcome;
 use kelisim_edge::service::{csv_row, parse_export_query, SignedErasure};
 use kelisim_edge::tombstone::{self, SubjectTombstone};
 use pollster::block_on;
@@ -152,7 +152,7 @@ fn retries_through_failures_at_every_point_leave_one_erasure_record() {
     let req = Request::new(&kv, &keys, NOW + 9_500);
     let err =
         block_on(req.service(Scope::Erase, &token).erase_subject(SITE, &"n".repeat(43), "admin", [0; 10])).unwrap_err();
-    assert_eq!((err.status, err.code), (404, "subject_not_found"));
+    assert_eq!((err.status, err.code.as_str()), (404, "subject_not_found"));
 }
 
 #[test]

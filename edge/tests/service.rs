@@ -90,11 +90,11 @@ fn a_different_receipt_under_the_same_id_conflicts() {
     let original: SubmitReceipt = serde_json::from_slice(&submission(&sha, 2, Action::RejectAll)).unwrap();
     other.claims.subject = original.claims.subject;
     let err = block_on(svc.submit_receipt("services-demo", &serde_json::to_vec(&other).unwrap())).unwrap_err();
-    assert_eq!((err.status, err.code), (409, "subject_requires_signature"));
+    assert_eq!((err.status, err.code.as_str()), (409, "subject_requires_signature"));
     // Unsigned under a fresh subject reaches the id check: another receipt holds this id.
     other.claims.subject = "u".repeat(43);
     let err = block_on(svc.submit_receipt("services-demo", &serde_json::to_vec(&other).unwrap())).unwrap_err();
-    assert_eq!((err.status, err.code), (409, "receipt_conflict"));
+    assert_eq!((err.status, err.code.as_str()), (409, "receipt_conflict"));
 }
 
 #[test]
@@ -108,7 +108,7 @@ fn storage_outage_is_503_with_retry_after_and_nothing_stored() {
             .submit_receipt("services-demo", &submission(&sha, 4, Action::RejectAll)),
     )
     .unwrap_err();
-    assert_eq!((err.status, err.code, err.retry_after.is_some()), (503, "storage_unavailable", true));
+    assert_eq!((err.status, err.code.as_str(), err.retry_after.is_some()), (503, "storage_unavailable", true));
     kv.failing.set(false);
     assert_eq!(kv.len(), before);
 }
@@ -215,7 +215,7 @@ fn a_kv_failure_on_any_of_the_parallel_reads_is_a_503_and_stores_nothing() {
     kv.failing.set(true);
     let err = block_on(svc.submit_receipt("services-demo", &submission(&sha, 2, Action::AcceptAll))).unwrap_err();
     kv.failing.set(false);
-    assert_eq!((err.status, err.code), (503, "storage_unavailable"));
+    assert_eq!((err.status, err.code.as_str()), (503, "storage_unavailable"));
     assert_eq!(kv.len(), stored);
 }
 

@@ -113,7 +113,7 @@ fn a_forged_receipt_is_refused_by_the_check_before_any_budget_is_spent() {
     forged.claims.decisions.values_mut().for_each(|d| *d = Decision::Granted);
     let reads_before = kv.reads.borrow().len();
     let err = block_on(s.check_receipt(SITE, forged)).unwrap_err();
-    assert_eq!((err.status, err.code), (422, "signature_invalid"));
+    assert_eq!((err.status, err.code.as_str()), (422, "signature_invalid"));
     assert_eq!(kv.reads.borrow().len(), reads_before, "a bad signature costs no KV read once the policy is cached");
 }
 
@@ -135,7 +135,7 @@ fn an_erased_receipt_posted_again_is_refused() {
 
     let later = svc(&kv, &keys, NOW);
     let err = block_on(later.submit_receipt(SITE, &body(&original))).unwrap_err();
-    assert_eq!((err.status, err.code), (410, "receipt_erased"));
+    assert_eq!((err.status, err.code.as_str()), (410, "receipt_erased"));
     // Minted exactly at the erasure: still the erased history.
     let at = submit(claims(&sha, 3, NOW - 30_000, Action::RejectAll, true), 3);
     assert_eq!(block_on(later.submit_receipt(SITE, &body(&at))).unwrap_err().code, "receipt_erased");
@@ -154,7 +154,7 @@ fn an_unsigned_receipt_cannot_take_over_an_erased_signed_subject() {
     write_tombstone(&kv, &unsigned.claims.subject, NOW - 30_000, true);
     let stored = kv.len();
     let err = block_on(svc(&kv, &keys, NOW).submit_receipt(SITE, &body(&unsigned))).unwrap_err();
-    assert_eq!((err.status, err.code), (409, "subject_requires_signature"));
+    assert_eq!((err.status, err.code.as_str()), (409, "subject_requires_signature"));
     assert_eq!(kv.len(), stored);
 }
 
@@ -183,7 +183,7 @@ fn the_tombstone_read_failing_is_a_503_and_stores_nothing() {
     let err =
         block_on(s.submit_parsed(SITE, submit(claims(&sha, 7, NOW - 1000, Action::RejectAll, true), 7))).unwrap_err();
     kv.failing.set(false);
-    assert_eq!((err.status, err.code), (503, "storage_unavailable"));
+    assert_eq!((err.status, err.code.as_str()), (503, "storage_unavailable"));
     assert_eq!(kv.len(), stored);
 }
 
@@ -209,7 +209,7 @@ fn a_reordered_or_extended_visitor_header_is_refused() {
     let s = svc(&kv, &keys, NOW);
     for bad in [extra, reordered] {
         let err = block_on(s.submit_receipt(SITE, &body(&bad))).unwrap_err();
-        assert_eq!((err.status, err.code), (422, "signature_invalid"));
+        assert_eq!((err.status, err.code.as_str()), (422, "signature_invalid"));
     }
     // The canonical one is accepted, and is the one stored under the id.
     assert!(block_on(s.submit_receipt(SITE, &body(&good))).is_ok());
@@ -222,7 +222,7 @@ fn a_receipt_id_minted_far_from_the_edge_clock_is_refused() {
     let mut c = claims(&sha, 9, NOW - 1000, Action::RejectAll, true);
     c.id = ulid_from_parts((NOW + 400 * 86_400_000) as u64, [9; 10]);
     let err = block_on(svc(&kv, &keys, NOW).submit_receipt(SITE, &body(&submit(c, 9)))).unwrap_err();
-    assert_eq!((err.status, err.code), (422, "invalid_id"));
+    assert_eq!((err.status, err.code.as_str()), (422, "invalid_id"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -240,7 +240,7 @@ fn site_origins_are_stored_as_browsers_send_them() {
     for bad in ["http://:", "https://shop.example/", "https://user@shop.example", "ftp://shop.example"] {
         let body = format!(r#"{{"origins":["{bad}"]}}"#);
         let err = block_on(s.put_site("shop", body.as_bytes())).unwrap_err();
-        assert_eq!((err.status, err.code), (422, "invalid_origin"), "{bad}");
+        assert_eq!((err.status, err.code.as_str()), (422, "invalid_origin"), "{bad}");
     }
 }
 
@@ -276,7 +276,7 @@ fn a_non_material_version_that_could_grant_a_denial_is_refused() {
     for (what, body) in [("default on", next_policy(default_on)), ("removed", next_policy(removed))] {
         let stored = kv.len();
         let err = block_on(s.publish_policy(SITE, &body)).unwrap_err();
-        assert_eq!((err.status, err.code), (422, "policy_change_not_material"), "{what}");
+        assert_eq!((err.status, err.code.as_str()), (422, "policy_change_not_material"), "{what}");
         assert_eq!(kv.len(), stored, "{what}: nothing published");
     }
     // Locking marketing on (issue 10 case 2) is refused whatever the material flag.

@@ -205,6 +205,22 @@ describe('routing and CORS', () => {
   });
 });
 
+describe('the edge clock', () => {
+  // The widget learns the edge's clock from `Date` (workerd under wrangler dev adds none itself).
+  const assertDateNearNow = (res, what) => {
+    const date = res.headers.get('date');
+    assert.match(date ?? '', /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/, `${what}: IMF-fixdate`);
+    assert.ok(Math.abs(Date.parse(date) - Date.now()) < 5_000, `${what}: ${date} is within seconds of now`);
+  };
+
+  test('a policy answer and a receipt answer carry the edge\'s Date', async () => {
+    assertDateNearNow(await stack.api('GET', '/v1/sites/crm-demo/policy'), 'policy');
+    const res = await post(makeSubmission(served, { action: 'accept_all' }));
+    assert.equal(res.status, 201);
+    assertDateNearNow(res, 'receipt');
+  });
+});
+
 describe('persistence', () => {
   test('receipts and policies survive a runtime restart', async () => {
     const sub = makeSubmission(served, { action: 'accept_all' });

@@ -9,12 +9,12 @@ pub mod subject;
 pub mod token;
 pub mod verify;
 
+use kelisim_core::api::receipts::ReceiptSummary;
 use std::path::Path;
 
 use kelisim_core::id::{check_slug, is_subject_id};
 use kelisim_core::time::{format_millis, parse_millis};
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::client::Client;
@@ -118,23 +118,9 @@ pub fn answer<T: DeserializeOwned>(value: Value, what: &str) -> Result<T> {
     serde_json::from_value(value).map_err(|e| Error::Protocol(format!("unexpected answer to {what}: {e}")))
 }
 
-/// A receipt as listings show it (fields the edge may add later are ignored).
-#[derive(Debug, Clone, Deserialize)]
-pub struct Summary {
-    pub id: String,
-    pub subject: String,
-    pub action: String,
-    pub server_time: String,
-    pub policy_version: u32,
-    #[serde(default)]
-    pub granted: Option<Vec<String>>,
-    #[serde(default)]
-    pub denied: Option<Vec<String>>,
-}
-
 /// Table rows for summaries.
 #[must_use]
-pub fn summary_rows(receipts: &[Summary]) -> Vec<Vec<String>> {
+pub fn summary_rows(receipts: &[ReceiptSummary]) -> Vec<Vec<String>> {
     receipts
         .iter()
         .map(|r| {

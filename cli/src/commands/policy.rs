@@ -2,13 +2,13 @@
 //! a local draft, reviewed, edited and published as the next version; or a new version published
 //! from a JSON document or from Markdown texts merged into the current version.
 
+use kelisim_core::api::policies::{PolicyAnswer, PolicyVersions, Published};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use clap::{ArgGroup, Subcommand};
 use kelisim_core::policy::{check_language, Block, Policy};
 use kelisim_core::time::parse_date;
-use serde::Deserialize;
 
 use super::{answer, check_site, read_json_file, read_text, today, Ctx};
 use crate::client::{Access, Client, Req};
@@ -260,35 +260,6 @@ fn apply_edits(d: &mut draft::Draft, a: &EditArgs) -> Result<()> {
     Ok(())
 }
 
-/// What `GET /v1/sites/{site}/policy[/versions/{n}]` answers.
-#[derive(Debug, Deserialize)]
-struct Served {
-    sha256: String,
-    policy: Policy,
-}
-
-#[derive(Debug, Deserialize)]
-struct Published {
-    version: u32,
-    sha256: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct VersionInfo {
-    version: u32,
-    #[serde(default)]
-    sha256: String,
-    #[serde(default)]
-    effective_date: String,
-    #[serde(default)]
-    material: bool,
-}
-
-#[derive(Debug, Deserialize)]
-struct Versions {
-    versions: Vec<VersionInfo>,
-}
-
 /// Runs a `policy` command.
 ///
 /// # Errors
@@ -423,7 +394,7 @@ pub fn run(ctx: &Ctx, cmd: &PolicyCmd) -> Result<u8> {
                 out_json(&value)?;
                 return Ok(EXIT_OK);
             }
-            let versions: Versions = answer(value, "policy list")?;
+            let versions: PolicyVersions = answer(value, "policy list")?;
             let rows: Vec<Vec<String>> = versions
                 .versions
                 .iter()
@@ -508,7 +479,7 @@ fn build(
 fn current_version(client: &Client, site: &str) -> Result<Option<u32>> {
     let what = format!("read the policy of site {site}");
     match client.json(&Req::get(format!("/v1/sites/{site}/policy"), Access::Public, what)) {
-        Ok(value) => Ok(Some(answer::<Served>(value, "the current policy")?.policy.version)),
+        Ok(value) => Ok(Some(answer::<PolicyAnswer>(value, "the current policy")?.policy.version)),
         Err(Error::Api { status: 404, code, .. }) if code == "policy_not_found" => Ok(None),
         Err(Error::Api { status: 404, code, .. }) if code == "unknown_site" => Err(Error::Usage(format!(
             "site {site} is not configured on this edge: run `kelisim site create {site} --origin https://…` first"
@@ -522,7 +493,7 @@ fn current_version(client: &Client, site: &str) -> Result<Option<u32>> {
 fn fetch_current(client: &Client, site: &str) -> Result<Option<Policy>> {
     let what = format!("read the policy of site {site}");
     let first = match client.json(&Req::get(format!("/v1/sites/{site}/policy"), Access::Public, what.clone())) {
-        Ok(value) => answer::<Served>(value, "the current policy")?,
+        Ok(value) => answer::<PolicyAnswer>(value, "the current policy")?,
         Err(Error::Api { status: 404, code, .. }) if code == "policy_not_found" => return Ok(None),
         Err(e) => return Err(e),
     };
@@ -531,7 +502,7 @@ fn fetch_current(client: &Client, site: &str) -> Result<Option<Policy>> {
     for lang in first.policy.languages.iter().skip(1) {
         let req = Req::get(format!("/v1/sites/{site}/policy/versions/{version}"), Access::Public, what.clone())
             .query("lang", lang);
-        let served: Served = answer(client.json(&req)?, "a policy version")?;
+        let served: PolicyAnswer = answer(client.json(&req)?, "a policy version")?;
         views.push(served.policy);
     }
     let merged = merge_languages(views).map_err(Error::Protocol)?;

@@ -1,5 +1,7 @@
 //! `kelisim receipts list|get|export`.
 
+use kelisim_core::api::export::NEXT_CURSOR_LINE;
+use kelisim_core::api::receipts::{ChainLink, ReceiptDetail, ReceiptPage, ReceiptSummary};
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -7,11 +9,9 @@ use std::time::{Duration, Instant};
 use clap::{Subcommand, ValueEnum};
 use kelisim_core::id::{check_slug, ulid_time_ms};
 use kelisim_core::limits::MAX_PAGE_LIMIT;
-use kelisim_core::receipt::SignedReceipt;
-use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{answer, check_site, check_subject, time_bound, Ctx, Summary, SUMMARY_HEADER};
+use super::{answer, check_site, check_subject, time_bound, Ctx, SUMMARY_HEADER};
 use crate::atomic::AtomicFile;
 use crate::client::{Access, Client, Req};
 use crate::error::{Error, Result, EXIT_INVALID, EXIT_OK};
@@ -105,12 +105,6 @@ pub enum ReceiptsCmd {
     },
 }
 
-#[derive(Debug, Deserialize)]
-struct Page {
-    receipts: Vec<Summary>,
-    cursor: Option<String>,
-}
-
 /// Runs a `receipts` command.
 ///
 /// # Errors
@@ -170,13 +164,13 @@ pub fn run(ctx: &Ctx, cmd: &ReceiptsCmd) -> Result<u8> {
 
 fn list(client: &Client, base: &Req, mut cursor: Option<String>, all: bool, json: bool) -> Result<u8> {
     let mut raw: Vec<Value> = Vec::new();
-    let mut summaries: Vec<Summary> = Vec::new();
+    let mut summaries: Vec<ReceiptSummary> = Vec::new();
     let mut seen_cursors = std::collections::BTreeSet::new();
     for _ in 0..MAX_PAGES {
         let req = base.clone().query_opt("cursor", cursor.as_deref());
         let value = client.json(&req)?;
         raw.extend(value.get("receipts").and_then(Value::as_array).cloned().unwrap_or_default());
-        let page: Page = answer(value, "receipts list")?;
+        let page: ReceiptPage = answer(value, "receipts list")?;
         summaries.extend(page.receipts);
         cursor = page.cursor;
         match &cursor {
@@ -208,19 +202,6 @@ fn list(client: &Client, base: &Req, mut cursor: Option<String>, all: bool, json
     Ok(EXIT_OK)
 }
 
-#[derive(Debug, Deserialize)]
-struct Chain {
-    prev: Option<String>,
-    prev_found: Option<bool>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Got {
-    signed: SignedReceipt,
-    valid: bool,
-    chain: Option<Chain>,
-}
-
 fn get(ctx: &Ctx, site: &str, id: &str, jwks_source: Option<&str>) -> Result<u8> {
     check_site(site)?;
     if ulid_time_ms(id).is_none() {
@@ -243,16 +224,15 @@ fn get(ctx: &Ctx, site: &str, id: &str, jwks_source: Option<&str>) -> Result<u8>
         format!("read receipts of site {site}"),
     ))?;
     out_json(&value)?;
-    let got: Got = answer(value, "receipts get")?;
+    let got: ReceiptDetail = answer(value, "receipts get")?;
     let mine = verdict(&got.signed, &jwks);
     note(&mine.line());
     match got.chain {
-        Some(Chain { prev: None, .. }) => note("chain: first receipt of this subject"),
-        Some(Chain { prev: Some(p), prev_found: Some(true) }) => note(&format!("chain: previous receipt {p} is held")),
-        Some(Chain { prev: Some(p), .. }) => {
+        ChainLink { prev: None, .. } => note("chain: first receipt of this subject"),
+        ChainLink { prev: Some(p), prev_found: Some(true) } => note(&format!("chain: previous receipt {p} is held")),
+        ChainLink { prev: Some(p), .. } => {
             note(&format!("chain: previous receipt {p} is not held (erased, or never received)"))
         }
-        None => {}
     }
     if got.valid != mine.is_valid() {
         let edge_reasons = reasons(&got.signed.verify(&jwks)).join("; ");
@@ -305,8 +285,6 @@ impl Progress {
     }
 }
 
-/// The last line of an export chunk after which more remains (the edge's `NEXT_CURSOR_LINE`).
-const NEXT_CURSOR_LINE: &str = "kelisim-next-cursor: ";
 /// Export requests followed at most (each up to 900 receipts: 90 million in all).
 const MAX_EXPORT_REQUESTS: usize = 100_000;
 

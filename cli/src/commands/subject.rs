@@ -1,20 +1,17 @@
 //! `kelisim subject show|erase`: one data subject's consent state, history and erasure.
 
-use std::collections::BTreeMap;
-
 use clap::Subcommand;
+use kelisim_core::api::erasure::{SignedErasure, ERASURE_JWS_TYP};
+use kelisim_core::api::subjects::SubjectView;
 use kelisim_core::canonical::canonicalize_value;
 use kelisim_core::sign::verify_compact;
-use serde::Deserialize;
 use serde_json::Value;
 
-use super::{answer, check_site, check_subject, Ctx, Summary, SUMMARY_HEADER};
+use super::{answer, check_site, check_subject, Ctx, SUMMARY_HEADER};
 use crate::client::{Access, Req};
 use crate::error::{Result, EXIT_INVALID, EXIT_OK};
 use crate::output::{note, out, out_json, table};
 
-/// `typ` of the edge's JWS over an erasure record.
-const ERASURE_JWS_TYP: &str = "kelisim-erasure+jws";
 /// Erasure requests made at most before giving up (each erases a few hundred receipts).
 const MAX_ERASE_REQUESTS: usize = 10_000;
 /// Pause between two steps of an erasure: Workers KV accepts one write per second to a key, and
@@ -49,34 +46,6 @@ pub enum SubjectCmd {
     },
 }
 
-#[derive(Debug, Deserialize)]
-struct State {
-    receipt_id: String,
-    server_time: String,
-    policy_version: u32,
-    action: String,
-    decisions: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct View {
-    state: Option<State>,
-    receipts: Vec<Summary>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Erasure {
-    id: String,
-    time: String,
-    receipt_ids: Vec<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Erased {
-    erasure: Erasure,
-    jws: String,
-}
-
 /// Runs a `subject` command.
 ///
 /// # Errors
@@ -97,11 +66,15 @@ pub fn run(ctx: &Ctx, cmd: &SubjectCmd) -> Result<u8> {
                 out_json(&value)?;
                 return Ok(EXIT_OK);
             }
-            let view: View = answer(value, "subject show")?;
+            let view: SubjectView = answer(value, "subject show")?;
             match &view.state {
                 None => out(&format!("no receipts held for subject {subject} on site {site}"))?,
                 Some(s) => {
-                    let decisions: Vec<String> = s.decisions.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    let decisions: Vec<String> = s
+                        .decisions
+                        .iter()
+                        .map(|(k, v)| format!("{k}={}", if v.is_granted() { "granted" } else { "denied" }))
+                        .collect();
                     out(&format!(
                         "current: {} under policy v{} at {} (receipt {})\n{}",
                         s.action,
@@ -144,7 +117,7 @@ pub fn run(ctx: &Ctx, cmd: &SubjectCmd) -> Result<u8> {
                 requests += 1;
             }
             let erasure_value = value.get("erasure").cloned().unwrap_or(Value::Null);
-            let erased: Erased = answer(value.clone(), "subject erase")?;
+            let erased: SignedErasure = answer(value.clone(), "subject erase")?;
             if *json {
                 out_json(&value)?;
             } else {

@@ -1,16 +1,13 @@
 //! `kelisim token create|list|revoke`: site tokens (admin only).
 
 use clap::{Subcommand, ValueEnum};
-use serde::Deserialize;
+use kelisim_core::api::tokens::{TokenCreated, TokenListing, TOKEN_ID_CHARS};
 use serde_json::json;
 
 use super::{answer, check_site, Ctx};
 use crate::client::{Access, Req};
 use crate::error::{Error, Result, EXIT_OK};
 use crate::output::{note, out, out_json, table};
-
-/// Length of a token id (lowercase hex).
-const TOKEN_ID_CHARS: usize = 24;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Scope {
@@ -67,28 +64,6 @@ pub enum TokenCmd {
     },
 }
 
-#[derive(Debug, Deserialize)]
-struct TokenInfo {
-    id: String,
-    scopes: Vec<String>,
-    #[serde(default)]
-    label: String,
-    #[serde(default)]
-    created: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct Created {
-    id: String,
-    token: String,
-    scopes: Vec<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Listing {
-    tokens: Vec<TokenInfo>,
-}
-
 /// Runs a `token` command.
 ///
 /// # Errors
@@ -113,11 +88,11 @@ pub fn run(ctx: &Ctx, cmd: &TokenCmd) -> Result<u8> {
                 out_json(&value)?;
                 return Ok(EXIT_OK);
             }
-            let created: Created = answer(value, "token create")?;
+            let created: TokenCreated = answer(value, "token create")?;
             note(&format!(
                 "created token {} for site {site} with scopes {}; it is shown only now: store it",
                 created.id,
-                created.scopes.join(",")
+                created.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
             ));
             out(&created.token)?;
         }
@@ -132,11 +107,18 @@ pub fn run(ctx: &Ctx, cmd: &TokenCmd) -> Result<u8> {
                 out_json(&value)?;
                 return Ok(EXIT_OK);
             }
-            let listing: Listing = answer(value, "token list")?;
+            let listing: TokenListing = answer(value, "token list")?;
             let rows: Vec<Vec<String>> = listing
                 .tokens
                 .iter()
-                .map(|t| vec![t.id.clone(), t.scopes.join(","), t.created.clone(), t.label.clone()])
+                .map(|t| {
+                    vec![
+                        t.id.clone(),
+                        t.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","),
+                        t.created.clone(),
+                        t.label.clone(),
+                    ]
+                })
                 .collect();
             out(&table(&["ID", "SCOPES", "CREATED", "LABEL"], &rows))?;
         }

@@ -36,7 +36,11 @@ use kelisim_core::time::format_millis;
 use crate::error::ApiError;
 use crate::keys;
 use crate::kv::{Kv, ListedKey, OpBudget};
-use crate::service::{get_json, to_json, Erasure, ReceiptSummary, Service, SignedErasure, ERASURE_JWS_TYP};
+use kelisim_core::api::erasure::{Erasure, ErasurePage, ErasureStatus, SignedErasure, ERASURE_JWS_TYP};
+use kelisim_core::api::receipts::ReceiptSummary;
+use kelisim_core::ErrorCode;
+
+use super::{get_json, to_json, Service, MAX_CURSOR_CHARS};
 use crate::tombstone::{self, SubjectTombstone};
 
 /// KV operations one erasure request may make itself: the production limit (1,000) less room
@@ -49,6 +53,10 @@ const FIXED_OPS: usize = 16;
 const OPS_PER_RECEIPT: usize = 3;
 /// Deletes sent at once: keeps a request's concurrent KV calls modest.
 const DELETE_CONCURRENCY: usize = 50;
+
+/// Erasure records per page of the listing: one list and a get each, far under a request's KV
+/// operations, and a page of records with up to thousands of receipt ids each stays a few MB.
+pub const ERASURES_PER_PAGE: usize = 100;
 
 /// Where an erasure stands between its requests (stored as JSON under `keys::erasure_progress`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,15 +79,6 @@ pub enum ErasureOutcome {
     Done(SignedErasure),
     /// More remains: call again (each call does a bounded batch).
     Continuing(ErasureStatus),
-}
-
-/// Progress of an erasure that needs more requests.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ErasureStatus {
-    pub done: bool,
-    pub erasure_id: String,
-    /// Receipts erased so far.
-    pub erased: usize,
 }
 
 /// What one pass over the indexes found.
@@ -150,7 +149,7 @@ impl<K: Kv> Service<'_, K> {
                 };
                 match (tomb, newest) {
                     (None, None) => {
-                        return Err(ApiError::not_found("subject_not_found", "no receipts are held for this subject"))
+                        return Err(ApiError::new(ErrorCode::SubjectNotFound, "no receipts are held for this subject"))
                     }
                     // The erasure the tombstone names, again: it stopped part-way, or this is a
                     // retry after it finished (a clean pass then answers the same record).
@@ -360,4 +359,40 @@ impl<K: Kv> Service<'_, K> {
         }
         Ok(signed)
     }
+}
+
+impl<K: Kv> Service<'_, K> {
+    /// A page of a site's erasure records, newest first: one list of at most
+    /// [`ERASURES_PER_PAGE`] keys and a get per record, then `cursor` for the next page.
+    ///
+    /// # Errors
+    /// 503 when KV fails.
+    pub async fn erasures(&self, site: &str, cursor: Option<&str>) -> Result<ErasurePage, ApiError> {
+        let page = self.kv.list(&keys::erasure_prefix(site), ERASURES_PER_PAGE, cursor).await?;
+        let mut erasures = Vec::new();
+        for key in page.keys {
+            if let Some(record) = get_json(self.kv, &key.name).await? {
+                erasures.push(record);
+            }
+        }
+        Ok(ErasurePage { erasures, cursor: page.cursor })
+    }
+}
+
+/// Parses the query of an erasure listing: `cursor`, the only parameter it takes.
+///
+/// # Errors
+/// 400 `invalid_query`.
+pub fn parse_erasures_query<'a>(
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<Option<String>, ApiError> {
+    let mut cursor = None;
+    for (name, value) in pairs {
+        match name {
+            "cursor" if !value.is_empty() && value.len() <= MAX_CURSOR_CHARS => cursor = Some(value.to_owned()),
+            "cursor" => return Err(ApiError::new(ErrorCode::InvalidQuery, "cursor: malformed")),
+            _ => return Err(ApiError::new(ErrorCode::InvalidQuery, format!("{name}: unknown parameter"))),
+        }
+    }
+    Ok(cursor)
 }
