@@ -7,7 +7,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::json::{self, parse, Value};
-use crate::model::{decision_str, Action, Block, Category, Decisions, Operator, Policy, Served};
+use crate::model::{decision_str, Action, Block, Category, Decisions, Operator, Policy, Served, Terms, ThirdParty};
 use crate::outbox::{Entry, Outbox};
 use crate::receipt::Draft;
 use crate::state::{Remembered, DAY_MS};
@@ -72,8 +72,58 @@ fn block(v: &Value) -> Option<Block> {
     })
 }
 
+/// The member for `lang` of a `{lang: …}` object, else for the policy's default language
+/// (`fallback`): the edge serves Art. 8(4) texts in every language, the default one always.
+fn pick<'a>(v: Option<&'a Value>, lang: &str, fallback: &str) -> Option<&'a Value> {
+    let members = v?.as_object()?;
+    members.iter().find(|(k, _)| k == lang).or_else(|| members.iter().find(|(k, _)| k == fallback)).map(|(_, t)| t)
+}
+
+fn picked(v: Option<&Value>, lang: &str, fallback: &str) -> String {
+    pick(v, lang, fallback).and_then(Value::as_str).map(String::from).unwrap_or_default()
+}
+
+/// The policy's `consent` (Art. 8(4)) in `lang`; parts of the wrong shape are left out.
+fn terms(v: Option<&Value>, lang: &str, fallback: &str) -> Terms {
+    let Some(v) = v else { return Terms::default() };
+    let cross = v.get("cross_border");
+    Terms {
+        term: v.get("term").map(|t| picked(t.get("text"), lang, fallback)).unwrap_or_default(),
+        third_parties: v
+            .get("third_parties")
+            .and_then(Value::as_array)
+            .map(|all| {
+                all.iter()
+                    .filter_map(|p| {
+                        Some(ThirdParty {
+                            name: string(p, "name")?,
+                            purpose: picked(p.get("purpose"), lang, fallback),
+                            country: string(p, "country").unwrap_or_default(),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        transfers: cross.and_then(|c| boolean(c, "transfers")),
+        countries: strings(cross.and_then(|c| c.get("countries"))).unwrap_or_default(),
+        transfer_text: picked(cross.and_then(|c| c.get("text")), lang, fallback),
+        data: v
+            .get("data_collected")
+            .and_then(Value::as_object)
+            .map(|all| {
+                all.iter()
+                    .filter_map(|(id, lists)| Some((id.clone(), strings(pick(Some(lists), lang, fallback))?)))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
 fn policy(v: &Value, lang: &str) -> Option<Policy> {
     let o = v.get("operator")?;
+    let languages = strings(v.get("languages"))?;
+    let fallback = languages.first().map_or("", String::as_str);
+    let terms = terms(v.get("consent"), lang, fallback);
     let text = match localized(v.get("text"), lang)? {
         Some(blocks) => blocks.as_array()?.iter().map(block).collect::<Option<Vec<_>>>()?,
         None => Vec::new(),
@@ -86,11 +136,13 @@ fn policy(v: &Value, lang: &str) -> Option<Policy> {
             city: string(o, "city")?,
             email: string(o, "email")?,
             phone: string(o, "phone")?,
+            bin_iin: string(o, "bin_iin").unwrap_or_default(),
         },
-        languages: strings(v.get("languages"))?,
+        languages,
         categories: v.get("categories")?.as_array()?.iter().map(|c| category(c, lang)).collect::<Option<Vec<_>>>()?,
         summary: self::text(v.get("summary"), lang)?,
         text,
+        terms,
     })
 }
 
@@ -334,8 +386,9 @@ mod tests {
 
     #[test]
     fn the_edges_policy_answer_reads_as_core_means_it() {
-        let policy = demo();
-        for lang in ["ru", "kk", "en"] {
+        for (policy, lang) in
+            ["ru", "kk", "en"].into_iter().flat_map(|lang| [(demo(), lang), (crate::state::tests::with_terms(), lang)])
+        {
             // What the edge serves: the policy localized to one language, its full hash.
             let body = serde_json::json!({
                 "sha256": policy.content_hash().unwrap(),
