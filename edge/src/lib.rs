@@ -16,6 +16,7 @@ pub mod chain;
 pub mod cors;
 pub mod erasure;
 pub mod error;
+pub mod first_layer;
 pub mod keyring;
 pub mod keys;
 pub mod kv;

@@ -544,6 +544,21 @@ test('the Art. 8(4) content of the policy shows in the settings and the policy, 
   assert.deepEqual(ctx.errors, []);
 });
 
+test('the banner waits only for the policy\'s first layer; the whole policy comes when the visitor opens it', async () => {
+  const ctx = await browser();
+  const page = await open(ctx, `${pages.url}/terms.html`);
+  await banner(page).waitFor();
+  await page.evaluate(() => window.kelisim.receipts()); // the wasm has booted and asked for its policy
+  const policyRequests = () => ctx.requests.filter((u) => u.includes('/v1/sites/terms-demo/policy'));
+  assert.deepEqual(policyRequests().map((u) => new URL(u).search), ['?lang=ru&layer=banner'], 'one request, the first layer');
+  await button(page, 'policy').click();
+  await page.locator('kelisim-consent [aria-labelledby=k-policy-title]').waitFor();
+  assert.deepEqual(policyRequests().map((u) => new URL(u).search), ['?lang=ru&layer=banner', '?lang=ru']);
+  const text = await dialog(page).textContent();
+  assert.ok(text.includes('До отзыва согласия'), 'the whole policy is shown');
+  assert.deepEqual(ctx.errors, []);
+});
+
 test('storage that throws: the widget still works for the session and records unsigned receipts', async () => {
   const ctx = await browser({ locale: 'en-US' });
   await ctx.addInitScript(() => {

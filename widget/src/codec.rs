@@ -124,9 +124,11 @@ fn policy(v: &Value, lang: &str) -> Option<Policy> {
     let languages = strings(v.get("languages"))?;
     let fallback = languages.first().map_or("", String::as_str);
     let terms = terms(v.get("consent"), lang, fallback);
-    let text = match localized(v.get("text"), lang)? {
-        Some(blocks) => blocks.as_array()?.iter().map(block).collect::<Option<Vec<_>>>()?,
-        None => Vec::new(),
+    // The first layer has no `text`.
+    let text = match v.get("text").map(|t| localized(Some(t), lang)) {
+        Some(Some(Some(blocks))) => blocks.as_array()?.iter().map(block).collect::<Option<Vec<_>>>()?,
+        Some(None) => return None,
+        _ => Vec::new(),
     };
     Some(Policy {
         version: small(v, "version")?,
@@ -146,7 +148,7 @@ fn policy(v: &Value, lang: &str) -> Option<Policy> {
     })
 }
 
-/// The edge's answer to `GET /v1/sites/{site}/policy?lang=`.
+/// The edge's answer to `GET /v1/sites/{site}/policy?lang=`, whole or its first layer.
 #[must_use]
 pub fn served(text: &str) -> Option<Served> {
     let v = parse(text)?;
@@ -156,6 +158,7 @@ pub fn served(text: &str) -> Option<Served> {
         last_material_version: small(&v, "last_material_version")?,
         policy: policy(v.get("policy")?, &language)?,
         language,
+        full: v.get("layer").is_none(),
     })
 }
 
@@ -401,6 +404,50 @@ mod tests {
         }
         assert_eq!(served("{}"), None);
         assert_eq!(served("not json"), None);
+    }
+
+    #[test]
+    fn the_first_layer_reads_as_the_banners_part_of_the_policy() {
+        let policy = crate::state::tests::with_terms();
+        for lang in ["ru", "kk", "en"] {
+            // What edge/src/first_layer.rs serves: the localized policy without its text, its
+            // Art. 8(4) details and the categories' sections (pinned by tests/e2e/openapi.test.mjs).
+            let mut shown = serde_json::to_value(policy.localized(lang)).unwrap();
+            let members = shown.as_object_mut().unwrap();
+            members.remove("text");
+            members.remove("consent");
+            for c in members["categories"].as_array_mut().unwrap() {
+                c.as_object_mut().unwrap().remove("sections");
+            }
+            let body = serde_json::json!({
+                "sha256": policy.content_hash().unwrap(),
+                "last_material_version": 1,
+                "language": lang,
+                "layer": "banner",
+                "policy": shown,
+            });
+            let layer = served(&body.to_string()).expect("the first layer reads");
+            let whole = from_core(&policy, lang);
+            assert!(!layer.full && whole.full);
+            assert_eq!(
+                (&layer.sha256, &layer.language, layer.last_material_version),
+                (&whole.sha256, &whole.language, 1)
+            );
+            assert_eq!(layer.policy.categories, whole.policy.categories);
+            assert_eq!(
+                (&layer.policy.summary, &layer.policy.operator),
+                (&whole.policy.summary, &whole.policy.operator)
+            );
+            assert_eq!(
+                (layer.policy.version, &layer.policy.languages),
+                (whole.policy.version, &whole.policy.languages)
+            );
+            assert!(layer.policy.text.is_empty() && layer.policy.terms == crate::model::Terms::default());
+        }
+        // A `text` that is not per language is still refused.
+        let bad = serde_json::json!({"sha256": "0", "last_material_version": 1, "language": "ru",
+            "policy": {"text": []}});
+        assert_eq!(served(&bad.to_string()), None);
     }
 
     #[test]

@@ -197,14 +197,18 @@ pub struct Policy {
     pub terms: Terms,
 }
 
-/// The edge's answer to `GET /v1/sites/{site}/policy?lang=`: the policy in one language, the hash
-/// of the full document (what receipts bind to) and the last version marked material.
+/// The edge's answer to `GET /v1/sites/{site}/policy?lang=[&layer=banner]`: the policy (or its
+/// first layer) in one language, the hash of the full document (what receipts bind to) and the
+/// last version marked material.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Served {
     pub sha256: String,
     pub last_material_version: u32,
     pub language: String,
     pub policy: Policy,
+    /// Whether this is the whole policy; `false` for the first layer (`?layer=banner`: no text,
+    /// no Art. 8(4) details), which a widget completes when the visitor opens a view.
+    pub full: bool,
 }
 
 /// A slug as core checks it: 1–64 of `a-z`, `0-9`, `_`, `-`, starting with a letter or digit.

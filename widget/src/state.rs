@@ -417,6 +417,7 @@ pub(crate) mod tests {
             sha256: policy.content_hash().unwrap(),
             last_material_version: 1,
             language: lang.into(),
+            full: true,
             policy: Policy {
                 version: localized.version,
                 effective_date: localized.effective_date.clone(),

@@ -268,6 +268,10 @@ pub fn policy(p: &Policy, lang: &str, s: &Strings) -> String {
     }
     t.close();
     terms(&mut t, p, s);
+    // A published policy has text in every language: none means it could not be loaded.
+    if p.text.is_empty() {
+        t.leaf("p", &[("role", "alert")], s.loading_failed);
+    }
     for block in &p.text {
         match block {
             Block::Heading { level, text, anchor } => {
@@ -506,6 +510,12 @@ mod tests {
         }
         let d = tree(&policy(&p, "kk", strings("kk")));
         assert!(text(&d).contains("БСН/ЖСН180540012343"));
+        // The first layer's policy (no text yet, the fetch failed): the view says so.
+        let mut first = p.clone();
+        first.text.clear();
+        let d = tree(&policy(&first, "kk", strings("kk")));
+        assert_eq!(text(by(&d, "role", "alert")[0]), strings("kk").loading_failed);
+        assert!(by(&tree(&policy(&p, "kk", strings("kk"))), "role", "alert").is_empty());
         // A policy that states none of them shows none.
         let plain = crm();
         assert!(by(&tree(&policy(&plain, "ru", strings("ru"))), "class", "terms").is_empty());

@@ -55,6 +55,12 @@ impl Host {
         self.call("apply", decisions, action, update);
     }
 
+    /// Fetches `url` from the edge (no credentials, revalidated) and answers with the events
+    /// `clock` and `full` (status, body).
+    pub fn fetch(&self, url: &str) {
+        self.call("fetch", url, "", "");
+    }
+
     /// Starts loading (or making) the visitor key, so a choice does not wait for it.
     pub fn warm(&self) {
         self.call("warm", "", "", "");

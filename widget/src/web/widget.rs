@@ -46,6 +46,9 @@ struct Session {
     open_pending: bool,
     /// `withdraw()` was called before the policy arrived.
     withdraw_pending: bool,
+    /// The view (`settings`, `policy`) to show once the full policy arrives; the first layer
+    /// lacks its text and Art. 8(4) details. Set while the full policy is being fetched.
+    view_pending: Option<&'static str>,
 }
 
 /// A receipt waiting for the visitor key's signature.
@@ -84,14 +87,20 @@ pub struct Widget {
     warned: Cell<bool>,
 }
 
-/// The URL of the current policy in `lang` (or the edge's default language). Revalidated on
-/// every page view, so a new version is seen at once; the loader asks for the first one while
-/// the wasm loads.
-fn policy_url(edge: &str, site: &str, lang: Option<&str>) -> String {
+/// The URL of the current policy in `lang` (or the edge's default language): its first layer
+/// (what the banner shows) when `banner`, else the whole. Revalidated on every page view, so a
+/// new version is seen at once; the loader asks for the first layer while the wasm loads.
+fn policy_url(edge: &str, site: &str, lang: Option<&str>, banner: bool) -> String {
     let mut url = [edge, "/v1/sites/", site, "/policy"].concat();
+    let mut sep = '?';
     if let Some(lang) = lang {
         url.push_str("?lang=");
         url.push_str(lang);
+        sep = '&';
+    }
+    if banner {
+        url.push(sep);
+        url.push_str("layer=banner");
     }
     url
 }
@@ -146,7 +155,8 @@ impl Widget {
     /// |---|---|---|
     /// | `clock` | an edge answer's `Date` header (before `policy` or `answer`) | |
     /// | `languages` | `<html lang>`, `navigator.languages` (JSON) | the policy URL to fetch |
-    /// | `policy`, `policy-again` | HTTP status (0: none), body | another URL to fetch, for a better language (then `policy-again`) |
+    /// | `policy`, `policy-again` | HTTP status (0: none), body (the first layer) | another URL to fetch, for a better language (then `policy-again`) |
+    /// | `full` | HTTP status (0: none), body: the whole policy the loader fetched on `host.fetch` | |
     /// | `mount` | | `[css, lang, property, value, …]` (JSON) |
     /// | `script` | a marked script's category, its handle | |
     /// | `next-script` | | the handle of the next script to run |
@@ -170,6 +180,7 @@ impl Widget {
             }
             "languages" => return Some(self.policy_url(a, b)),
             "policy" | "policy-again" => return self.policy(status(), b, event == "policy-again"),
+            "full" => self.full(status(), b),
             "mount" => return Some(self.mount()),
             "script" => {
                 if let Some(handle) = json::parse(b).and_then(|v| u32::try_from(v.as_u64()?).ok()) {
@@ -205,7 +216,7 @@ impl Widget {
     /// offers.
     fn policy_url(&self, html_lang: &str, languages: &str) -> String {
         let prefs = i18n::preferences(self.config.lang.as_deref(), Some(html_lang), &string_list(languages));
-        let url = policy_url(&self.edge, &self.config.site, prefs.first().map(String::as_str));
+        let url = policy_url(&self.edge, &self.config.site, prefs.first().map(String::as_str), true);
         self.session.borrow_mut().prefs = prefs;
         url
     }
@@ -230,7 +241,7 @@ impl Widget {
         };
         let want = i18n::pick_language(&self.session.borrow().prefs, &served.policy.languages);
         if !retry && want != served.language {
-            return Some(policy_url(&self.edge, &self.config.site, Some(&want)));
+            return Some(policy_url(&self.edge, &self.config.site, Some(&want), true));
         }
         let remembered = self.session.borrow().remembered.clone();
         let status = state::status(remembered.as_ref(), served.last_material_version, self.now());
@@ -291,13 +302,7 @@ impl Widget {
             "withdraw" => Choice::Withdraw,
             "save" => Choice::Custom(string_list(switches)),
             "settings" => return self.show_settings(),
-            "policy" => {
-                let tree = self.with_served(|s, served| ui::policy(&served.policy, &s.lang, i18n::strings(&s.lang)));
-                if let Some(tree) = tree {
-                    self.host.show("policy", &tree);
-                }
-                return;
-            }
+            "policy" => return self.show_policy(),
             _ => return,
         };
         self.choose(choice);
@@ -613,7 +618,64 @@ impl Widget {
         s.served.as_ref().map(|served| f(&s, served))
     }
 
+    /// Whether the whole policy is here; if not, fetches it (once) and shows `view` when it
+    /// arrives.
+    fn has_full(&self, view: &'static str) -> bool {
+        let mut s = self.session.borrow_mut();
+        let Some(served) = s.served.as_ref() else { return false };
+        if served.full {
+            return true;
+        }
+        let url = policy_url(&self.edge, &self.config.site, Some(&served.language), false);
+        if s.view_pending.replace(view).is_none() {
+            drop(s);
+            self.host.fetch(&url);
+        }
+        false
+    }
+
+    /// The whole policy the loader fetched for a view: it replaces the first layer if it is the
+    /// same document (same content hash); then the view waiting for it is shown (with what is
+    /// known, if the fetch failed).
+    fn full(&self, status: u16, text: &str) {
+        let full = (status == 200).then(|| codec::served(text)).flatten();
+        let view = {
+            let mut s = self.session.borrow_mut();
+            let same = |f: &Served| s.served.as_ref().is_some_and(|now| now.sha256 == f.sha256 && f.full);
+            // Otherwise the view shows what is known (the policy view says the text could not be
+            // loaded), and the next open asks again.
+            if let Some(f) = full.filter(same) {
+                s.served = Some(f);
+            }
+            s.view_pending.take()
+        };
+        match view {
+            Some("policy") => self.render_policy(),
+            Some(_) => self.render_settings(),
+            None => {}
+        }
+    }
+
+    fn show_policy(&self) {
+        if self.has_full("policy") {
+            self.render_policy();
+        }
+    }
+
     fn show_settings(&self) {
+        if self.has_full("settings") {
+            self.render_settings();
+        }
+    }
+
+    fn render_policy(&self) {
+        let tree = self.with_served(|s, served| ui::policy(&served.policy, &s.lang, i18n::strings(&s.lang)));
+        if let Some(tree) = tree {
+            self.host.show("policy", &tree);
+        }
+    }
+
+    fn render_settings(&self) {
         let tree = self.with_served(|s, served| {
             let current = s.decisions.as_ref();
             let categories = &served.policy.categories;
