@@ -104,8 +104,8 @@ mod tests {
 
     #[test]
     fn only_the_banner_layer_is_known() {
-        assert_eq!(parse_layer(None).unwrap(), false);
-        assert_eq!(parse_layer(Some("banner")).unwrap(), true);
+        assert!(!parse_layer(None).unwrap());
+        assert!(parse_layer(Some("banner")).unwrap());
         for bad in ["", "Banner", "full", "banner,full"] {
             let e = parse_layer(Some(bad)).unwrap_err();
             assert!(e.body().contains("invalid_query"), "{bad}");
