@@ -444,9 +444,17 @@ mod tests {
             );
             assert!(layer.policy.text.is_empty() && layer.policy.terms == crate::model::Terms::default());
         }
-        // A `text` that is not per language is still refused.
-        let bad = serde_json::json!({"sha256": "0", "last_material_version": 1, "language": "ru",
-            "policy": {"text": []}});
+        // A `text` that is not per language is still refused, with or without the layer marker.
+        let mut bad: serde_json::Value = serde_json::json!({
+            "sha256": policy.content_hash().unwrap(),
+            "last_material_version": 1,
+            "language": "ru",
+            "policy": policy.localized("ru"),
+        });
+        assert!(served(&bad.to_string()).is_some());
+        bad["policy"]["text"] = serde_json::json!([]);
+        assert_eq!(served(&bad.to_string()), None);
+        bad["layer"] = "banner".into();
         assert_eq!(served(&bad.to_string()), None);
     }
 
