@@ -19,6 +19,7 @@ pub mod cache;
 pub mod chain;
 pub mod cors;
 pub mod error;
+pub mod first_layer;
 pub mod keyring;
 pub mod keys;
 pub mod kv;

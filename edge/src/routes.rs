@@ -16,6 +16,7 @@ use kelisim_core::time::format_http_date;
 use crate::cache::IsolateCache;
 use crate::cors;
 use crate::error::ApiError;
+use crate::first_layer;
 use crate::keyring::Keyring;
 use crate::router::{check_header_size, route, Method, Route};
 use crate::service::{parse_erasures_query, parse_json, ErasureOutcome, ReceiptQuery, Service, NEXT_CURSOR_HEADER};
@@ -305,19 +306,25 @@ async fn dispatch(
             cors_headers.extend(cors::headers_for(&config.origins, origin.as_deref()));
             let stored = service.policy(site, version).await?;
             let requested = query_param(req, "lang").filter(|l| check_language(l).is_ok());
+            let banner = first_layer::parse_layer(query_param(req, "layer").as_deref())?;
             let language = stored.policy.pick_language(requested.as_deref()).to_owned();
-            let etag = format!("\"{}-{}\"", stored.sha256.get(..16).unwrap_or_default(), language);
+            let layer = if banner { "-banner" } else { "" };
+            let etag = format!("\"{}-{}{layer}\"", stored.sha256.get(..16).unwrap_or_default(), language);
             let max_age = if version.is_some() { POLICY_VERSION_MAX_AGE_SECONDS } else { POLICY_MAX_AGE_SECONDS };
             let cache = format!("public, max-age={max_age}");
             if header(req, "If-None-Match").as_deref() == Some(etag.as_str()) {
                 return Ok(Reply::raw_json(304, String::new()).header("ETag", etag).header("Cache-Control", cache));
             }
-            let body = serde_json::json!({
-                "sha256": stored.sha256,
-                "last_material_version": stored.last_material_version,
-                "language": language,
-                "policy": stored.policy.localized(&language),
-            });
+            let body = if banner {
+                first_layer::first_layer(&stored.policy, &stored.sha256, stored.last_material_version, &language)?
+            } else {
+                serde_json::json!({
+                    "sha256": stored.sha256,
+                    "last_material_version": stored.last_material_version,
+                    "language": language,
+                    "policy": stored.policy.localized(&language),
+                })
+            };
             Ok(Reply::json(200, &body)?
                 .header("ETag", etag)
                 .header("Cache-Control", cache)

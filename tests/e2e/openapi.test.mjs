@@ -476,6 +476,14 @@ describe('every operation against the document', () => {
     served = current.json;
     const en = await call('GET', '/v1/sites/{site}/policy', { query: { lang: 'en' } });
     assert.equal(en.headers.get('content-language'), 'en');
+    // The first layer: the banner's texts only, bound to the full document's hash, its own ETag.
+    const layer = await call('GET', '/v1/sites/{site}/policy', { query: { lang: 'en', layer: 'banner' } });
+    assert.equal(layer.json.layer, 'banner');
+    assert.equal(layer.json.sha256, current.json.sha256);
+    assert.equal(layer.json.policy.text, undefined);
+    assert.notEqual(layer.headers.get('etag'), en.headers.get('etag'));
+    assert.equal((await call('GET', '/v1/sites/{site}/policy', { query: { layer: 'full' } })).json.error.code, 'invalid_query');
+    assert.equal((await call('HEAD', '/v1/sites/{site}/policy', { query: { layer: 'full' } })).status, 400);
     const etag = current.headers.get('etag');
     assert.equal((await call('GET', '/v1/sites/{site}/policy', { headers: { 'If-None-Match': etag } })).status, 304);
     assert.equal((await call('HEAD', '/v1/sites/{site}/policy', { headers: { 'If-None-Match': etag } })).status, 304);
@@ -490,6 +498,7 @@ describe('every operation against the document', () => {
     assert.equal(one.status, 200);
     assert.equal(one.json.policy.version, 1);
     assert.match(one.headers.get('cache-control'), /max-age=86400/);
+    assert.equal((await call('GET', V, { params: { version: 1 }, query: { layer: 'banner' } })).json.policy.version, 1);
     assert.equal((await call('GET', V, { params: { version: 1 }, headers: { 'If-None-Match': one.headers.get('etag') } })).status, 304);
     assert.equal((await call('HEAD', V, { params: { version: 2 } })).status, 200);
     assert.equal((await call('HEAD', V, { params: { version: 1 }, headers: { 'If-None-Match': one.headers.get('etag') } })).status, 304);

@@ -501,6 +501,64 @@ test('a hostile policy renders inert: text stays text, unsafe links stay plain',
   assert.deepEqual(ctx.errors, []);
 });
 
+test('the Art. 8(4) content of the policy shows in the settings and the policy, as text', async () => {
+  const demo = JSON.parse(await readFile(join(ROOT, 'www/demo/policies/crm-demo.json'), 'utf8'));
+  const policy = {
+    ...demo,
+    site: 'terms-demo',
+    operator: { ...demo.operator, bin_iin: '180540012343' },
+    consent: {
+      term: { text: { ru: 'До отзыва согласия' } },
+      third_parties: [{ name: 'Meta Platforms', purpose: { ru: 'Отправка сообщений <b>WhatsApp</b>' }, country: 'US' }],
+      cross_border: { transfers: true, countries: ['DE', 'US'], text: { ru: 'Данные хранятся за рубежом' } },
+      data_collected: { analytics: { ru: ['IP-адрес', 'cookie'] } },
+    },
+  };
+  const site = await stack.admin('PUT', '/v1/sites/terms-demo', { body: { origins: [pages.url] } });
+  assert.ok([200, 201].includes(site.status), site.text);
+  const published = await stack.admin('PUT', '/v1/sites/terms-demo/policy', { body: policy });
+  assert.equal(published.status, 201, published.text);
+  const ctx = await browser();
+  const page = await open(ctx, `${pages.url}/terms.html`);
+  await banner(page).waitFor();
+  const shown = () => page.evaluate(() => {
+    const dialogs = document.querySelector('kelisim-consent').shadowRoot.querySelectorAll('[role=dialog]');
+    const top = dialogs[dialogs.length - 1];
+    return { text: top.textContent, markup: top.querySelectorAll('b').length };
+  });
+  const terms = [
+    'Срок согласия', 'До отзыва согласия',
+    'Третьи лица', 'Meta Platforms: Отправка сообщений <b>WhatsApp</b> (US)',
+    'Трансграничная передача', 'Да: Данные хранятся за рубежом (DE, US)',
+    'Собираемые данные', 'Аналитика: IP-адрес, cookie',
+  ];
+  await button(page, 'settings').click();
+  await dialog(page).waitFor();
+  const settings = await shown();
+  for (const want of terms) assert.ok(settings.text.includes(want), `settings show ${want}: ${settings.text}`);
+  await dialog(page).locator('[data-action=policy]').click();
+  await page.locator('kelisim-consent [aria-labelledby=k-policy-title]').waitFor();
+  const full = await shown();
+  for (const want of [...terms, 'БИН/ИИН', '180540012343']) assert.ok(full.text.includes(want), `the policy shows ${want}`);
+  assert.equal(settings.markup + full.markup, 0, 'text, never markup');
+  assert.deepEqual(ctx.errors, []);
+});
+
+test('the banner waits only for the policy\'s first layer; the whole policy comes when the visitor opens it', async () => {
+  const ctx = await browser();
+  const page = await open(ctx, `${pages.url}/terms.html`);
+  await banner(page).waitFor();
+  await page.evaluate(() => window.kelisim.receipts()); // the wasm has booted and asked for its policy
+  const policyRequests = () => ctx.requests.filter((u) => u.includes('/v1/sites/terms-demo/policy'));
+  assert.deepEqual(policyRequests().map((u) => new URL(u).search), ['?lang=ru&layer=banner'], 'one request, the first layer');
+  await button(page, 'policy').click();
+  await page.locator('kelisim-consent [aria-labelledby=k-policy-title]').waitFor();
+  assert.deepEqual(policyRequests().map((u) => new URL(u).search), ['?lang=ru&layer=banner', '?lang=ru']);
+  const text = await dialog(page).textContent();
+  assert.ok(text.includes('До отзыва согласия'), 'the whole policy is shown');
+  assert.deepEqual(ctx.errors, []);
+});
+
 test('storage that throws: the widget still works for the session and records unsigned receipts', async () => {
   const ctx = await browser({ locale: 'en-US' });
   await ctx.addInitScript(() => {

@@ -179,9 +179,10 @@
     Object.defineProperty(w, 'kelisim', { value: api, enumerable: true, configurable: true });
   } catch (e) { report(e); }
 
-  // 3. The policy, requested while the wasm loads: the URL the wasm will ask for first (the site
-  // and the first usable language of data-lang, <html lang>, navigator.languages; see i18n.rs).
-  // The wasm's request is this one only if its URL is exactly the same.
+  // 3. The policy's first layer (what the banner shows), requested while the wasm loads: the URL
+  // the wasm will ask for first (the site and the first usable language of data-lang,
+  // <html lang>, navigator.languages; see i18n.rs). The wasm's request is this one only if its
+  // URL is exactly the same. The whole policy is fetched when the visitor opens it (host.fetch).
   var origin = guard(function () { return new URL(script.src).origin; });
   var site = (script.getAttribute('data-site') || '').trim();
   function request(url, init) {
@@ -202,9 +203,9 @@
     var lang = '';
     for (var i = 0; i < tags.length && !lang; i++) {
       var primary = tags[i] == null ? '' : String(tags[i]).trim().split(/[-_]/)[0].toLowerCase();
-      if (/^[a-z]{2,3}$/.test(primary)) lang = '?lang=' + primary;
+      if (/^[a-z]{2,3}$/.test(primary)) lang = '?lang=' + primary + '&';
     }
-    var url = origin + '/v1/sites/' + site + '/policy' + lang;
+    var url = origin + '/v1/sites/' + site + '/policy' + (lang || '?') + 'layer=banner';
     return [url, request(url, { cache: 'no-cache' }).catch(noAnswer)];
   });
   function policy(W) {
@@ -551,6 +552,12 @@
       },
       refused: function (detail) { dispatch(d, new CustomEvent('kelisim:refused', { detail: JSON.parse(detail) })); },
       warm: function () { key(false); },
+      fetch: function (url) {
+        request(url, { cache: 'no-cache' }).catch(noAnswer).then(function (a) {
+          W().on('clock', a[2], '');
+          W().on('full', String(a[0]), a[1]);
+        }).catch(report);
+      },
       record: function () { record(W()); },
       warn: warn,
       random: function (n) { return JSON.stringify(Array.from(getRandomValues(crypto, new Uint8Array(+n)))); },

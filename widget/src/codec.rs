@@ -7,7 +7,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::json::{self, parse, Value};
-use crate::model::{decision_str, Action, Block, Category, Decisions, Operator, Policy, Served};
+use crate::model::{decision_str, Action, Block, Category, Decisions, Operator, Policy, Served, Terms, ThirdParty};
 use crate::outbox::{Entry, Outbox};
 use crate::receipt::Draft;
 use crate::state::{Remembered, DAY_MS};
@@ -72,11 +72,63 @@ fn block(v: &Value) -> Option<Block> {
     })
 }
 
+/// The member for `lang` of a `{lang: …}` object, else for the policy's default language
+/// (`fallback`): the edge serves Art. 8(4) texts in every language, the default one always.
+fn pick<'a>(v: Option<&'a Value>, lang: &str, fallback: &str) -> Option<&'a Value> {
+    let members = v?.as_object()?;
+    members.iter().find(|(k, _)| k == lang).or_else(|| members.iter().find(|(k, _)| k == fallback)).map(|(_, t)| t)
+}
+
+fn picked(v: Option<&Value>, lang: &str, fallback: &str) -> String {
+    pick(v, lang, fallback).and_then(Value::as_str).map(String::from).unwrap_or_default()
+}
+
+/// The policy's `consent` (Art. 8(4)) in `lang`; parts of the wrong shape are left out.
+fn terms(v: Option<&Value>, lang: &str, fallback: &str) -> Terms {
+    let Some(v) = v else { return Terms::default() };
+    let cross = v.get("cross_border");
+    Terms {
+        term: v.get("term").map(|t| picked(t.get("text"), lang, fallback)).unwrap_or_default(),
+        third_parties: v
+            .get("third_parties")
+            .and_then(Value::as_array)
+            .map(|all| {
+                all.iter()
+                    .filter_map(|p| {
+                        Some(ThirdParty {
+                            name: string(p, "name")?,
+                            purpose: picked(p.get("purpose"), lang, fallback),
+                            country: string(p, "country").unwrap_or_default(),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        transfers: cross.and_then(|c| boolean(c, "transfers")),
+        countries: strings(cross.and_then(|c| c.get("countries"))).unwrap_or_default(),
+        transfer_text: picked(cross.and_then(|c| c.get("text")), lang, fallback),
+        data: v
+            .get("data_collected")
+            .and_then(Value::as_object)
+            .map(|all| {
+                all.iter()
+                    .filter_map(|(id, lists)| Some((id.clone(), strings(pick(Some(lists), lang, fallback))?)))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
 fn policy(v: &Value, lang: &str) -> Option<Policy> {
     let o = v.get("operator")?;
-    let text = match localized(v.get("text"), lang)? {
-        Some(blocks) => blocks.as_array()?.iter().map(block).collect::<Option<Vec<_>>>()?,
-        None => Vec::new(),
+    let languages = strings(v.get("languages"))?;
+    let fallback = languages.first().map_or("", String::as_str);
+    let terms = terms(v.get("consent"), lang, fallback);
+    // The first layer has no `text`.
+    let text = match v.get("text").map(|t| localized(Some(t), lang)) {
+        Some(Some(Some(blocks))) => blocks.as_array()?.iter().map(block).collect::<Option<Vec<_>>>()?,
+        Some(None) => return None,
+        _ => Vec::new(),
     };
     Some(Policy {
         version: small(v, "version")?,
@@ -86,15 +138,17 @@ fn policy(v: &Value, lang: &str) -> Option<Policy> {
             city: string(o, "city")?,
             email: string(o, "email")?,
             phone: string(o, "phone")?,
+            bin_iin: string(o, "bin_iin").unwrap_or_default(),
         },
-        languages: strings(v.get("languages"))?,
+        languages,
         categories: v.get("categories")?.as_array()?.iter().map(|c| category(c, lang)).collect::<Option<Vec<_>>>()?,
         summary: self::text(v.get("summary"), lang)?,
         text,
+        terms,
     })
 }
 
-/// The edge's answer to `GET /v1/sites/{site}/policy?lang=`.
+/// The edge's answer to `GET /v1/sites/{site}/policy?lang=`, whole or its first layer.
 #[must_use]
 pub fn served(text: &str) -> Option<Served> {
     let v = parse(text)?;
@@ -104,6 +158,7 @@ pub fn served(text: &str) -> Option<Served> {
         last_material_version: small(&v, "last_material_version")?,
         policy: policy(v.get("policy")?, &language)?,
         language,
+        full: v.get("layer").is_none(),
     })
 }
 
@@ -334,8 +389,9 @@ mod tests {
 
     #[test]
     fn the_edges_policy_answer_reads_as_core_means_it() {
-        let policy = demo();
-        for lang in ["ru", "kk", "en"] {
+        for (policy, lang) in
+            ["ru", "kk", "en"].into_iter().flat_map(|lang| [(demo(), lang), (crate::state::tests::with_terms(), lang)])
+        {
             // What the edge serves: the policy localized to one language, its full hash.
             let body = serde_json::json!({
                 "sha256": policy.content_hash().unwrap(),
@@ -348,6 +404,58 @@ mod tests {
         }
         assert_eq!(served("{}"), None);
         assert_eq!(served("not json"), None);
+    }
+
+    #[test]
+    fn the_first_layer_reads_as_the_banners_part_of_the_policy() {
+        let policy = crate::state::tests::with_terms();
+        for lang in ["ru", "kk", "en"] {
+            // What edge/src/first_layer.rs serves: the localized policy without its text, its
+            // Art. 8(4) details and the categories' sections (pinned by tests/e2e/openapi.test.mjs).
+            let mut shown = serde_json::to_value(policy.localized(lang)).unwrap();
+            let members = shown.as_object_mut().unwrap();
+            members.remove("text");
+            members.remove("consent");
+            for c in members["categories"].as_array_mut().unwrap() {
+                c.as_object_mut().unwrap().remove("sections");
+            }
+            let body = serde_json::json!({
+                "sha256": policy.content_hash().unwrap(),
+                "last_material_version": 1,
+                "language": lang,
+                "layer": "banner",
+                "policy": shown,
+            });
+            let layer = served(&body.to_string()).expect("the first layer reads");
+            let whole = from_core(&policy, lang);
+            assert!(!layer.full && whole.full);
+            assert_eq!(
+                (&layer.sha256, &layer.language, layer.last_material_version),
+                (&whole.sha256, &whole.language, 1)
+            );
+            assert_eq!(layer.policy.categories, whole.policy.categories);
+            assert_eq!(
+                (&layer.policy.summary, &layer.policy.operator),
+                (&whole.policy.summary, &whole.policy.operator)
+            );
+            assert_eq!(
+                (layer.policy.version, &layer.policy.languages),
+                (whole.policy.version, &whole.policy.languages)
+            );
+            assert!(layer.policy.text.is_empty() && layer.policy.terms == crate::model::Terms::default());
+        }
+        // A `text` that is not per language is still refused, with or without the layer marker.
+        let mut bad: serde_json::Value = serde_json::json!({
+            "sha256": policy.content_hash().unwrap(),
+            "last_material_version": 1,
+            "language": "ru",
+            "policy": policy.localized("ru"),
+        });
+        assert!(served(&bad.to_string()).is_some());
+        bad["policy"]["text"] = serde_json::json!([]);
+        assert_eq!(served(&bad.to_string()), None);
+        bad["layer"] = "banner".into();
+        assert_eq!(served(&bad.to_string()), None);
     }
 
     #[test]

@@ -36,6 +36,15 @@ pub struct Strings {
     pub operator: &'static str,
     pub saved: &'static str,
     pub loading_failed: &'static str,
+    /// Art. 8(4) labels: the operator's registration number, the consent term, recipients,
+    /// cross-border transfer (and its yes / no), the data collected.
+    pub bin_iin: &'static str,
+    pub term: &'static str,
+    pub third_parties: &'static str,
+    pub cross_border: &'static str,
+    pub yes: &'static str,
+    pub no: &'static str,
+    pub data_collected: &'static str,
 }
 
 const RU: Strings = Strings {
@@ -58,6 +67,13 @@ const RU: Strings = Strings {
     operator: "Оператор",
     saved: "Ваш выбор сохранён.",
     loading_failed: "Не удалось загрузить политику. Попробуйте позже.",
+    bin_iin: "БИН/ИИН",
+    term: "Срок согласия",
+    third_parties: "Третьи лица",
+    cross_border: "Трансграничная передача",
+    yes: "Да",
+    no: "Нет",
+    data_collected: "Собираемые данные",
 };
 
 const KK: Strings = Strings {
@@ -81,6 +97,13 @@ const KK: Strings = Strings {
     operator: "Оператор",
     saved: "Таңдауыңыз сақталды.",
     loading_failed: "Саясатты жүктеу мүмкін болмады. Кейінірек қайталаңыз.",
+    bin_iin: "БСН/ЖСН",
+    term: "Келісім мерзімі",
+    third_parties: "Үшінші тұлғалар",
+    cross_border: "Трансшекаралық беру",
+    yes: "Иә",
+    no: "Жоқ",
+    data_collected: "Жиналатын деректер",
 };
 
 const EN: Strings = Strings {
@@ -103,6 +126,13 @@ const EN: Strings = Strings {
     operator: "Operator",
     saved: "Your choice has been saved.",
     loading_failed: "The policy could not be loaded. Please try again later.",
+    bin_iin: "BIN/IIN",
+    term: "Consent term",
+    third_parties: "Third parties",
+    cross_border: "Cross-border transfer",
+    yes: "Yes",
+    no: "No",
+    data_collected: "Data collected",
 };
 
 /// The interface strings for `lang`; English for a language the policy offers but the widget

@@ -23,9 +23,11 @@
 //! - [`clock`]: the edge's clock, learnt from its `Date` header.
 //! - [`scripts`]: which marked scripts run, in what order.
 //! - [`consent_mode`]: Google Consent Mode v2 signals.
+//! - [`controller`]: the widget's logic over a [`controller::Host`] (events in, operations out),
+//!   with native scenario tests on a fake host.
 //!
-//! The browser side (`web`, wasm32 only): `widget` (the object the loader drives, events in),
-//! `host` (the loader's operations out). `js/loader.js` is the tag's file: Consent Mode defaults,
+//! The browser side (`web`, wasm32 only): `widget` (the wasm-bindgen shim over the controller),
+//! `host` (the loader's operations, as the controller's host). `js/loader.js` is the tag's file: Consent Mode defaults,
 //! `window.kelisim`, the policy request, the wasm, then fetch, WebCrypto, IndexedDB, storage, DOM
 //! and events for it.
 
@@ -38,6 +40,7 @@ pub mod clock;
 pub mod codec;
 pub mod config;
 pub mod consent_mode;
+pub mod controller;
 pub mod i18n;
 pub mod json;
 pub mod model;

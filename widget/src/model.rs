@@ -142,6 +142,35 @@ pub struct Operator {
     pub city: String,
     pub email: String,
     pub phone: String,
+    /// BIN / IIN (Art. 8(4)); empty when the policy gives none.
+    pub bin_iin: String,
+}
+
+/// A recipient of the data, in the language shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThirdParty {
+    pub name: String,
+    /// What it receives the data for (empty: not stated).
+    pub purpose: String,
+    /// ISO 3166-1 alpha-2 (empty: not stated).
+    pub country: String,
+}
+
+/// What a consent states under Law No. 94-V Art. 8(4), in the language shown (the policy's
+/// default language where a text lacks the visitor's). Every part may be missing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Terms {
+    /// The consent term as the policy words it.
+    pub term: String,
+    pub third_parties: Vec<ThirdParty>,
+    /// Whether data leaves Kazakhstan: `None` when the policy does not say.
+    pub transfers: Option<bool>,
+    /// Where to (ISO 3166-1 alpha-2).
+    pub countries: Vec<String>,
+    /// The transfer as the policy words it.
+    pub transfer_text: String,
+    /// The data collected: category id and its items.
+    pub data: Vec<(String, Vec<String>)>,
 }
 
 /// A block of policy text, rendered as DOM nodes (never parsed as markup).
@@ -165,16 +194,21 @@ pub struct Policy {
     /// The banner's short text.
     pub summary: String,
     pub text: Vec<Block>,
+    pub terms: Terms,
 }
 
-/// The edge's answer to `GET /v1/sites/{site}/policy?lang=`: the policy in one language, the hash
-/// of the full document (what receipts bind to) and the last version marked material.
+/// The edge's answer to `GET /v1/sites/{site}/policy?lang=[&layer=banner]`: the policy (or its
+/// first layer) in one language, the hash of the full document (what receipts bind to) and the
+/// last version marked material.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Served {
     pub sha256: String,
     pub last_material_version: u32,
     pub language: String,
     pub policy: Policy,
+    /// Whether this is the whole policy; `false` for the first layer (`?layer=banner`: no text,
+    /// no Art. 8(4) details), which a widget completes when the visitor opens a view.
+    pub full: bool,
 }
 
 /// A slug as core checks it: 1–64 of `a-z`, `0-9`, `_`, `-`, starting with a letter or digit.

@@ -158,7 +158,7 @@ pub fn grants_optional(categories: &[Category], decisions: &Decisions) -> bool {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::model::{Block, Operator, Policy, Served};
+    use crate::model::{Block, Operator, Policy, Served, Terms, ThirdParty};
     use kelisim_core::policy::{Block as CoreBlock, Policy as CorePolicy};
 
     pub(crate) fn category(id: &str, switchable: bool, gpc_sensitive: bool) -> Category {
@@ -358,6 +358,57 @@ pub(crate) mod tests {
         assert!(grants_optional(&cats, &decisions(&cats, &Choice::AcceptAll, false)));
     }
 
+    /// The demo policy with every Art. 8(4) field, as core validates it; Kazakh lacks the data
+    /// list of `analytics` (the default language's is shown).
+    pub(crate) fn with_terms() -> CorePolicy {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/demo/policies/crm-demo.json");
+        let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        v["operator"]["bin_iin"] = "180540012343".into();
+        v["consent"] = serde_json::json!({
+            "term": {"text": {"ru": "До отзыва согласия", "kk": "Келісім кері қайтарылғанға дейін", "en": "Until withdrawn"}},
+            "third_parties": [
+                {"name": "Meta Platforms", "purpose": {"ru": "Отправка сообщений WhatsApp", "kk": "WhatsApp арқылы хабар жіберу"}, "country": "US"},
+                {"name": "ТОО Хостинг"}
+            ],
+            "cross_border": {"transfers": true, "countries": ["DE", "US"], "text": {"ru": "Данные хранятся за рубежом", "kk": "Деректер шетелде сақталады"}},
+            "data_collected": {"analytics": {"ru": ["IP-адрес", "cookie"]}, "marketing": {"ru": ["e-mail"], "kk": ["e-mail мекенжайы"]}}
+        });
+        let policy: CorePolicy = serde_json::from_value(v).unwrap();
+        policy.validate().unwrap();
+        policy
+    }
+
+    /// Core's Art. 8(4) terms in `lang`, the default language where `lang` is missing.
+    fn terms(policy: &CorePolicy, lang: &str) -> Terms {
+        let default = &policy.languages[0];
+        let pick = |m: &std::collections::BTreeMap<String, String>| {
+            m.get(lang).or_else(|| m.get(default)).cloned().unwrap_or_default()
+        };
+        let Some(c) = &policy.consent else { return Terms::default() };
+        Terms {
+            term: c.term.as_ref().map(|t| pick(&t.text)).unwrap_or_default(),
+            third_parties: c
+                .third_parties
+                .iter()
+                .map(|p| ThirdParty {
+                    name: p.name.clone(),
+                    purpose: pick(&p.purpose),
+                    country: p.country.clone().unwrap_or_default(),
+                })
+                .collect(),
+            transfers: c.cross_border.as_ref().map(|x| x.transfers),
+            countries: c.cross_border.as_ref().map(|x| x.countries.clone()).unwrap_or_default(),
+            transfer_text: c.cross_border.as_ref().map(|x| pick(&x.text)).unwrap_or_default(),
+            data: c
+                .data_collected
+                .iter()
+                .map(|(id, lists)| {
+                    (id.clone(), lists.get(lang).or_else(|| lists.get(default)).cloned().unwrap_or_default())
+                })
+                .collect(),
+        }
+    }
+
     /// The served policy as the browser side reads it (`web::convert`), from core's model.
     pub(crate) fn served(policy: &CorePolicy, lang: &str) -> Served {
         let localized = policy.localized(lang);
@@ -366,6 +417,7 @@ pub(crate) mod tests {
             sha256: policy.content_hash().unwrap(),
             last_material_version: 1,
             language: lang.into(),
+            full: true,
             policy: Policy {
                 version: localized.version,
                 effective_date: localized.effective_date.clone(),
@@ -374,6 +426,7 @@ pub(crate) mod tests {
                     city: localized.operator.city.clone(),
                     email: localized.operator.email.clone(),
                     phone: localized.operator.phone.clone(),
+                    bin_iin: localized.operator.bin_iin.clone().unwrap_or_default(),
                 },
                 languages: localized.languages.clone(),
                 categories: localized
@@ -398,6 +451,7 @@ pub(crate) mod tests {
                         CoreBlock::Link { text, href } => Block::Link { text, href },
                     })
                     .collect(),
+                terms: terms(policy, lang),
             },
         }
     }

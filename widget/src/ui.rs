@@ -179,6 +179,7 @@ pub fn settings(m: &SettingsModel<'_>) -> String {
         }
         t.close();
     }
+    terms(&mut t, m.policy, s);
     t.open("p", &[]).button("link", "policy", s.read_policy).close();
     foot(&mut t);
     t.button("btn", "accept", s.accept_all).button("btn", "reject", s.reject_all).button("btn", "save", s.save);
@@ -187,6 +188,51 @@ pub fn settings(m: &SettingsModel<'_>) -> String {
     }
     dialog_close(&mut t);
     t.finish()
+}
+
+/// What the consent states under Law No. 94-V Art. 8(4), as far as the policy says it: the
+/// term, the third parties, the cross-border transfer and the data collected per category.
+/// Nothing when the policy states none of them.
+fn terms(t: &mut Tree, p: &Policy, s: &Strings) {
+    let x = &p.terms;
+    if x.term.is_empty() && x.third_parties.is_empty() && x.transfers.is_none() && x.data.is_empty() {
+        return;
+    }
+    t.open("dl", &[("class", "terms")]);
+    if !x.term.is_empty() {
+        t.leaf("dt", &[], s.term).leaf("dd", &[], &x.term);
+    }
+    // `<tag>item: detail (country)</tag>`, each part only when stated.
+    let line = |t: &mut Tree, tag: &str, head: &str, detail: &str, country: &str| {
+        t.open(tag, &[]).text(head);
+        if !detail.is_empty() {
+            t.text(": ").text(detail);
+        }
+        if !country.is_empty() {
+            t.text(" (").text(country).text(")");
+        }
+        t.close();
+    };
+    if !x.third_parties.is_empty() {
+        t.leaf("dt", &[], s.third_parties).open("dd", &[]).open("ul", &[]);
+        for party in &x.third_parties {
+            line(t, "li", &party.name, &party.purpose, &party.country);
+        }
+        t.close().close();
+    }
+    if let Some(transfers) = x.transfers {
+        t.leaf("dt", &[], s.cross_border);
+        line(t, "dd", if transfers { s.yes } else { s.no }, &x.transfer_text, &x.countries.join(", "));
+    }
+    if !x.data.is_empty() {
+        t.leaf("dt", &[], s.data_collected).open("dd", &[]).open("ul", &[]);
+        for (id, items) in &x.data {
+            let title = p.categories.iter().find(|c| &c.id == id).map_or(id.as_str(), |c| c.title.as_str());
+            line(t, "li", title, &items.join(", "), "");
+        }
+        t.close().close();
+    }
+    t.close();
 }
 
 /// A link opened in a new tab without opener, or the plain text when `href` is not safe.
@@ -216,7 +262,16 @@ pub fn policy(p: &Policy, lang: &str, s: &Strings) -> String {
     let tel: String = o.phone.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
     let tel = if tel.bytes().filter(u8::is_ascii_digit).count() >= 5 { ["tel:", &tel].concat() } else { String::new() };
     link(&mut t, &tel, &o.phone);
-    t.close().close();
+    t.close();
+    if !o.bin_iin.is_empty() {
+        t.leaf("dt", &[], s.bin_iin).leaf("dd", &[], &o.bin_iin);
+    }
+    t.close();
+    terms(&mut t, p, s);
+    // A published policy has text in every language: none means it could not be loaded.
+    if p.text.is_empty() {
+        t.leaf("p", &[("role", "alert")], s.loading_failed);
+    }
     for block in &p.text {
         match block {
             Block::Heading { level, text, anchor } => {
@@ -372,6 +427,7 @@ mod tests {
                 city: "Алматы".into(),
                 email: "x@y.kz\"><b>x".into(),
                 phone: "javascript:alert(1)".into(),
+                bin_iin: String::new(),
             },
             languages: vec!["ru".into()],
             categories: vec![Category {
@@ -392,9 +448,21 @@ mod tests {
                 Block::Link { text: "data".into(), href: "data:text/html,<script>x</script>".into() },
                 Block::Link { text: "fine".into(), href: "https://example.kz/".into() },
             ],
+            terms: crate::model::Terms {
+                term: hostile.into(),
+                third_parties: vec![crate::model::ThirdParty {
+                    name: hostile.into(),
+                    purpose: hostile.into(),
+                    country: hostile.into(),
+                }],
+                transfers: Some(true),
+                countries: vec![hostile.into()],
+                transfer_text: hostile.into(),
+                data: vec![(hostile.into(), vec![hostile.into()])],
+            },
         };
         let d = tree(&policy(&p, "ru", strings("ru")));
-        assert!(text(&d).matches(hostile).count() >= 4, "hostile text is text");
+        assert!(text(&d).matches(hostile).count() >= 10, "hostile text is text");
         assert!(elements(&d)
             .iter()
             .all(|e| ["div", "h2", "h3", "h6", "button", "dl", "dt", "dd", "a", "span", "p", "ul", "li"]
@@ -415,6 +483,43 @@ mod tests {
         assert!(text(&b).contains(hostile));
         let s = tree(&settings(&model(&p, &[], false, false)));
         assert!(text(&s).contains(hostile));
+    }
+
+    #[test]
+    fn art_8_4_terms_show_in_the_settings_and_the_policy_in_the_visitors_language() {
+        let core = crate::state::tests::with_terms();
+        let p = crate::state::tests::served(&core, "kk").policy;
+        let kk = SettingsModel { lang: "kk", strings: strings("kk"), ..model(&p, &[], false, false) };
+        for d in [tree(&policy(&p, "kk", strings("kk"))), tree(&settings(&kk))] {
+            let terms = by(&d, "class", "terms");
+            assert_eq!(terms.len(), 1);
+            let shown = text(terms[0]);
+            for want in [
+                "Келісім мерзімі",
+                "Келісім кері қайтарылғанға дейін",
+                "Үшінші тұлғалар",
+                "Meta Platforms: WhatsApp арқылы хабар жіберу (US)",
+                "Трансшекаралық беру",
+                "Иә: Деректер шетелде сақталады (DE, US)",
+                "Жиналатын деректер",
+                // kk lacks this list: the policy's default language (ru) is shown.
+                "IP-адрес, cookie",
+            ] {
+                assert!(shown.contains(want), "{want} in {shown}");
+            }
+        }
+        let d = tree(&policy(&p, "kk", strings("kk")));
+        assert!(text(&d).contains("БСН/ЖСН180540012343"));
+        // The first layer's policy (no text yet, the fetch failed): the view says so.
+        let mut first = p.clone();
+        first.text.clear();
+        let d = tree(&policy(&first, "kk", strings("kk")));
+        assert_eq!(text(by(&d, "role", "alert")[0]), strings("kk").loading_failed);
+        assert!(by(&tree(&policy(&p, "kk", strings("kk"))), "role", "alert").is_empty());
+        // A policy that states none of them shows none.
+        let plain = crm();
+        assert!(by(&tree(&policy(&plain, "ru", strings("ru"))), "class", "terms").is_empty());
+        assert!(by(&tree(&settings(&model(&plain, &[], false, false))), "class", "terms").is_empty());
     }
 
     #[test]
