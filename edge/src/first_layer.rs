@@ -2,72 +2,70 @@
 //! the summary, the categories with their titles and descriptions — without the full policy
 //! text or the Art. 8(4) details, which a widget loads when the visitor opens them. The answer
 //! carries the full document's content hash and version, so a receipt made from the banner still
-//! binds the whole policy. Pure: `routes` serves it for `GET …/policy?layer=banner`.
+//! binds the whole policy. Pure: `Service::policy_answer` serves it for `GET …/policy?layer=banner`.
 
-use serde_json::{json, Value};
-
+use kelisim_core::api::policies::{BannerCategory, BannerPolicy, FirstLayer, Layer};
+use kelisim_core::error_code::ErrorCode;
 use kelisim_core::policy::Policy;
 
 use crate::error::ApiError;
-use kelisim_core::error_code::ErrorCode;
 
 /// The `layer` query parameter's one value: the banner's document.
-pub const BANNER_LAYER: &str = "banner";
-
-/// Members of the localized policy the first layer leaves out: the full text, the Art. 8(4)
-/// details; and of each category, the anchors into the text.
-const LEFT_OUT: [&str; 2] = ["text", "consent"];
-const CATEGORY_LEFT_OUT: [&str; 1] = ["sections"];
+pub const BANNER_LAYER: &str = Layer::Banner.as_str();
 
 /// Reads the `layer` query parameter: absent for the full policy, `banner` for the first layer.
 ///
 /// # Errors
 /// `400 invalid_query` for any other value.
-pub fn parse_layer(raw: Option<&str>) -> Result<bool, ApiError> {
+pub fn parse_layer(raw: Option<&str>) -> Result<Option<Layer>, ApiError> {
     match raw {
-        None => Ok(false),
-        Some(BANNER_LAYER) => Ok(true),
+        None => Ok(None),
+        Some(BANNER_LAYER) => Ok(Some(Layer::Banner)),
         Some(_) => Err(ApiError::new(ErrorCode::InvalidQuery, "layer: must be banner")),
     }
 }
 
 /// The first layer of `policy` in `language` (one of its languages), as the edge answers it:
-/// `{sha256, last_material_version, language, layer: "banner", policy}`, where `sha256` is the
-/// content hash of the full document.
-///
-/// # Errors
-/// Internal when the policy cannot be written as JSON (it always can).
-pub fn first_layer(
-    policy: &Policy,
-    sha256: &str,
-    last_material_version: u32,
-    language: &str,
-) -> Result<Value, ApiError> {
-    let mut shown = serde_json::to_value(policy.localized(language)).map_err(|_| ApiError::internal())?;
-    if let Some(members) = shown.as_object_mut() {
-        for name in LEFT_OUT {
-            members.remove(name);
-        }
-        if let Some(categories) = members.get_mut("categories").and_then(Value::as_array_mut) {
-            for category in categories.iter_mut().filter_map(Value::as_object_mut) {
-                for name in CATEGORY_LEFT_OUT {
-                    category.remove(name);
-                }
-            }
-        }
+/// the localized policy without its full text (`text`), its Art. 8(4) details (`consent`) and
+/// its categories' anchors into the text (`sections`); `sha256` is the content hash of the full
+/// document.
+#[must_use]
+pub fn first_layer(policy: &Policy, sha256: &str, last_material_version: u32, language: &str) -> FirstLayer {
+    let shown = policy.localized(language);
+    FirstLayer {
+        sha256: sha256.to_owned(),
+        last_material_version,
+        language: language.to_owned(),
+        layer: Layer::Banner,
+        policy: BannerPolicy {
+            schema: shown.schema,
+            site: shown.site,
+            version: shown.version,
+            effective_date: shown.effective_date,
+            material: shown.material,
+            operator: shown.operator,
+            languages: shown.languages,
+            categories: shown
+                .categories
+                .into_iter()
+                .map(|c| BannerCategory {
+                    id: c.id,
+                    switchable: c.switchable,
+                    default: c.default,
+                    gpc_sensitive: c.gpc_sensitive,
+                    title: c.title,
+                    description: c.description,
+                })
+                .collect(),
+            summary: shown.summary,
+        },
     }
-    Ok(json!({
-        "sha256": sha256,
-        "last_material_version": last_material_version,
-        "language": language,
-        "layer": BANNER_LAYER,
-        "policy": shown,
-    }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{json, Value};
 
     fn demo() -> Policy {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/demo/policies/crm-demo.json");
@@ -81,7 +79,7 @@ mod tests {
         let policy = demo();
         let sha = policy.content_hash().unwrap();
         for lang in ["ru", "kk", "en"] {
-            let layer = first_layer(&policy, &sha, 3, lang).unwrap();
+            let layer = serde_json::to_value(first_layer(&policy, &sha, 3, lang)).unwrap();
             assert_eq!(layer["sha256"], sha.as_str());
             assert_eq!(layer["last_material_version"], 3);
             assert_eq!(layer["language"], lang);
@@ -105,8 +103,8 @@ mod tests {
 
     #[test]
     fn only_the_banner_layer_is_known() {
-        assert!(!parse_layer(None).unwrap());
-        assert!(parse_layer(Some("banner")).unwrap());
+        assert_eq!(parse_layer(None).unwrap(), None);
+        assert_eq!(parse_layer(Some("banner")).unwrap(), Some(Layer::Banner));
         for bad in ["", "Banner", "full", "banner,full"] {
             let e = parse_layer(Some(bad)).unwrap_err();
             assert!(e.body().contains("invalid_query"), "{bad}");

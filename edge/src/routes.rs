@@ -9,23 +9,18 @@ use wasm_bindgen_futures::JsFuture;
 use worker::{Date, Env, Headers, Request, Response};
 
 use kelisim_core::limits::{MAX_POLICY_BODY_BYTES, MAX_RECEIPT_BODY_BYTES, MAX_SITE_BODY_BYTES};
-use kelisim_core::policy::check_language;
 use kelisim_core::receipt::SubmitReceipt;
 use kelisim_core::time::format_http_date;
 
 use crate::cache::IsolateCache;
 use crate::cors;
 use crate::error::ApiError;
-use crate::first_layer;
 use crate::keyring::Keyring;
 use crate::router::{check_header_size, route, Method, Route};
+use crate::service::policies::PolicyReply;
 use crate::service::{parse_erasures_query, parse_json, ErasureOutcome, ReceiptQuery, Service, NEXT_CURSOR_HEADER};
 use crate::store_kv::{WorkersKv, BINDING};
 
-/// How long browsers and caches may keep the current policy before revalidating (ETag).
-const POLICY_MAX_AGE_SECONDS: u32 = 60;
-/// A published version never changes.
-const POLICY_VERSION_MAX_AGE_SECONDS: u32 = 86_400;
 /// Past a body cap, how much more of an upload is read and discarded before the connection is
 /// cut: enough for any honest mistake, little enough that it costs nothing.
 const MAX_DRAIN_BYTES: usize = 1024 * 1024;
@@ -304,31 +299,23 @@ async fn dispatch(
             };
             let config = service.site(site).await?;
             cors_headers.extend(cors::headers_for(&config.origins, origin.as_deref()));
-            let stored = service.policy(site, version).await?;
-            let requested = query_param(req, "lang").filter(|l| check_language(l).is_ok());
-            let banner = first_layer::parse_layer(query_param(req, "layer").as_deref())?;
-            let language = stored.policy.pick_language(requested.as_deref()).to_owned();
-            let layer = if banner { "-banner" } else { "" };
-            let etag = format!("\"{}-{}{layer}\"", stored.sha256.get(..16).unwrap_or_default(), language);
-            let max_age = if version.is_some() { POLICY_VERSION_MAX_AGE_SECONDS } else { POLICY_MAX_AGE_SECONDS };
-            let cache = format!("public, max-age={max_age}");
-            if header(req, "If-None-Match").as_deref() == Some(etag.as_str()) {
-                return Ok(Reply::raw_json(304, String::new()).header("ETag", etag).header("Cache-Control", cache));
-            }
-            let body = if banner {
-                first_layer::first_layer(&stored.policy, &stored.sha256, stored.last_material_version, &language)?
-            } else {
-                serde_json::json!({
-                    "sha256": stored.sha256,
-                    "last_material_version": stored.last_material_version,
-                    "language": language,
-                    "policy": stored.policy.localized(&language),
-                })
-            };
-            Ok(Reply::json(200, &body)?
-                .header("ETag", etag)
-                .header("Cache-Control", cache)
-                .header("Content-Language", language))
+            let lang = query_param(req, "lang");
+            let layer = query_param(req, "layer");
+            let if_none_match = header(req, "If-None-Match");
+            let reply = service
+                .policy_answer(site, version, lang.as_deref(), layer.as_deref(), if_none_match.as_deref())
+                .await?;
+            Ok(match reply {
+                PolicyReply::NotModified { etag, cache_control } => {
+                    Reply::raw_json(304, String::new()).header("ETag", etag).header("Cache-Control", cache_control)
+                }
+                PolicyReply::Fresh { etag, cache_control, language, body } => {
+                    Reply::raw_json(200, body.to_json().map_err(|_| ApiError::internal())?)
+                        .header("ETag", etag)
+                        .header("Cache-Control", cache_control)
+                        .header("Content-Language", language)
+                }
+            })
         }
         Route::ListPolicyVersions { site } => Reply::json(200, &service.policy_versions(&site).await?),
         Route::PublishPolicy { site } => {

@@ -1,19 +1,25 @@
 //! The rules the HTTP layer used to hold, now service methods tested natively: who is admitted
 //! and when an unknown site is 404, one receipt's checked detail, the statistics' default
-//! range, export chunks as sent, the erasure listing's query, and the typed answers of
-//! configuring, publishing, listing versions and issuing tokens.
+//! range, export chunks as sent, the erasure listing's query, the policy answer (language,
+//! layer, ETag and 304, caching), and the typed answers of configuring, publishing, listing
+//! versions and issuing tokens.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
 
 use common::{body, claims, ring, setup, NOW, SITE};
+use kelisim_core::api::policies::PolicyBody;
+use kelisim_core::policy::Policy;
 use kelisim_core::receipt::Action;
 use kelisim_core::time::format_millis;
 use kelisim_edge::auth::{Access, Principal, Scope};
 use kelisim_edge::cache::IsolateCache;
+use kelisim_edge::first_layer::first_layer;
 use kelisim_edge::kv::MemoryKv;
+use kelisim_edge::service::policies::{PolicyReply, POLICY_MAX_AGE_SECONDS, POLICY_VERSION_MAX_AGE_SECONDS};
 use kelisim_edge::service::{parse_erasures_query, Service, CSV_HEADER, DEFAULT_STATS_DAYS, NEXT_CURSOR_HEADER};
 use pollster::block_on;
+use serde_json::{json, Value};
 
 const ADMIN: &str = "admin-secret-of-the-test";
 
@@ -138,4 +144,176 @@ fn configuring_publishing_and_tokens_answer_their_typed_records() {
     let listing = block_on(s.token_listing(SITE)).unwrap();
     assert_eq!(listing.tokens.len(), 1);
     assert_eq!((listing.tokens[0].id.as_str(), listing.tokens[0].sha256.as_str()), (issued.id.as_str(), ""));
+}
+
+/// `GET …/policy` with these query values and `If-None-Match`, on the site of `setup`.
+fn policy_get(
+    s: &Service<'_, MemoryKv>,
+    version: Option<u32>,
+    lang: Option<&str>,
+    layer: Option<&str>,
+    if_none_match: Option<&str>,
+) -> PolicyReply {
+    block_on(s.policy_answer(SITE, version, lang, layer, if_none_match)).unwrap()
+}
+
+/// A fresh answer's ETag, Cache-Control, Content-Language and body.
+fn fresh(reply: PolicyReply) -> (String, String, String, PolicyBody) {
+    match reply {
+        PolicyReply::Fresh { etag, cache_control, language, body } => (etag, cache_control, language, *body),
+        PolicyReply::NotModified { .. } => panic!("expected a fresh answer"),
+    }
+}
+
+#[test]
+fn a_matching_if_none_match_is_answered_304_with_the_same_caching() {
+    let (kv, keys, cache) = (MemoryKv::default(), ring(), IsolateCache::default());
+    setup(&kv, &keys);
+    let s = Service { kv: &kv, keys: &keys, cache: &cache, now_ms: NOW };
+    for (version, layer) in [(None, None), (None, Some("banner")), (Some(1), None), (Some(1), Some("banner"))] {
+        let (etag, cache_control, _, _) = fresh(policy_get(&s, version, Some("kk"), layer, None));
+        assert_eq!(
+            policy_get(&s, version, Some("kk"), layer, Some(&etag)),
+            PolicyReply::NotModified { etag: etag.clone(), cache_control: cache_control.clone() },
+            "{version:?} {layer:?}"
+        );
+        // Only the exact tag: a weak one, one unquoted, or a list is answered in full.
+        let bare = etag.trim_matches('"').to_owned();
+        for other in [format!("W/{etag}"), bare, format!("{etag}, \"x\""), String::new()] {
+            let reply = policy_get(&s, version, Some("kk"), layer, Some(&other));
+            assert!(matches!(reply, PolicyReply::Fresh { .. }), "{other}");
+        }
+    }
+}
+
+#[test]
+fn the_etag_differs_per_language_and_per_layer_and_names_the_content_hash() {
+    let (kv, keys, cache) = (MemoryKv::default(), ring(), IsolateCache::default());
+    let (sha, _) = setup(&kv, &keys);
+    let s = Service { kv: &kv, keys: &keys, cache: &cache, now_ms: NOW };
+    let mut etags = std::collections::BTreeSet::new();
+    for lang in ["ru", "kk", "en"] {
+        for layer in [None, Some("banner")] {
+            let (etag, _, language, body) = fresh(policy_get(&s, None, Some(lang), layer, None));
+            let suffix = if layer.is_some() { "-banner" } else { "" };
+            assert_eq!(etag, format!("\"{}-{lang}{suffix}\"", &sha[..16]));
+            assert_eq!(language, lang);
+            assert_eq!(matches!(body, PolicyBody::Banner(_)), layer.is_some());
+            assert!(etags.insert(etag.clone()), "{etag} repeated");
+            // Another language's or layer's tag does not make this answer a 304.
+            let other_layer = if layer.is_some() { None } else { Some("banner") };
+            let reply = policy_get(&s, None, Some(lang), other_layer, Some(&etag));
+            assert!(matches!(reply, PolicyReply::Fresh { .. }), "{etag} for the other layer");
+        }
+    }
+    assert_eq!(etags.len(), 6);
+}
+
+#[test]
+fn an_unknown_layer_is_400_invalid_query_after_the_site_and_version_are_found() {
+    let (kv, keys, cache) = (MemoryKv::default(), ring(), IsolateCache::default());
+    setup(&kv, &keys);
+    let s = Service { kv: &kv, keys: &keys, cache: &cache, now_ms: NOW };
+    for bad in ["", "Banner", "full", "banner,full", "banner "] {
+        for version in [None, Some(1)] {
+            let err = block_on(s.policy_answer(SITE, version, None, Some(bad), None)).unwrap_err();
+            assert_eq!((err.status, err.code.as_str()), (400, "invalid_query"), "{bad:?}");
+        }
+    }
+    let err = block_on(s.policy_answer(SITE, Some(2), None, Some("full"), None)).unwrap_err();
+    assert_eq!((err.status, err.code.as_str()), (404, "policy_not_found"));
+    let err = block_on(s.policy_answer("no-such-site", None, None, Some("full"), None)).unwrap_err();
+    assert_eq!((err.status, err.code.as_str()), (404, "unknown_site"));
+}
+
+#[test]
+fn a_given_version_is_kept_longer_than_the_current_policy() {
+    let (kv, keys, cache) = (MemoryKv::default(), ring(), IsolateCache::default());
+    setup(&kv, &keys);
+    let s = Service { kv: &kv, keys: &keys, cache: &cache, now_ms: NOW };
+    const { assert!(POLICY_VERSION_MAX_AGE_SECONDS > POLICY_MAX_AGE_SECONDS) };
+    for layer in [None, Some("banner")] {
+        let (current_tag, current, _, current_body) = fresh(policy_get(&s, None, None, layer, None));
+        let (version_tag, given, _, version_body) = fresh(policy_get(&s, Some(1), None, layer, None));
+        assert_eq!(current, format!("public, max-age={POLICY_MAX_AGE_SECONDS}"));
+        assert_eq!(current, "public, max-age=60");
+        assert_eq!(given, "public, max-age=86400");
+        // The same document: the same tag and body, only kept longer.
+        assert_eq!((current_tag, current_body), (version_tag.clone(), version_body));
+        assert_eq!(
+            policy_get(&s, Some(1), None, layer, Some(&version_tag)),
+            PolicyReply::NotModified { etag: version_tag, cache_control: given }
+        );
+    }
+}
+
+#[test]
+fn a_language_not_offered_or_not_a_language_code_gets_the_default() {
+    let (kv, keys, cache) = (MemoryKv::default(), ring(), IsolateCache::default());
+    setup(&kv, &keys);
+    let s = Service { kv: &kv, keys: &keys, cache: &cache, now_ms: NOW };
+    let (default_tag, _, default_language, default_body) = fresh(policy_get(&s, None, None, None, None));
+    assert_eq!(default_language, "ru", "the first of `languages`");
+    for lang in ["de", "KK", "Kk", "english", "k", "", "kk-KZ", "en,kk", "к"] {
+        let (etag, _, language, body) = fresh(policy_get(&s, None, Some(lang), None, None));
+        assert_eq!((&etag, &language, &body), (&default_tag, &default_language, &default_body), "{lang:?}");
+    }
+    let (_, _, language, _) = fresh(policy_get(&s, None, Some("en"), Some("banner"), None));
+    assert_eq!(language, "en");
+}
+
+/// The full answer as the edge built it before it was typed: a `serde_json::Value`.
+fn full_as_before(policy: &Policy, sha: &str, last_material_version: u32, language: &str) -> String {
+    json!({
+        "sha256": sha,
+        "last_material_version": last_material_version,
+        "language": language,
+        "policy": policy.localized(language),
+    })
+    .to_string()
+}
+
+/// The first layer as the edge built it before it was typed: the localized policy as a value
+/// with members taken out.
+fn banner_as_before(policy: &Policy, sha: &str, last_material_version: u32, language: &str) -> String {
+    let mut shown = serde_json::to_value(policy.localized(language)).unwrap();
+    let members = shown.as_object_mut().unwrap();
+    for name in ["text", "consent"] {
+        members.remove(name);
+    }
+    for category in members["categories"].as_array_mut().unwrap() {
+        category.as_object_mut().unwrap().remove("sections");
+    }
+    json!({
+        "sha256": sha,
+        "last_material_version": last_material_version,
+        "language": language,
+        "layer": "banner",
+        "policy": shown,
+    })
+    .to_string()
+}
+
+#[test]
+fn the_typed_policy_answers_are_the_bytes_served_before() {
+    let (kv, keys, cache) = (MemoryKv::default(), ring(), IsolateCache::default());
+    let (sha, _) = setup(&kv, &keys);
+    let s = Service { kv: &kv, keys: &keys, cache: &cache, now_ms: NOW };
+    let policy: Policy = serde_json::from_str(include_str!("../../www/demo/policies/services-demo.json")).unwrap();
+    for lang in ["ru", "kk", "en"] {
+        let (_, _, _, full) = fresh(policy_get(&s, None, Some(lang), None, None));
+        assert_eq!(full.to_json().unwrap(), full_as_before(&policy, &sha, 1, lang), "{lang}");
+        let (_, _, _, banner) = fresh(policy_get(&s, None, Some(lang), Some("banner"), None));
+        assert_eq!(banner.to_json().unwrap(), banner_as_before(&policy, &sha, 1, lang), "{lang}");
+    }
+    // A policy with what the first layer leaves out (Art. 8(4) details) and an optional member.
+    let mut value: Value = serde_json::from_str(include_str!("../../www/demo/policies/crm-demo.json")).unwrap();
+    value["consent"] = json!({"term": {"text": {"ru": "До отзыва", "kk": "Кері қайтарылғанға дейін"}}});
+    let policy: Policy = serde_json::from_value(value).unwrap();
+    let sha = policy.content_hash().unwrap();
+    for lang in ["ru", "kk", "en"] {
+        let banner = PolicyBody::Banner(first_layer(&policy, &sha, 4, lang));
+        assert_eq!(banner.to_json().unwrap(), banner_as_before(&policy, &sha, 4, lang), "{lang}");
+        assert!(!banner.to_json().unwrap().contains("\"consent\""));
+    }
 }

@@ -1,20 +1,41 @@
 //! Policies: publishing the next version (checked against the current one), reading the current
-//! or a given version, and listing the versions.
+//! or a given version, answering `GET …/policy` (language, layer, ETag, caching), and listing
+//! the versions.
 
 use std::rc::Rc;
 
 use serde_json::Value;
 
-use kelisim_core::api::policies::{PolicyVersionInfo, PolicyVersions, Published, StoredPolicy};
+use kelisim_core::api::policies::{
+    PolicyAnswer, PolicyBody, PolicyVersionInfo, PolicyVersions, Published, StoredPolicy,
+};
 use kelisim_core::error::ValidationError;
-use kelisim_core::policy::Policy;
+use kelisim_core::policy::{check_language, Policy};
 use kelisim_core::policy_change::check_successor;
 use kelisim_core::ErrorCode;
 
 use super::{get_json, parse_json, to_json, Service, MAX_LISTING_PAGES};
 use crate::error::ApiError;
+use crate::first_layer::{first_layer, parse_layer};
 use crate::keys;
 use crate::kv::Kv;
+
+/// How long browsers and caches may keep the current policy before revalidating (ETag).
+pub const POLICY_MAX_AGE_SECONDS: u32 = 60;
+/// A published version never changes.
+pub const POLICY_VERSION_MAX_AGE_SECONDS: u32 = 86_400;
+/// Hex digits of the content hash an ETag carries: enough to tell versions apart.
+const ETAG_HASH_CHARS: usize = 16;
+
+/// The answer of `GET …/policy` and `GET …/policy/versions/{version}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicyReply {
+    /// 304: the client's copy (`If-None-Match`) is the one it would be sent.
+    NotModified { etag: String, cache_control: String },
+    /// 200 with `ETag`, `Cache-Control` and `Content-Language: language` (the body boxed: a
+    /// whole policy is far larger than a 304).
+    Fresh { etag: String, cache_control: String, language: String, body: Box<PolicyBody> },
+}
 
 impl<K: Kv> Service<'_, K> {
     /// A published policy version (write-once, so kept in the isolate's cache once read).
@@ -43,6 +64,49 @@ impl<K: Kv> Service<'_, K> {
                 Err(ApiError::new(ErrorCode::PolicyNotFound, "no such policy version"))
             }
         }
+    }
+
+    /// The answer of `GET …/policy` (`version` `None`) or of a given version: the document in
+    /// the language asked for (`lang`; one not offered, or not a language code, gets the
+    /// default), whole or its first layer (`layer=banner`). The ETag names the content hash,
+    /// the language and the layer; a matching `If-None-Match` is answered 304. A given version
+    /// never changes, so it may be kept longer.
+    ///
+    /// # Errors
+    /// 404 `unknown_site` / `policy_not_found`, then 400 `invalid_query` for an unknown `layer`;
+    /// 503 when KV fails.
+    pub async fn policy_answer(
+        &self,
+        site: &str,
+        version: Option<u32>,
+        lang: Option<&str>,
+        layer: Option<&str>,
+        if_none_match: Option<&str>,
+    ) -> Result<PolicyReply, ApiError> {
+        let stored = self.policy(site, version).await?;
+        let requested = lang.filter(|l| check_language(l).is_ok());
+        let layer = parse_layer(layer)?;
+        let language = stored.policy.pick_language(requested).to_owned();
+        let layer_tag = layer.map_or(String::new(), |l| format!("-{}", l.as_str()));
+        let hash = stored.sha256.get(..ETAG_HASH_CHARS).unwrap_or_default();
+        let etag = format!("\"{hash}-{language}{layer_tag}\"");
+        let max_age = if version.is_some() { POLICY_VERSION_MAX_AGE_SECONDS } else { POLICY_MAX_AGE_SECONDS };
+        let cache_control = format!("public, max-age={max_age}");
+        if if_none_match == Some(etag.as_str()) {
+            return Ok(PolicyReply::NotModified { etag, cache_control });
+        }
+        let body = Box::new(match layer {
+            Some(_) => {
+                PolicyBody::Banner(first_layer(&stored.policy, &stored.sha256, stored.last_material_version, &language))
+            }
+            None => PolicyBody::Full(PolicyAnswer {
+                policy: stored.policy.localized(&language),
+                sha256: stored.sha256,
+                last_material_version: stored.last_material_version,
+                language: language.clone(),
+            }),
+        });
+        Ok(PolicyReply::Fresh { etag, cache_control, language, body })
     }
 
     /// Publishes the next policy version: the body's `site` must be this site and its `version`
