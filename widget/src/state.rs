@@ -446,7 +446,7 @@ pub(crate) mod tests {
                     .iter()
                     .map(|b| match b.clone() {
                         CoreBlock::Heading { level, text, anchor } => Block::Heading { level, text, anchor },
-                        CoreBlock::Paragraph { text } => Block::Paragraph { text },
+                        CoreBlock::Paragraph { text, .. } => Block::Paragraph { text },
                         CoreBlock::List { items } => Block::List { items },
                         CoreBlock::Link { text, href } => Block::Link { text, href },
                     })

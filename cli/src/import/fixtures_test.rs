@@ -105,7 +105,7 @@ fn every_fixture_has_the_expected_structure_identity_and_suggestions() {
                 .outline
                 .blocks
                 .iter()
-                .any(|b| matches!(b, Block::Paragraph { text } if text.starts_with("2.1. "))));
+                .any(|b| matches!(b, Block::Paragraph { text, .. } if text.starts_with("2.1. "))));
         }
     }
     let crm = load("crm.docx");

@@ -314,7 +314,7 @@ impl Builder {
             }
             None => {
                 self.outline.counts.paragraphs += 1;
-                self.outline.blocks.push(Block::Paragraph { text });
+                self.outline.blocks.push(Block::Paragraph { text, anchor: None });
             }
         }
     }
@@ -393,7 +393,7 @@ mod tests {
             outline.blocks[1],
             Block::Heading { level: 2, text: "1. Термины".into(), anchor: Some("s1".into()) }
         );
-        assert_eq!(outline.blocks[2], Block::Paragraph { text: "1.1. Оператор — ТОО «Пример».".into() });
+        assert_eq!(outline.blocks[2], Block::Paragraph { text: "1.1. Оператор — ТОО «Пример».".into(), anchor: None });
         assert_eq!(
             outline.blocks[5],
             Block::List {
