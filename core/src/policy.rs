@@ -49,7 +49,7 @@ pub struct PolicyCategory {
     pub title: Localized,
     #[serde(deserialize_with = "crate::unique::unique_map")]
     pub description: Localized,
-    /// Anchors of the headings in the policy text this category refers to.
+    /// Anchors of the headings or numbered clauses in the policy text this category refers to.
     #[serde(default)]
     pub sections: Vec<String>,
 }
@@ -66,6 +66,10 @@ pub enum Block {
     },
     Paragraph {
         text: String,
+        /// A numbered clause's anchor (`2.1.2` → `s2-1-2`), so a category can point at it.
+        /// Absent on a plain paragraph and then not serialised: older policies keep their hash.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        anchor: Option<String>,
     },
     List {
         items: Vec<String>,
@@ -167,7 +171,8 @@ impl Policy {
         Ok(())
     }
 
-    /// Validates the text of every language and returns the heading anchors common to all.
+    /// Validates the text of every language and returns the anchors (of headings and clauses)
+    /// common to all.
     fn validate_text(&self) -> Result<BTreeSet<String>, ValidationError> {
         if let Some(extra) = self.text.keys().find(|k| !self.languages.contains(k)) {
             return Err(ValidationError::LanguageUnsupported(extra.clone()));
@@ -187,9 +192,9 @@ impl Policy {
             let mut anchors = BTreeSet::new();
             for block in blocks {
                 validate_block(block)?;
-                if let Block::Heading { anchor: Some(a), .. } = block {
-                    if !anchors.insert(a.clone()) {
-                        return Err(ValidationError::Duplicate { field: "anchor", value: a.clone() });
+                if let Some(a) = block.anchor() {
+                    if !anchors.insert(a.to_owned()) {
+                        return Err(ValidationError::Duplicate { field: "anchor", value: a.to_owned() });
                     }
                 }
             }
@@ -245,7 +250,12 @@ fn validate_block(block: &Block) -> Result<(), ValidationError> {
             }
             check_text("heading", text, MAX_TEXT_CHARS)
         }
-        Block::Paragraph { text } => check_text("paragraph", text, MAX_TEXT_CHARS),
+        Block::Paragraph { text, anchor } => {
+            if let Some(a) = anchor {
+                check_slug("anchor", a)?;
+            }
+            check_text("paragraph", text, MAX_TEXT_CHARS)
+        }
         Block::List { items } => {
             if items.is_empty() {
                 return Err(ValidationError::Empty { field: "list" });
@@ -263,6 +273,17 @@ fn validate_block(block: &Block) -> Result<(), ValidationError> {
             } else {
                 Err(ValidationError::UnsafeLink(href.chars().take(80).collect()))
             }
+        }
+    }
+}
+
+impl Block {
+    /// The anchor a category's `sections` can name: a heading's or a numbered clause's.
+    #[must_use]
+    pub fn anchor(&self) -> Option<&str> {
+        match self {
+            Self::Heading { anchor, .. } | Self::Paragraph { anchor, .. } => anchor.as_deref(),
+            Self::List { .. } | Self::Link { .. } => None,
         }
     }
 }

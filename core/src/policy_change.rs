@@ -79,7 +79,7 @@ mod tests {
             languages: vec!["en".into()],
             categories,
             summary: BTreeMap::from([("en".to_owned(), "s".to_owned())]),
-            text: BTreeMap::from([("en".to_owned(), vec![Block::Paragraph { text: "t".into() }])]),
+            text: BTreeMap::from([("en".to_owned(), vec![Block::Paragraph { text: "t".into(), anchor: None }])]),
             consent: None,
         }
     }

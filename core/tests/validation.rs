@@ -60,7 +60,7 @@ fn heading(level: u8, text: &str, anchor: Option<&str>) -> Block {
 }
 
 fn paragraph(text: &str) -> Block {
-    Block::Paragraph { text: text.into() }
+    Block::Paragraph { text: text.into(), anchor: None }
 }
 
 fn link(text: &str, href: &str) -> Block {
@@ -1492,4 +1492,106 @@ fn edge_key_not_in_jwks_is_invalid() {
     let v = s.verify(&impostor);
     assert!(matches!(v.edge_signature, CheckResult::Invalid(_)), "{v:?}");
     assert!(!v.is_valid());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clause anchors on paragraphs
+// ---------------------------------------------------------------------------------------------
+
+/// A policy document as stored before paragraphs could carry anchors.
+const POLICY_WITHOUT_PARAGRAPH_ANCHORS: &str = r#"{"schema":1,"site":"test-site","version":3,"effective_date":"2026-11-01","material":false,
+"operator":{"legal_name":"ТОО «Пример»","city":"Алматы","email":"privacy@example.kz","phone":"+7 727 000 00 00"},
+"languages":["ru"],
+"categories":[{"id":"necessary","switchable":false,"default":true,"title":{"ru":"Необходимые"},"description":{"ru":"Без них сайт не работает."},"sections":["s2"]}],
+"summary":{"ru":"Мы используем cookie."},
+"text":{"ru":[{"type":"heading","level":2,"text":"2. Цели","anchor":"s2"},{"type":"paragraph","text":"2.1. Оператор обрабатывает данные."},{"type":"list","items":["a"]},{"type":"link","text":"Почта","href":"mailto:privacy@example.kz"}]}}"#;
+
+/// Its content hash, computed before `Paragraph` gained `anchor`: receipts already bind it.
+const POLICY_WITHOUT_PARAGRAPH_ANCHORS_SHA256: &str =
+    "6f000b3b1e215b5c91f6228e60356a570ff1ebd808460ad98feca8835a861f2a";
+
+#[test]
+fn hash_of_a_policy_without_paragraph_anchors_is_unchanged() {
+    let p: Policy = serde_json::from_str(POLICY_WITHOUT_PARAGRAPH_ANCHORS).unwrap();
+    assert_eq!(p.validate(), Ok(()));
+    assert_eq!(p.content_hash().unwrap(), POLICY_WITHOUT_PARAGRAPH_ANCHORS_SHA256);
+    // Serialising writes no `anchor` for a paragraph that has none.
+    let back = serde_json::to_value(&p).unwrap();
+    assert_eq!(back["text"]["ru"][1], json!({"type": "paragraph", "text": "2.1. Оператор обрабатывает данные."}));
+}
+
+fn clause(text: &str, anchor: &str) -> Block {
+    Block::Paragraph { text: text.into(), anchor: Some(anchor.into()) }
+}
+
+/// The valid policy with clause `s9-1` in both languages.
+fn policy_with_clause() -> Policy {
+    let mut p = policy();
+    push_block(&mut p, "ru", clause("9.1. Данные передаются партнёрам.", "s9-1"));
+    push_block(&mut p, "en", clause("9.1. Data goes to partners.", "s9-1"));
+    p
+}
+
+#[test]
+fn clause_anchor_is_a_section_a_category_may_name() {
+    let mut p = policy_with_clause();
+    p.categories[3].sections.push("s9-1".into());
+    assert_eq!(p.validate(), Ok(()));
+    round_trip(&p);
+    let doc = serde_json::to_value(&p).unwrap();
+    assert_eq!(doc["text"]["en"].as_array().unwrap().last().unwrap()["anchor"], "s9-1");
+}
+
+#[test]
+fn clause_anchor_changes_the_content_hash() {
+    let plain = policy();
+    let mut anchored = policy();
+    push_block(&mut anchored, "en", paragraph("9.1. Data goes to partners."));
+    let before = anchored.content_hash().unwrap();
+    anchored.text.get_mut("en").unwrap().pop();
+    push_block(&mut anchored, "en", clause("9.1. Data goes to partners.", "s9-1"));
+    assert_ne!(anchored.content_hash().unwrap(), before);
+    assert_ne!(anchored.content_hash().unwrap(), plain.content_hash().unwrap());
+}
+
+#[test]
+fn invalid_id_clause_anchor() {
+    for anchor in ["S9", "9 1", "#s9", ""] {
+        let mut p = policy();
+        push_block(&mut p, "en", clause("9. Extra", anchor));
+        let e = policy_fails(&p, "invalid_id");
+        assert!(matches!(e, ValidationError::InvalidId { field: "anchor", .. }), "{anchor:?}: {e:?}");
+    }
+}
+
+#[test]
+fn duplicate_clause_anchors() {
+    // Clause against clause, and clause against heading, in one language.
+    let mut p = policy_with_clause();
+    push_block(&mut p, "en", clause("9.1. Again.", "s9-1"));
+    assert_eq!(policy_fails(&p, "duplicate"), ValidationError::Duplicate { field: "anchor", value: "s9-1".into() });
+
+    let mut p = policy();
+    push_block(&mut p, "ru", clause("Аналитика снова.", "analytics"));
+    assert_eq!(
+        policy_fails(&p, "duplicate"),
+        ValidationError::Duplicate { field: "anchor", value: "analytics".into() }
+    );
+}
+
+#[test]
+fn section_unknown_when_clause_exists_in_one_language_only() {
+    let mut p = policy();
+    push_block(&mut p, "ru", clause("9.1. Только по-русски.", "s9-1"));
+    assert_eq!(p.validate(), Ok(()));
+    p.categories[1].sections.push("s9-1".into());
+    assert_eq!(policy_fails(&p, "section_unknown"), ValidationError::SectionUnknown("s9-1".into()));
+}
+
+#[test]
+fn clause_anchor_unknown_field_still_refused() {
+    let block = json!({"type": "paragraph", "text": "9.1. x", "anchor": "s9-1", "id": "x"});
+    assert!(serde_json::from_value::<Block>(block).is_err());
+    let block = json!({"type": "paragraph", "text": "9.1. x", "anchor": "s9-1"});
+    assert_eq!(serde_json::from_value::<Block>(block).unwrap(), clause("9.1. x", "s9-1"));
 }

@@ -100,7 +100,7 @@ describe('five commands take a new site live from its own document', () => {
       assert.ok(review.includes(want.identity.legal_name), review);
       assert.ok(review.includes(`${want.identity.bin_iin} (check digit valid)`), review);
       for (const [category, sections] of Object.entries(want.suggestions)) {
-        assert.match(review, new RegExp(`${category} → ${sections.map((s) => `§${s.slice(1)}`).join(', ')}`));
+        assert.match(review, new RegExp(`${category} → ${sections.map((s) => `§${s.slice(1).replaceAll('-', '\\.')}`).join(', ')}`));
       }
       assert.match(review, /no Kazakh text: the widget shows Russian to visitors who ask for Kazakh/);
       assert.match(review, /Ready to publish: kelisim policy publish/);
@@ -117,7 +117,8 @@ describe('five commands take a new site live from its own document', () => {
       }
       assert.deepEqual(served.policy.consent?.cross_border?.countries ?? [], want.consent.countries);
       assert.deepEqual(served.policy.text.ru.find((b) => b.anchor === 's1'), { type: 'heading', level: 2, text: '1. Общие положения', anchor: 's1' });
-      assert.ok(served.policy.text.ru.some((b) => b.type === 'paragraph' && b.text.startsWith('2.1. ')), 'clauses keep their numbers');
+      const clause = served.policy.text.ru.find((b) => b.type === 'paragraph' && b.text.startsWith('2.1. '));
+      assert.equal(clause?.anchor, 's2-1', 'clauses keep their numbers and are published with their anchors');
 
       const snippet = ok(await kelisim(['site', 'snippet', id]), 'snippet').stdout;
       assert.equal(snippet.match(/<script src=/g).length, 1, 'one tag to paste');

@@ -253,6 +253,17 @@ function structFields(src, name) {
   return fields;
 }
 
+/** The field names of struct-like variant `variant` of enum `name` (`Paragraph { text, anchor }`). */
+function variantFields(src, name, variant) {
+  const start = src.indexOf(`pub enum ${name} {`);
+  assert.ok(start >= 0, `enum ${name} not found`);
+  const body = src.slice(src.indexOf('{', start) + 1, src.indexOf('\n}', start));
+  const at = body.search(new RegExp(`^\\s*${variant} \\{`, 'm'));
+  assert.ok(at >= 0, `${name}::${variant} not found`);
+  const fields = body.slice(body.indexOf('{', at) + 1, body.indexOf('\n    }', at));
+  return [...fields.matchAll(/^\s*(\w+):/gm)].map((m) => m[1]);
+}
+
 /** snake_case variant names of `pub enum name`. */
 function enumVariants(src, name) {
   const start = src.indexOf(`pub enum ${name} {`);
@@ -363,6 +374,10 @@ describe('the document', () => {
       const schema = deref({ $ref: S.Block.discriminator.mapping[variant] });
       assert.equal(schema.properties.type.const, variant);
       assert.equal(schema.additionalProperties, false);
+      // The same fields as core's variant (a paragraph's optional clause anchor included).
+      const rustVariant = variant.replace(/(^|_)(\w)/g, (_, __, c) => c.toUpperCase());
+      assert.deepEqual(Object.keys(schema.properties).filter((p) => p !== 'type').sort(),
+        variantFields(rust['core/src/policy.rs'], 'Block', rustVariant).sort(), `${variant} block vs core`);
     }
     assert.deepEqual(S.Scope.enum, enumVariants(rust['core/src/api/tokens.rs'], 'Scope'));
     assert.deepEqual(S.Action.enum, enumVariants(rust['core/src/receipt.rs'], 'Action'));

@@ -65,7 +65,7 @@ fn block(v: &Value) -> Option<Block> {
             text: string(v, "text")?,
             anchor: string(v, "anchor"),
         },
-        "paragraph" => Block::Paragraph { text: string(v, "text")? },
+        "paragraph" => Block::Paragraph { text: string(v, "text")?, anchor: string(v, "anchor") },
         "list" => Block::List { items: strings(v.get("items"))? },
         "link" => Block::Link { text: string(v, "text")?, href: string(v, "href")? },
         _ => return None,

@@ -176,10 +176,23 @@ pub struct Terms {
 /// A block of policy text, rendered as DOM nodes (never parsed as markup).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Block {
-    Heading { level: u8, text: String, anchor: Option<String> },
-    Paragraph { text: String },
-    List { items: Vec<String> },
-    Link { text: String, href: String },
+    Heading {
+        level: u8,
+        text: String,
+        anchor: Option<String>,
+    },
+    /// A numbered clause carries its anchor, so a link to `#k-s-<anchor>` reaches it.
+    Paragraph {
+        text: String,
+        anchor: Option<String>,
+    },
+    List {
+        items: Vec<String>,
+    },
+    Link {
+        text: String,
+        href: String,
+    },
 }
 
 /// The policy version served, in the language shown.

@@ -364,6 +364,12 @@ pub(crate) mod tests {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../www/demo/policies/crm-demo.json");
         let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         v["operator"]["bin_iin"] = "180540012343".into();
+        // A numbered clause with its anchor in every language, which a category points at.
+        for blocks in v["text"].as_object_mut().unwrap().values_mut() {
+            let clause = blocks.as_array_mut().unwrap().iter_mut().find(|b| b["type"] == "paragraph").unwrap();
+            clause["anchor"] = "s1-1".into();
+        }
+        v["categories"][1]["sections"].as_array_mut().unwrap().push("s1-1".into());
         v["consent"] = serde_json::json!({
             "term": {"text": {"ru": "До отзыва согласия", "kk": "Келісім кері қайтарылғанға дейін", "en": "Until withdrawn"}},
             "third_parties": [
@@ -446,7 +452,7 @@ pub(crate) mod tests {
                     .iter()
                     .map(|b| match b.clone() {
                         CoreBlock::Heading { level, text, anchor } => Block::Heading { level, text, anchor },
-                        CoreBlock::Paragraph { text } => Block::Paragraph { text },
+                        CoreBlock::Paragraph { text, anchor } => Block::Paragraph { text, anchor },
                         CoreBlock::List { items } => Block::List { items },
                         CoreBlock::Link { text, href } => Block::Link { text, href },
                     })

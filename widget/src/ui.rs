@@ -244,6 +244,15 @@ fn link(t: &mut Tree, href: &str, label: &str) {
     }
 }
 
+/// A heading or clause: `tag` with the id `k-s-<anchor>` when the anchor is a slug, so a link to
+/// that section scrolls to it.
+fn anchored(t: &mut Tree, tag: &str, anchor: Option<&str>, text: &str) {
+    match anchor.filter(|a| is_slug(a)) {
+        Some(a) => t.leaf(tag, &[("id", &["k-s-", a].concat())], text),
+        None => t.leaf(tag, &[], text),
+    };
+}
+
 /// The full policy: version, effective date and operator contacts, then its text. Links only
 /// for `https:`, `http:`, `mailto:` and `tel:` targets.
 #[must_use]
@@ -274,18 +283,11 @@ pub fn policy(p: &Policy, lang: &str, s: &Strings) -> String {
     }
     for block in &p.text {
         match block {
+            // The dialog's title is the h2; the policy's own levels 1–4 become h3–h6.
             Block::Heading { level, text, anchor } => {
-                // The dialog's title is the h2; the policy's own levels 1–4 become h3–h6.
-                let tag = ["h3", "h3", "h4", "h5", "h6"][usize::from((*level).min(4))];
-                let id = anchor.as_deref().filter(|a| is_slug(a)).map(|a| ["k-s-", a].concat());
-                match &id {
-                    Some(id) => t.leaf(tag, &[("id", id)], text),
-                    None => t.leaf(tag, &[], text),
-                };
+                anchored(&mut t, ["h3", "h3", "h4", "h5", "h6"][usize::from((*level).min(4))], anchor.as_deref(), text);
             }
-            Block::Paragraph { text } => {
-                t.leaf("p", &[], text);
-            }
+            Block::Paragraph { text, anchor } => anchored(&mut t, "p", anchor.as_deref(), text),
             Block::List { items } => {
                 t.open("ul", &[]);
                 for item in items {
@@ -442,7 +444,7 @@ mod tests {
             text: vec![
                 Block::Heading { level: 1, text: hostile.into(), anchor: Some("a\" onclick=\"x".into()) },
                 Block::Heading { level: 9, text: "ok".into(), anchor: Some("sec-1".into()) },
-                Block::Paragraph { text: hostile.into() },
+                Block::Paragraph { text: hostile.into(), anchor: Some("s1\" onclick=\"x".into()) },
                 Block::List { items: vec![hostile.into()] },
                 Block::Link { text: "js".into(), href: "javascript:alert(1)".into() },
                 Block::Link { text: "data".into(), href: "data:text/html,<script>x</script>".into() },
@@ -483,6 +485,25 @@ mod tests {
         assert!(text(&b).contains(hostile));
         let s = tree(&settings(&model(&p, &[], false, false)));
         assert!(text(&s).contains(hostile));
+    }
+
+    #[test]
+    fn a_clause_carries_its_anchor_as_the_id_a_section_link_scrolls_to() {
+        let core = crate::state::tests::with_terms();
+        let p = crate::state::tests::served(&core, "ru").policy;
+        let d = tree(&policy(&p, "ru", strings("ru")));
+        let clause = by(&d, "id", "k-s-s1-1");
+        assert_eq!(clause.len(), 1);
+        assert_eq!(clause[0][0], "p");
+        // Every section a category names is an element of the policy view.
+        for section in core.categories.iter().flat_map(|c| &c.sections) {
+            assert_eq!(by(&d, "id", &format!("k-s-{section}")).len(), 1, "{section}");
+        }
+        // A paragraph without an anchor has no id.
+        let plain =
+            Policy { text: vec![Block::Paragraph { text: "2.1. Текст.".into(), anchor: None }], ..p.clone() };
+        let d = tree(&policy(&plain, "ru", strings("ru")));
+        assert!(elements(&d).iter().filter(|e| e[0] == "p").all(|e| e[1].get("id").is_none()));
     }
 
     #[test]

@@ -117,7 +117,7 @@ pub struct EditArgs {
     /// The banner's short text in one language (repeatable)
     #[arg(long, value_name = "LANG=TEXT")]
     summary: Vec<String>,
-    /// The headings a category points at, e.g. analytics=§6,§7 (empty: none) (repeatable)
+    /// The headings or clauses a category points at, e.g. analytics=§6,§7.2 (empty: none) (repeatable)
     #[arg(long, value_name = "CATEGORY=§N,…")]
     sections: Vec<String>,
     /// Adds a standard category (analytics, marketing, cross_border, ai_processing)
@@ -236,7 +236,7 @@ fn apply_edits(d: &mut draft::Draft, a: &EditArgs) -> Result<()> {
             list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(crate::import::anchors::parse_label).collect();
         if let Some(missing) = anchors.iter().find(|a| !common.contains(*a)) {
             return Err(Error::Usage(format!(
-                "--sections {arg:?}: {} is not a heading in every language of the draft",
+                "--sections {arg:?}: {} is not a heading or clause in every language of the draft",
                 crate::import::anchors::label(missing)
             )));
         }

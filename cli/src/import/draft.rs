@@ -201,7 +201,7 @@ pub fn fill_texts(p: &mut Policy) {
     }
 }
 
-/// Each category's sections: the headings the default language's import suggested that exist in
+/// Each category's sections: the anchors the default language's import suggested that exist in
 /// every language's text (a category's sections must be common to all). Sections the owner set
 /// are kept if they still exist.
 pub fn refresh_sections(draft: &mut Draft) {
@@ -220,18 +220,12 @@ pub fn refresh_sections(draft: &mut Draft) {
     }
 }
 
-/// Heading anchors present in the text of every language.
+/// Heading and clause anchors present in the text of every language.
 #[must_use]
 pub fn common_anchors(p: &Policy) -> BTreeSet<String> {
     let mut common: Option<BTreeSet<String>> = None;
     for blocks in p.text.values() {
-        let anchors: BTreeSet<String> = blocks
-            .iter()
-            .filter_map(|b| match b {
-                Block::Heading { anchor: Some(a), .. } => Some(a.clone()),
-                _ => None,
-            })
-            .collect();
+        let anchors: BTreeSet<String> = blocks.iter().filter_map(Block::anchor).map(str::to_owned).collect();
         common = Some(match common {
             None => anchors,
             Some(prev) => prev.intersection(&anchors).cloned().collect(),

@@ -105,7 +105,7 @@ fn every_fixture_has_the_expected_structure_identity_and_suggestions() {
                 .outline
                 .blocks
                 .iter()
-                .any(|b| matches!(b, Block::Paragraph { text } if text.starts_with("2.1. "))));
+                .any(|b| matches!(b, Block::Paragraph { text, .. } if text.starts_with("2.1. "))));
         }
     }
     let crm = load("crm.docx");
@@ -128,7 +128,12 @@ fn a_draft_from_an_import_is_a_valid_policy_and_languages_merge() {
     p.version = 1;
     p.validate().unwrap();
     assert_eq!(p.operator.bin_iin.as_deref(), Some("180440012349"));
-    assert_eq!(p.category("cross_border").unwrap().sections, ["s8"]);
+    // The category points at its heading and at the matching clauses, published with anchors.
+    assert_eq!(p.category("cross_border").unwrap().sections, ["s8", "s8-1", "s8-2"]);
+    assert!(p.text["ru"].iter().any(|b| matches!(
+        b,
+        Block::Paragraph { text, anchor: Some(a) } if a == "s8-1" && text.starts_with("8.1. ")
+    )));
     assert!(p.consent.is_some());
     let hash = p.content_hash().unwrap();
 

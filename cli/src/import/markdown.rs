@@ -100,7 +100,7 @@ pub fn to_blocks(text: &str) -> Result<Vec<Block>, MarkdownError> {
                     blocks.push(Block::Link { text: link_text.clone(), href: href.clone() });
                 }
                 _ if b.text.is_empty() => {}
-                _ => blocks.push(Block::Paragraph { text: b.text }),
+                _ => blocks.push(Block::Paragraph { text: b.text, anchor: None }),
             },
         }
     }
@@ -302,7 +302,7 @@ mod tests {
         Block::Heading { level, text: text.into(), anchor: anchor.map(Into::into) }
     }
     fn para(text: &str) -> Block {
-        Block::Paragraph { text: text.into() }
+        Block::Paragraph { text: text.into(), anchor: None }
     }
 
     #[test]

@@ -178,7 +178,7 @@ pub mod words {
         let mut out = Vec::new();
         for block in blocks {
             match block {
-                Block::Heading { text, .. } | Block::Paragraph { text } | Block::Link { text, .. } => {
+                Block::Heading { text, .. } | Block::Paragraph { text, .. } | Block::Link { text, .. } => {
                     out.extend(of(text));
                 }
                 Block::List { items } => items.iter().for_each(|i| out.extend(of(i))),

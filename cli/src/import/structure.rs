@@ -48,8 +48,8 @@ pub struct Section {
     pub number: Option<String>,
     /// Its text (a clause's first 200 characters are enough to recognise it).
     pub text: String,
-    /// The anchor of the heading it sits under (its own for a heading): what a category can
-    /// point at in the published policy.
+    /// The anchor of the heading it sits under (its own for a heading): what a category points
+    /// at when the clause itself is published without an anchor (a link block).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heading: Option<String>,
 }
@@ -272,14 +272,14 @@ impl Builder {
                 self.flush_list();
                 check_length(&text)?;
                 let anchor = anchors::unique(anchors::from_number(&number), &mut self.anchors);
-                self.open_section(anchor, SectionKind::Clause, Some(number), &text);
+                self.open_section(anchor.clone(), SectionKind::Clause, Some(number), &text);
                 self.outline.counts.clauses += 1;
-                self.text_block(text, para_links);
+                self.text_block(text, para_links, Some(anchor));
             }
             Line::Text(text) => {
                 self.flush_list();
                 check_length(&text)?;
-                self.text_block(text, para_links);
+                self.text_block(text, para_links, None);
             }
         }
         Ok(())
@@ -296,8 +296,10 @@ impl Builder {
         self.section = Some(self.outline.sections.len() - 1);
     }
 
-    /// A paragraph, or a link block when the paragraph is short and carries one contact.
-    fn text_block(&mut self, text: String, para_links: &[(String, String)]) {
+    /// A paragraph (with its clause's anchor, if it is a clause), or a link block when the
+    /// paragraph is short and carries one contact (a link has no anchor: a category pointing at
+    /// such a clause points at its heading, see [`super::suggest`]).
+    fn text_block(&mut self, text: String, para_links: &[(String, String)], anchor: Option<String>) {
         let short = text.chars().count() <= MAX_LINK_LINE_CHARS;
         let explicit: Vec<&String> = para_links.iter().map(|(_, h)| h).filter(|h| is_safe_href(h)).collect();
         let found = links::find(&text);
@@ -314,7 +316,7 @@ impl Builder {
             }
             None => {
                 self.outline.counts.paragraphs += 1;
-                self.outline.blocks.push(Block::Paragraph { text });
+                self.outline.blocks.push(Block::Paragraph { text, anchor });
             }
         }
     }
@@ -393,7 +395,12 @@ mod tests {
             outline.blocks[1],
             Block::Heading { level: 2, text: "1. Термины".into(), anchor: Some("s1".into()) }
         );
-        assert_eq!(outline.blocks[2], Block::Paragraph { text: "1.1. Оператор — ТОО «Пример».".into() });
+        assert_eq!(
+            outline.blocks[2],
+            Block::Paragraph {
+                text: "1.1. Оператор — ТОО «Пример».".into(), anchor: Some("s1-1".into())
+            }
+        );
         assert_eq!(
             outline.blocks[5],
             Block::List {
@@ -406,6 +413,23 @@ mod tests {
         );
         let anchors: Vec<&str> = outline.sections.iter().map(|s| s.anchor.as_str()).collect();
         assert_eq!(anchors, ["politika-konfidentsialnosti", "s1", "s1-1", "s2", "s2-1", "s2-1-2"]);
+        // Every heading and clause is published with its anchor; unnumbered text has none.
+        let published: Vec<Option<&str>> = outline.blocks.iter().map(Block::anchor).collect();
+        assert_eq!(
+            published,
+            [
+                Some("politika-konfidentsialnosti"),
+                Some("s1"),
+                Some("s1-1"),
+                Some("s2"),
+                Some("s2-1"),
+                None,
+                Some("s2-1-2"),
+                None,
+                None,
+                None
+            ]
+        );
         assert_eq!(outline.sections[5].heading.as_deref(), Some("s2"));
         assert_eq!(
             outline.counts,

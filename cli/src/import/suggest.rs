@@ -156,7 +156,8 @@ pub struct Match {
 pub struct Suggestion {
     pub category: String,
     pub matches: Vec<Match>,
-    /// The headings the category should point at: those with the most matches.
+    /// The anchors the category should point at: the matching clauses (or headings) under the
+    /// headings with the most matches.
     pub sections: Vec<String>,
 }
 
@@ -207,6 +208,7 @@ fn matched_words(terms: &[&str], text: &str) -> Vec<String> {
 /// Suggests categories from the document's headings and text.
 #[must_use]
 pub fn suggest(outline: &Outline) -> Vec<Suggestion> {
+    let published: BTreeSet<&str> = outline.blocks.iter().filter_map(Block::anchor).collect();
     let mut out = Vec::new();
     for (category, terms) in TERMS {
         let mut by_anchor: BTreeMap<String, Match> = BTreeMap::new();
@@ -245,12 +247,17 @@ pub fn suggest(outline: &Outline) -> Vec<Suggestion> {
                 *per_heading.entry(h.clone()).or_default() += m.words.len();
             }
         }
+        // Each match under them is pointed at by its own anchor; a clause published without one
+        // (a link block) by its heading's.
         let best = per_heading.values().copied().max().unwrap_or(0);
         let mut sections: Vec<String> = Vec::new();
         for m in order.iter().filter_map(|a| by_anchor.get(a)) {
             if let Some(h) = &m.heading {
-                if per_heading.get(h).is_some_and(|n| n * 2 >= best) && !sections.contains(h) {
-                    sections.push(h.clone());
+                if per_heading.get(h).is_some_and(|n| n * 2 >= best) {
+                    let target = if published.contains(m.anchor.as_str()) { &m.anchor } else { h };
+                    if !sections.contains(target) {
+                        sections.push(target.clone());
+                    }
                 }
             }
         }
@@ -382,5 +389,31 @@ mod tests {
         assert!(matches("граничн", &w).is_empty(), "only at word starts");
         assert_eq!(months(&words("Согласие действует в течение 5 лет")), Some(60));
         assert_eq!(months(&words("до отзыва")), None);
+    }
+
+    #[test]
+    fn sections_name_the_matching_clauses_and_the_heading_of_an_anchorless_one() {
+        let outline = super::super::structure::structure(
+            [
+                "ПОЛИТИКА",
+                "1. Общие положения",
+                "1.1. Оператор обрабатывает данные.",
+                "2. Рассылки",
+                "2.1. Оператор ведёт рекламные рассылки.",
+                "2.2. Срок хранения данных — 5 лет.",
+                "2.3. Реклама: ads@example.kz",
+            ]
+            .into_iter()
+            .map(super::super::Para::plain)
+            .collect(),
+        )
+        .unwrap();
+        let marketing = suggest(&outline).into_iter().find(|s| s.category == "marketing").unwrap();
+        // The heading (its own text matched), clause 2.1, not 2.2 (no term), and for 2.3, a link
+        // block without an anchor, its heading (already named).
+        assert_eq!(marketing.sections, ["s2", "s2-1"]);
+        let anchors: Vec<&str> = marketing.matches.iter().map(|m| m.anchor.as_str()).collect();
+        assert_eq!(anchors, ["s2", "s2-1", "s2-3"]);
+        assert!(outline.blocks.iter().any(|b| matches!(b, Block::Link { text, .. } if text.starts_with("2.3."))));
     }
 }
