@@ -4,15 +4,15 @@
 // key rotation in a .dev.vars file that the edge then runs with.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { devVarsText, freePort, generateSecrets, parseDevVars, ROOT, startStack } from '../lib/stack.mjs';
 import { makeSubmission, sha256hex, visitorKey } from '../lib/receipt.mjs';
+import { CLI_BIN as BIN, runCli } from '../lib/cli.mjs';
 
-const BIN = join(ROOT, 'target/debug/kelisim');
 const SITE = 'crm-demo';
 const CSV_HEADER = 'id,server_time,client_time,subject,action,policy_version,policy_sha256,language,gpc,granted,denied,visitor_signed,hash,prev,kid';
 
@@ -23,20 +23,7 @@ const receipts = []; // signed receipts posted by the tests, oldest first
 
 /** Runs the CLI; resolves to { code, stdout, stderr }. `env` adds to (or, with undefined, removes from) the defaults. */
 function kelisim(args, { env = {}, input } = {}) {
-  const merged = { ...process.env, KELISIM_EDGE: stack.edgeUrl, KELISIM_TOKEN: stack.adminToken, ...env };
-  for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
-  return new Promise((resolve, reject) => {
-    const child = spawn(BIN, args, { env: merged, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    // A CLI that fails before reading its input (e.g. a missing JWKS file) closes stdin early.
-    child.stdin.on('error', (e) => { if (e.code !== 'EPIPE') reject(e); });
-    child.stdin.end(input ?? '');
-  });
+  return runCli(args, { env: { ...process.env, KELISIM_EDGE: stack.edgeUrl, KELISIM_TOKEN: stack.adminToken, ...env }, input });
 }
 
 /** Asserts a failure: exit 2 and a single `kelisim: …` line on stderr matching `pattern`. */

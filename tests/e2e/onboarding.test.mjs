@@ -5,7 +5,7 @@
 // screenshots in tests/artifacts/onboarding-*.png. Bad inputs save and publish nothing.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { ROOT, startStack } from '../lib/stack.mjs';
 import { launchBrowser } from '../lib/browser.mjs';
 import { serveDir } from '../lib/static.mjs';
+import { CLI_BIN as BIN, runCli } from '../lib/cli.mjs';
 
-const BIN = join(ROOT, 'target/debug/kelisim');
 const FIXTURES = join(ROOT, 'tests/fixtures/onboarding');
 const ARTIFACTS = join(ROOT, 'tests/artifacts');
 const EXPECTED = JSON.parse(await readFile(join(FIXTURES, 'expected.json'), 'utf8'));
@@ -26,16 +26,7 @@ let site; // the owner's pages: a directory served on its own origin
 let browser;
 
 function kelisim(args, { env = {} } = {}) {
-  const merged = { ...process.env, KELISIM_EDGE: stack.edgeUrl, KELISIM_TOKEN: stack.adminToken, KELISIM_DRAFTS: drafts, ...env };
-  return new Promise((resolve, reject) => {
-    const child = spawn(BIN, args, { env: merged, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCli(args, { env: { ...process.env, KELISIM_EDGE: stack.edgeUrl, KELISIM_TOKEN: stack.adminToken, KELISIM_DRAFTS: drafts, ...env } });
 }
 
 function ok(res, what) {
