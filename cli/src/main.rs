@@ -115,6 +115,19 @@ mod tests {
     }
 
     #[test]
+    fn a_subject_id_may_start_with_a_hyphen() {
+        // Subject ids are base64url: one in 64 starts with `-`, which must not read as a flag.
+        let subject = "-WzY8bO3Tq1lq4rN0Gm2pV7kXy5cH9dJeUfA6sR_iKo";
+        for args in [
+            vec!["kelisim", "subject", "show", "--site", "s", subject],
+            vec!["kelisim", "subject", "erase", "--site", "s", subject, "--json"],
+            vec!["kelisim", "receipts", "list", "--site", "s", "--subject", subject],
+        ] {
+            assert!(Cli::try_parse_from(&args).is_ok(), "{args:?}");
+        }
+    }
+
+    #[test]
     fn arguments_parse() {
         let cli = Cli::try_parse_from([
             "kelisim",

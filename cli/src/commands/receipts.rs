@@ -50,8 +50,8 @@ pub enum ReceiptsCmd {
         /// Exclusive upper bound on server time
         #[arg(long)]
         to: Option<String>,
-        /// Only this subject's receipts
-        #[arg(long)]
+        /// Only this subject's receipts (a subject id may start with `-`)
+        #[arg(long, allow_hyphen_values = true)]
         subject: Option<String>,
         /// Only receipts with a decision on this category
         #[arg(long)]

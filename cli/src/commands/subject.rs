@@ -25,8 +25,8 @@ pub enum SubjectCmd {
         /// The site id, e.g. crm-demo
         #[arg(long)]
         site: String,
-        /// The subject id (43 base64url characters)
-        /// The subject id (43 base64url characters)
+        /// The subject id (43 base64url characters; may start with `-`)
+        #[arg(allow_hyphen_values = true)]
         subject: String,
         /// Prints the edge's answer as JSON
         #[arg(long)]
@@ -38,7 +38,8 @@ pub enum SubjectCmd {
         /// The site id, e.g. crm-demo
         #[arg(long)]
         site: String,
-        /// The subject id (43 base64url characters)
+        /// The subject id (43 base64url characters; may start with `-`)
+        #[arg(allow_hyphen_values = true)]
         subject: String,
         /// Prints the edge's answer as JSON
         #[arg(long)]
