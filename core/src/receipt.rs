@@ -254,6 +254,19 @@ pub struct Receipt {
     /// SHA-256 of the canonical claims (the chain link the next receipt's `prev` names).
     pub hash: String,
     pub server_time: String,
+    /// Where the edge appended this receipt in the site's ledger: set before countersigning, so
+    /// the countersignature binds the position. Absent on receipts signed before the ledger.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<LogPosition>,
+}
+
+/// A receipt's position in its site's log (`docs/ledger.md`): the leaf index and the log's
+/// origin, `<edge-host>/kelisim/<site>`, the first line of every checkpoint of that log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogPosition {
+    pub index: u64,
+    pub origin: String,
 }
 
 impl Receipt {
@@ -267,6 +280,7 @@ impl Receipt {
             claims: submit.claims,
             visitor_signature: submit.visitor_signature,
             server_time: format_millis(now_ms),
+            log: None,
         })
     }
 

@@ -10,6 +10,7 @@
 //! - `keys`: the KV key schema (documented there). `keyring`, `auth` (tokens, scopes, route
 //!   access), `cors`: pure helpers.
 //! - `chain`: a subject's hash chain (current receipt, forks). `tombstone`: what erasure leaves.
+//! - `ledger/`: a site's log and query tables over SQL (the Durable Object's storage).
 //! - `cache`: what an isolate keeps between requests (policy versions, site configurations).
 //! - `routes`, `store_kv`: the thin runtime layer (wasm32 only): parse the request, call one
 //!   service method, write the answer (with `Date` from the edge's clock).
@@ -23,10 +24,13 @@ pub mod first_layer;
 pub mod keyring;
 pub mod keys;
 pub mod kv;
+pub mod ledger;
 pub mod router;
 pub mod service;
 pub mod tombstone;
 
+#[cfg(target_arch = "wasm32")]
+pub mod ledger_object;
 #[cfg(target_arch = "wasm32")]
 mod routes;
 #[cfg(target_arch = "wasm32")]

@@ -556,7 +556,7 @@ mod tests {
             let claims = sample_claims(None, action, 1_795_398_005_123 + i as u64);
             let sent = Sent::from_body(&crate::receipt::body(&claims.canonical(), None)).unwrap();
             hashes.push(sent.hash.clone());
-            let payload = receipt_payload(&sent, "2026-11-23T01:40:06.000Z");
+            let payload = receipt_payload(&sent, "2026-11-23T01:40:06.000Z", None);
             stored = Some(keep_receipt(stored.as_deref(), &payload, "j", 50));
         }
         let last = last_recorded(stored.as_deref(), "", 10).expect("a recorded choice");

@@ -207,8 +207,10 @@ pub struct Countersigned {
     pub kid: String,
     pub signing_input: String,
     pub signature: Vec<u8>,
-    /// The signed receipt: canonical JSON of `{claims, hash, server_time, visitor_signature}`.
+    /// The signed receipt: canonical JSON of `{claims, hash, log?, server_time, visitor_signature}`.
     pub payload: String,
+    /// The receipt's position in the site's log, when the edge keeps one.
+    pub log: Option<LogPosition>,
 }
 
 /// Why a countersigned receipt was not accepted.
@@ -238,14 +240,29 @@ impl CheckError {
 const HEADER_PREFIX: &str = "{\"alg\":\"EdDSA\",\"kid\":\"";
 const HEADER_SUFFIX: &str = "\",\"typ\":\"kelisim-receipt+jws\"}";
 
+/// Where the edge appended a receipt in the site's log (core's `LogPosition`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogPosition {
+    pub index: u64,
+    pub origin: String,
+}
+
 /// The canonical JSON of the receipt the edge accepts for `sent` at `server_time` (core's
-/// `Receipt`: `claims`, `hash`, `server_time`, `visitor_signature`, in canonical order).
+/// `Receipt`: `claims`, `hash`, `log` when the edge keeps a ledger, `server_time`,
+/// `visitor_signature`, in canonical order).
 #[must_use]
-pub fn receipt_payload(sent: &Sent, server_time: &str) -> String {
+pub fn receipt_payload(sent: &Sent, server_time: &str, log: Option<&LogPosition>) -> String {
     let mut out = String::from("{\"claims\":");
     out.push_str(&sent.claims);
     out.push_str(",\"hash\":");
     json::string(&mut out, &sent.hash);
+    if let Some(log) = log {
+        out.push_str(",\"log\":{\"index\":");
+        json::number(&mut out, log.index);
+        out.push_str(",\"origin\":");
+        json::string(&mut out, &log.origin);
+        out.push('}');
+    }
     out.push_str(",\"server_time\":");
     json::string(&mut out, server_time);
     out.push_str(",\"visitor_signature\":");
@@ -283,13 +300,21 @@ pub fn check_countersigned(sent: &Sent, jws: &str) -> Result<Countersigned, Chec
     let server_time = json::find(&payload, SERVER_TIME)
         .and_then(|at| payload.get(at + SERVER_TIME.len()..)?.get(..24))
         .ok_or(CheckError::Payload)?;
-    if !time::is_timestamp(server_time) || payload != receipt_payload(sent, server_time) {
+    // The log position is the other: an index and an origin, rebuilt canonically below.
+    let log = match json::parse(&payload).as_ref().and_then(|v| v.get("log")) {
+        None => None,
+        Some(log) => Some(LogPosition {
+            index: log.get("index").and_then(json::Value::as_u64).ok_or(CheckError::Payload)?,
+            origin: log.get("origin").and_then(json::Value::as_str).ok_or(CheckError::Payload)?.to_owned(),
+        }),
+    };
+    if !time::is_timestamp(server_time) || payload != receipt_payload(sent, server_time, log.as_ref()) {
         return Err(CheckError::Payload);
     }
     let mut signing_input = String::from(h);
     signing_input.push('.');
     signing_input.push_str(p);
-    Ok(Countersigned { kid, signing_input, signature, payload })
+    Ok(Countersigned { kid, signing_input, signature, payload, log })
 }
 
 #[cfg(test)]
@@ -479,7 +504,46 @@ pub(crate) mod tests {
         for (text, s) in [submit(), submit_with(None)] {
             let receipt = Receipt::accept(s.clone(), 1_795_398_006_042).unwrap();
             let core = to_canonical_string(&receipt).unwrap();
-            assert_eq!(receipt_payload(&sent(&text), &receipt.server_time), core);
+            assert_eq!(receipt_payload(&sent(&text), &receipt.server_time, None), core);
+        }
+    }
+
+    fn logged(s: &SubmitReceipt, index: u64) -> SignedReceipt {
+        let mut receipt = Receipt::accept(s.clone(), 1_795_398_006_000).unwrap();
+        receipt.log =
+            Some(kelisim_core::receipt::LogPosition { index, origin: "127.0.0.1:8787/kelisim/crm-demo".into() });
+        receipt.countersign(&edge()).unwrap()
+    }
+
+    #[test]
+    fn a_receipt_with_its_log_position_passes_and_names_it() {
+        let (text, s) = submit();
+        for index in [0, 41, 9_007_199_254_740_991] {
+            let signed = logged(&s, index);
+            let check = check_countersigned(&sent(&text), &signed.jws).unwrap();
+            assert_eq!(check.payload, to_canonical_string(&signed.receipt).unwrap());
+            assert_eq!(check.log, Some(LogPosition { index, origin: "127.0.0.1:8787/kelisim/crm-demo".into() }));
+        }
+    }
+
+    #[test]
+    fn a_log_position_that_is_not_canonical_is_refused() {
+        let (text, s) = submit();
+        let good = logged(&s, 7);
+        let parts: Vec<&str> = good.jws.split('.').collect();
+        let payload = String::from_utf8(b64url_decode(parts[1]).unwrap()).unwrap();
+        for bad in [
+            payload.replace("\"index\":7", "\"index\":\"7\""),
+            payload.replace("\"index\":7", "\"index\":7.0"),
+            payload.replace("\"index\":7", "\"index\":-7"),
+            payload.replace("\"index\":7,", ""),
+            payload.replace("{\"index\":7,", "{\"extra\":1,\"index\":7,"),
+            payload.replace(",\"origin\":\"127.0.0.1:8787/kelisim/crm-demo\"", ""),
+            payload.replace("\"log\":{", "\"log\":[").replace("crm-demo\"}", "crm-demo\"]"),
+        ] {
+            assert_ne!(bad, payload);
+            let jws = format!("{}.{}.{}", parts[0], b64url_encode(bad.as_bytes()), parts[2]);
+            assert_eq!(check_countersigned(&sent(&text), &jws), Err(CheckError::Payload), "{bad}");
         }
     }
 
