@@ -17,7 +17,9 @@
 //! - [`tiles`]: C2SP tile paths (strict parser for the GET route), tile contents, entry bundles.
 //! - [`erasure`]: tombstones, and proofs that say which erasure removed a leaf.
 //! - [`limits`]: every limit as a named constant.
+//! - [`api`]: the JSON answers of the public proof routes (edge serves, CLI and mirror check).
 
+pub mod api;
 pub mod checkpoint;
 pub mod erasure;
 pub mod leaf;
