@@ -70,6 +70,12 @@ impl Req {
         }
     }
 
+    /// The path this request asks for, without the query.
+    #[must_use]
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
     /// Sends `body` as JSON.
     #[must_use]
     pub fn json_body(mut self, body: &Value) -> Self {

@@ -8,6 +8,11 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_INVALID: u8 = 1;
 /// Exit code for usage and input errors, an unreachable edge, and refusals by the edge.
 pub const EXIT_ERROR: u8 = 2;
+/// Exit code when a site's log is inconsistent with what the mirror or witness holds (it shrank,
+/// forked, a proof or an entry does not match): alert a person, nothing was overwritten.
+pub const EXIT_INCONSISTENT: u8 = 3;
+/// Exit code when a signature in the log does not verify (a checkpoint or a receipt's JWS).
+pub const EXIT_BAD_SIGNATURE: u8 = 4;
 
 /// Why a command could not do its work.
 #[derive(Debug, Error)]
@@ -36,6 +41,12 @@ pub enum Error {
     /// Writing a local file failed.
     #[error("{0}")]
     Output(String),
+    /// The site's log contradicts what was verified before, or itself.
+    #[error("log inconsistent: {0}")]
+    Inconsistent(String),
+    /// A checkpoint or receipt signature in the log does not verify.
+    #[error("bad signature: {0}")]
+    BadSignature(String),
     /// Standard output was closed (e.g. piped into `head`): stop quietly.
     #[error("standard output closed")]
     BrokenPipe,
@@ -47,6 +58,8 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::BrokenPipe => EXIT_OK,
+            Self::Inconsistent(_) => EXIT_INCONSISTENT,
+            Self::BadSignature(_) => EXIT_BAD_SIGNATURE,
             _ => EXIT_ERROR,
         }
     }

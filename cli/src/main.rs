@@ -22,6 +22,7 @@ mod commands;
 mod devvars;
 mod error;
 mod import;
+mod ledger;
 mod output;
 mod verify;
 
