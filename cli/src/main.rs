@@ -7,14 +7,18 @@
 //! - [`commands`]: one module per command group (`site`, `token`, `receipts`, `subject`, `policy`, `key`, `verify`).
 //! - [`import`]: a site owner's document (.docx, .html, .md, .txt) to policy blocks, findings
 //!   and a local draft (pure but for the draft file).
+//! - [`ledger`]: the site's log: the witness (`log verify`), receipt inclusion (`receipts
+//!   verify`) and the verifying SQLite mirror (`mirror`), pure over a log-source seam.
 //! - [`verify`]: reading signed receipts in every shape the edge hands out, and verdicts (pure).
 //! - [`devvars`]: rotating `EDGE_SIGNING_KEYS` in a `.dev.vars` file (pure).
 //! - [`atomic`]: files written whole or not at all.
 //! - [`output`]: standard output, notes on standard error, tables.
 //!
 //! # Exit codes
-//! 0 done; 1 a receipt or erasure record does not verify; 2 usage or input error, edge
-//! unreachable, or a refusal by the edge (the message says which).
+//! 0 done; 1 a receipt or erasure record does not verify (or, for `log verify --records`, a
+//! receipt's KV record is missing or different); 2 usage or input error, edge unreachable, or a
+//! refusal by the edge (the message says which); 3 a site's log is inconsistent with what the
+//! witness or mirror holds; 4 a checkpoint or receipt signature in the log does not verify.
 
 mod atomic;
 mod client;
@@ -31,6 +35,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use commands::key::KeyCmd;
+use commands::log::LogCmd;
+use commands::mirror::MirrorArgs;
 use commands::policy::PolicyCmd;
 use commands::receipts::ReceiptsCmd;
 use commands::site::SiteCmd;
@@ -42,7 +48,8 @@ use commands::Ctx;
 /// The operator command line for Kelisim: sites, policies, tokens, receipts, subjects, keys.
 #[derive(Debug, Parser)]
 #[command(name = "kelisim", version, propagate_version = true)]
-#[command(after_help = "Exit codes: 0 done; 1 a receipt does not verify; 2 usage, input, network or API error.")]
+#[command(after_help = "Exit codes: 0 done; 1 a receipt does not verify; 2 usage, input, network or API error; \
+                        3 a log is inconsistent (log verify, mirror); 4 a signature in a log does not verify.")]
 struct Cli {
     /// The edge's URL
     #[arg(long, global = true, env = "KELISIM_EDGE", default_value = "http://127.0.0.1:8787")]
@@ -76,6 +83,11 @@ enum Command {
     Key(KeyCmd),
     /// Verify signed receipts offline against a JWKS
     Verify(VerifyArgs),
+    /// The site's tamper-evident log: verify checkpoints (a witness) and KV records
+    #[command(subcommand)]
+    Log(LogCmd),
+    /// Copy the site's log and receipts into a local SQLite database, verifying as it pulls
+    Mirror(MirrorArgs),
 }
 
 fn run(cli: &Cli) -> error::Result<u8> {
@@ -88,6 +100,8 @@ fn run(cli: &Cli) -> error::Result<u8> {
         Command::Policy(cmd) => commands::policy::run(&ctx, cmd),
         Command::Key(cmd) => commands::key::run(cmd),
         Command::Verify(args) => commands::verify::run(args),
+        Command::Log(cmd) => commands::log::run(&ctx, cmd),
+        Command::Mirror(args) => commands::mirror::run(&ctx, args),
     }
 }
 
@@ -167,5 +181,9 @@ mod tests {
         .is_ok());
         assert!(Cli::try_parse_from(["kelisim", "verify", "-", "--jwks", "j.json"]).is_ok());
         assert!(Cli::try_parse_from(["kelisim", "verify", "x.json"]).is_err());
+        assert!(Cli::try_parse_from(["kelisim", "log", "verify", "--site", "s", "--state", "f", "--records"]).is_ok());
+        assert!(Cli::try_parse_from(["kelisim", "mirror", "--site", "s", "--db", "m.sqlite"]).is_ok());
+        assert!(Cli::try_parse_from(["kelisim", "mirror", "--site", "s"]).is_err());
+        assert!(Cli::try_parse_from(["kelisim", "receipts", "verify", "--site", "s", "-"]).is_ok());
     }
 }

@@ -257,13 +257,19 @@ mod tests {
             erasure,
             erasure_proof: prove_inclusion(5, 6, &hashes).unwrap(),
         };
-        let text = serde_json::to_string(&LeafProofAnswer::Erased(ErasedWrapper { erased: ErasedAnswer::new(&proof).unwrap() }))
-            .unwrap();
+        let text = serde_json::to_string(&LeafProofAnswer::Erased(ErasedWrapper {
+            erased: ErasedAnswer::new(&proof).unwrap(),
+        }))
+        .unwrap();
         let back: LeafProofAnswer = serde_json::from_str(&text).unwrap();
         let status = back.erased_proof().unwrap().unwrap().verify(3, 6, root).unwrap();
         assert_eq!(
             status,
-            LeafStatus::Erased { erasure_index: 5, erasure_id: ERASURE_ID.into(), time: "2026-12-02T10:00:00.000Z".into() }
+            LeafStatus::Erased {
+                erasure_index: 5,
+                erasure_id: ERASURE_ID.into(),
+                time: "2026-12-02T10:00:00.000Z".into()
+            }
         );
 
         // The tombstone must be exactly the log's: an extra member is refused.

@@ -2,6 +2,8 @@
 //! [`Client`], and prints. Helpers shared by several commands live here.
 
 pub mod key;
+pub mod log;
+pub mod mirror;
 pub mod policy;
 pub mod receipts;
 pub mod site;

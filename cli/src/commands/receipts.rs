@@ -1,4 +1,4 @@
-//! `kelisim receipts list|get|export`.
+//! `kelisim receipts list|get|verify|export`.
 
 use kelisim_core::api::export::NEXT_CURSOR_LINE;
 use kelisim_core::api::receipts::{ChainLink, ReceiptDetail, ReceiptPage, ReceiptSummary};
@@ -15,8 +15,12 @@ use super::{answer, check_site, check_subject, time_bound, Ctx, SUMMARY_HEADER};
 use crate::atomic::AtomicFile;
 use crate::client::{Access, Client, Req};
 use crate::error::{Error, Result, EXIT_INVALID, EXIT_OK};
+use crate::ledger::inclusion::{check_inclusion, Inclusion};
+use crate::ledger::source::{HttpLogSource, LogSource};
+use crate::ledger::trust::checkpoint_verifier;
+use crate::ledger::witness::latest_checkpoint;
 use crate::output::{note, out, out_json, stdout_error, table};
-use crate::verify::{reasons, verdict};
+use crate::verify::{read_records, reasons, verdict, verdict_of, Record};
 
 /// Pages `--all` follows at most (1000 pages of up to 1000 receipts); beyond, use `export`.
 const MAX_PAGES: usize = 1000;
@@ -83,6 +87,24 @@ pub enum ReceiptsCmd {
         #[arg(long)]
         jwks: Option<String>,
     },
+    /// Verifies signed receipts against the JWKS and proves each one in the site's log
+    #[command(after_help = "Exit codes: 0 every receipt is genuine and in the log (or signed before the ledger); \
+                            1 a receipt does not verify, is not proven in the log, or was erased from it; 2 usage, \
+                            input, network or API error; 4 the log's checkpoint does not verify.")]
+    Verify {
+        /// The site id, e.g. crm-demo
+        #[arg(long)]
+        site: String,
+        /// A signed receipt, a `receipts get` answer, or an NDJSON export; `-` or nothing for stdin
+        input: Option<PathBuf>,
+        /// Verifies against this JWKS (file or URL) instead of the edge's
+        #[arg(long)]
+        jwks: Option<String>,
+        /// The log's verifier key to trust (<origin>+<id>+<key>); default: the key the edge
+        /// publishes, accepted only if it is one of the edge's JWKS keys
+        #[arg(long)]
+        key: Option<String>,
+    },
     /// Exports receipts: NDJSON (one signed receipt per line, verifiable) or CSV
     Export {
         /// The site id, e.g. crm-demo
@@ -140,6 +162,9 @@ pub fn run(ctx: &Ctx, cmd: &ReceiptsCmd) -> Result<u8> {
             list(&client, &base, cursor.clone(), *all, *json)
         }
         ReceiptsCmd::Get { site, id, jwks } => get(ctx, site, id, jwks.as_deref()),
+        ReceiptsCmd::Verify { site, input, jwks, key } => {
+            verify_in_log(ctx, site, input.as_ref(), jwks.as_deref(), key.as_deref())
+        }
         ReceiptsCmd::Export { site, format, from, to, output, progress } => {
             check_site(site)?;
             let from = from.as_deref().map(|v| time_bound("--from", v)).transpose()?;
@@ -239,6 +264,44 @@ fn get(ctx: &Ctx, site: &str, id: &str, jwks_source: Option<&str>) -> Result<u8>
         note(&format!("warning: the edge says valid={}, the local check disagrees ({edge_reasons})", got.valid));
     }
     Ok(if mine.is_valid() { EXIT_OK } else { EXIT_INVALID })
+}
+
+/// `receipts verify`: each receipt's signatures, then its inclusion in the log at the latest
+/// verified checkpoint.
+fn verify_in_log(ctx: &Ctx, site: &str, input: Option<&PathBuf>, jwks: Option<&str>, key: Option<&str>) -> Result<u8> {
+    check_site(site)?;
+    let client = ctx.client()?;
+    let source = HttpLogSource { client: &client, site: site.to_owned() };
+    let jwks = match jwks {
+        Some(j) => super::verify::load_jwks(j)?,
+        None => source.jwks()?,
+    };
+    let verifier = checkpoint_verifier(&source, site, key, &jwks)?;
+    let checkpoint = latest_checkpoint(&source, &verifier, None)?;
+    let (reader, name) = super::verify::open_input(input)?;
+    let (mut valid, mut invalid) = (0usize, 0usize);
+    read_records(reader, &name, |_, record| {
+        let verdict = verdict_of(&record, &jwks);
+        let line = match (&record, verdict.is_valid()) {
+            (Record::Receipt(signed), true) => {
+                let inclusion = check_inclusion(&source, &checkpoint, signed)?;
+                if matches!(inclusion, Inclusion::Included { .. } | Inclusion::NoPosition) {
+                    valid += 1;
+                    format!("{}; {}", verdict.line(), inclusion.describe())
+                } else {
+                    invalid += 1;
+                    format!("INVALID {}: {}", verdict.label, inclusion.describe())
+                }
+            }
+            _ => {
+                invalid += 1;
+                verdict.line()
+            }
+        };
+        out(&crate::error::one_line(&line))
+    })?;
+    note(&format!("{valid} valid and in the log, {invalid} not (checkpoint size {})", checkpoint.size()));
+    Ok(if invalid == 0 { EXIT_OK } else { EXIT_INVALID })
 }
 
 /// Counts bytes and records while an export streams, and reports them.

@@ -32,13 +32,13 @@ pub fn load_jwks(source: &str) -> Result<Jwks> {
     }
 }
 
-/// Runs `verify`: 0 when every receipt is valid, 1 when any is not.
+/// Opens the receipts to verify: a file, or standard input for `-` or nothing.
 ///
 /// # Errors
-/// [`Error::Input`] for a missing or malformed input or JWKS.
-pub fn run(args: &VerifyArgs) -> Result<u8> {
-    let jwks = load_jwks(&args.jwks)?;
-    let (reader, name): (Box<dyn Read>, String) = match &args.input {
+/// [`Error::Input`] for an unreadable file or a directory; [`Error::Usage`] when standard input
+/// is a terminal.
+pub fn open_input(input: Option<&PathBuf>) -> Result<(Box<dyn Read>, String)> {
+    Ok(match input {
         Some(path) if path.as_os_str() != "-" => {
             let file =
                 std::fs::File::open(path).map_err(|e| Error::Input(format!("cannot read {}: {e}", path.display())))?;
@@ -53,7 +53,16 @@ pub fn run(args: &VerifyArgs) -> Result<u8> {
             }
             (Box::new(std::io::stdin().lock()), "standard input".to_owned())
         }
-    };
+    })
+}
+
+/// Runs `verify`: 0 when every receipt is valid, 1 when any is not.
+///
+/// # Errors
+/// [`Error::Input`] for a missing or malformed input or JWKS.
+pub fn run(args: &VerifyArgs) -> Result<u8> {
+    let jwks = load_jwks(&args.jwks)?;
+    let (reader, name) = open_input(args.input.as_ref())?;
     let (mut valid, mut invalid) = (0usize, 0usize);
     read_records(reader, &name, |_, record| {
         let v = verdict_of(&record, &jwks);

@@ -56,7 +56,8 @@ pub fn check_receipt_entry(entry: &ReceiptEntry, origin: &LogOrigin, jwks: &Jwks
     let bad = |why: String| Error::BadSignature(format!("receipt entry {index} ({}): {why}", entry.id()));
     let payload = entry.jws().split('.').nth(1).unwrap_or_default();
     let payload = b64url_decode(payload).map_err(|e| bad(format!("payload: {e}")))?;
-    let receipt: Receipt = serde_json::from_slice(&payload).map_err(|e| bad(format!("payload is not a receipt: {e}")))?;
+    let receipt: Receipt =
+        serde_json::from_slice(&payload).map_err(|e| bad(format!("payload is not a receipt: {e}")))?;
     let signed = SignedReceipt { receipt, jws: entry.jws().to_owned() };
     let verification = signed.verify(jwks);
     if !verification.is_valid() {

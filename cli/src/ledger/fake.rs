@@ -111,7 +111,8 @@ impl FakeLog {
             prev: None,
             widget_version: "0.1.0".into(),
         };
-        let mut receipt = Receipt::accept(SubmitReceipt { claims, visitor_signature: None }, 1_795_000_000_000).unwrap();
+        let mut receipt =
+            Receipt::accept(SubmitReceipt { claims, visitor_signature: None }, 1_795_000_000_000).unwrap();
         receipt.log = Some(LogPosition { index, origin: self.origin.to_string() });
         receipt.countersign(key).unwrap()
     }
@@ -175,7 +176,10 @@ impl FakeLog {
     }
 
     fn index_of(&self, id: &str) -> Option<u64> {
-        self.entries.iter().position(|e| matches!(Entry::parse(e), Ok(Entry::Receipt(r)) if r.id() == id)).map(|i| i as u64)
+        self.entries
+            .iter()
+            .position(|e| matches!(Entry::parse(e), Ok(Entry::Receipt(r)) if r.id() == id))
+            .map(|i| i as u64)
     }
 }
 
@@ -221,7 +225,11 @@ impl LogSource for FakeLog {
     }
 
     fn inclusion(&self, id: &str, size: u64) -> Result<LeafProofAnswer> {
-        let index = self.index_of(id).ok_or_else(|| Error::Api { status: 404, code: "receipt_not_found".into(), message: id.into() })?;
+        let index = self.index_of(id).ok_or_else(|| Error::Api {
+            status: 404,
+            code: "receipt_not_found".into(),
+            message: id.into(),
+        })?;
         let proof = prove_inclusion(index, size, &self.hashes).map_err(|e| Error::Protocol(e.to_string()))?;
         match ServedEntry::parse_at(index, &self.served[index as usize]).unwrap() {
             ServedEntry::Present(entry) => Ok(LeafProofAnswer::Present(InclusionAnswer {
@@ -231,7 +239,8 @@ impl LogSource for FakeLog {
                 hashes: proof.hashes,
             })),
             ServedEntry::Erased(tombstone) => {
-                let Entry::Erasure(erasure) = Entry::parse(&self.entries[tombstone.erased_by() as usize]).unwrap() else {
+                let Entry::Erasure(erasure) = Entry::parse(&self.entries[tombstone.erased_by() as usize]).unwrap()
+                else {
                     panic!("not an erasure")
                 };
                 let erased = ErasedLeafProof {

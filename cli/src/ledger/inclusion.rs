@@ -27,12 +27,6 @@ pub enum Inclusion {
 }
 
 impl Inclusion {
-    /// Whether the receipt is proven in the log with its data.
-    #[must_use]
-    pub fn is_included(&self) -> bool {
-        matches!(self, Self::Included { .. })
-    }
-
     /// One line for the verdict.
     #[must_use]
     pub fn describe(&self) -> String {
@@ -42,7 +36,9 @@ impl Inclusion {
             Self::NotYet { index, size } => {
                 format!("index {index} is not in the latest checkpoint (size {size}) yet; run again in a few seconds")
             }
-            Self::Erased { index, by, time } => format!("erased from the log: index {index}, erasure entry {by} at {time}"),
+            Self::Erased { index, by, time } => {
+                format!("erased from the log: index {index}, erasure entry {by} at {time}")
+            }
             Self::Refused(why) => format!("not proven in the log: {why}"),
         }
     }
@@ -56,7 +52,11 @@ pub fn check_inclusion(source: &impl LogSource, checkpoint: &Checkpoint, signed:
     let Some(position) = &signed.receipt.log else { return Ok(Inclusion::NoPosition) };
     let (index, size, id) = (position.index, checkpoint.size(), &signed.receipt.claims.id);
     if position.origin != checkpoint.origin().as_str() {
-        return Ok(Inclusion::Refused(format!("the receipt names log {}, not {}", position.origin, checkpoint.origin())));
+        return Ok(Inclusion::Refused(format!(
+            "the receipt names log {}, not {}",
+            position.origin,
+            checkpoint.origin()
+        )));
     }
     if index >= size {
         return Ok(Inclusion::NotYet { index, size });
@@ -93,7 +93,9 @@ pub fn check_inclusion(source: &impl LogSource, checkpoint: &Checkpoint, signed:
                 }
             }
             match proof.verify(index, size, checkpoint.root()) {
-                Ok(LeafStatus::Erased { erasure_index, time, .. }) => Ok(Inclusion::Erased { index, by: erasure_index, time }),
+                Ok(LeafStatus::Erased { erasure_index, time, .. }) => {
+                    Ok(Inclusion::Erased { index, by: erasure_index, time })
+                }
                 Ok(LeafStatus::Present) => refused("the proof says erased and present".into()),
                 Err(e) => refused(format!("erased proof: {e}")),
             }

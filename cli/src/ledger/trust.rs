@@ -29,7 +29,8 @@ const ALG_ED25519: u8 = 1;
 /// # Errors
 /// [`Error::Input`] naming `source`.
 pub fn parse_verifier_key(text: &str, source: &str) -> Result<CheckpointVerifier> {
-    let bad = |why: &str| Error::Input(format!("{source}: not a Kelisim log verifier key ({why}): {:?}", one_line(text)));
+    let bad =
+        |why: &str| Error::Input(format!("{source}: not a Kelisim log verifier key ({why}): {:?}", one_line(text)));
     let parts: Vec<&str> = text.split('+').collect();
     let [name, _id, key] = parts.as_slice() else { return Err(bad("expected <origin>+<key id>+<key>")) };
     let origin = LogOrigin::parse(name).map_err(|e| bad(&e.to_string()))?;
@@ -51,7 +52,8 @@ fn public_jwk(verifier: &CheckpointVerifier) -> Result<PublicJwk> {
     let key = verifier.verifier_key();
     let encoded = key.rsplit('+').next().unwrap_or_default();
     let bytes = Base64::decode_vec(encoded).map_err(|_| Error::Protocol("verifier key".into()))?;
-    let public: &[u8; 32] = bytes.get(1..).and_then(|b| b.try_into().ok()).ok_or_else(|| Error::Protocol("verifier key".into()))?;
+    let public: &[u8; 32] =
+        bytes.get(1..).and_then(|b| b.try_into().ok()).ok_or_else(|| Error::Protocol("verifier key".into()))?;
     Ok(PublicJwk::from_bytes(public))
 }
 
@@ -75,10 +77,12 @@ pub fn checkpoint_verifier(
         return Ok(verifier);
     }
     let text = source.verifier_key()?;
-    let verifier = parse_verifier_key(&text, "the edge's log key")
-        .map_err(|e| Error::BadSignature(e.to_string()))?;
+    let verifier = parse_verifier_key(&text, "the edge's log key").map_err(|e| Error::BadSignature(e.to_string()))?;
     if verifier.origin().site() != site {
-        return Err(Error::BadSignature(format!("the edge's log key is for log {}, not site {site}", verifier.origin())));
+        return Err(Error::BadSignature(format!(
+            "the edge's log key is for log {}, not site {site}",
+            verifier.origin()
+        )));
     }
     let jwk = public_jwk(&verifier)?;
     if !jwks.keys.iter().any(|k| k.kty == jwk.kty && k.crv == jwk.crv && k.x == jwk.x) {

@@ -39,7 +39,10 @@ impl WitnessState {
     pub fn checkpoint(&self, site: &str, source: &str) -> Result<Checkpoint> {
         let verifier = crate::ledger::trust::parse_verifier_key(&self.verifier_key, source)?;
         if verifier.origin().site() != site {
-            return Err(Error::Input(format!("{source} is the state of log {}, not of site {site}", verifier.origin())));
+            return Err(Error::Input(format!(
+                "{source} is the state of log {}, not of site {site}",
+                verifier.origin()
+            )));
         }
         verifier
             .verify(self.checkpoint.as_bytes())
@@ -65,7 +68,11 @@ pub fn latest_checkpoint(
         return Err(Error::Inconsistent(format!("the log is now {}, was {}", latest.origin(), previous.origin())));
     }
     if latest.size() < previous.size() {
-        return Err(Error::Inconsistent(format!("the log shrank from {} to {} leaves", previous.size(), latest.size())));
+        return Err(Error::Inconsistent(format!(
+            "the log shrank from {} to {} leaves",
+            previous.size(),
+            latest.size()
+        )));
     }
     if latest.size() == previous.size() {
         if latest.root() != previous.root() {

@@ -62,7 +62,8 @@ fn uint(n: i64) -> Result<u64> {
 }
 
 fn hash(bytes: &[u8]) -> Result<Hash> {
-    let bytes: [u8; 32] = bytes.try_into().map_err(|_| Error::Output("mirror database: a hash is not 32 bytes".into()))?;
+    let bytes: [u8; 32] =
+        bytes.try_into().map_err(|_| Error::Output("mirror database: a hash is not 32 bytes".into()))?;
     Ok(Hash(bytes))
 }
 
@@ -83,8 +84,10 @@ pub fn open(path: &Path) -> Result<Connection> {
 pub fn init(conn: &Connection) -> Result<()> {
     conn.execute_batch("PRAGMA foreign_keys = ON;").map_err(db_error)?;
     conn.execute_batch(SCHEMA).map_err(db_error)?;
-    let version: Option<String> =
-        conn.query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0)).optional().map_err(db_error)?;
+    let version: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0))
+        .optional()
+        .map_err(db_error)?;
     match version.as_deref() {
         None => {
             conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?1)", [SCHEMA_VERSION])
@@ -92,7 +95,9 @@ pub fn init(conn: &Connection) -> Result<()> {
         }
         Some(SCHEMA_VERSION) => {}
         Some(other) => {
-            return Err(Error::Output(format!("the mirror database has schema version {other}, this CLI writes {SCHEMA_VERSION}")))
+            return Err(Error::Output(format!(
+                "the mirror database has schema version {other}, this CLI writes {SCHEMA_VERSION}"
+            )))
         }
     }
     Ok(())
@@ -131,8 +136,11 @@ pub fn meta(conn: &Connection, key: &str) -> Result<Option<String>> {
 /// # Errors
 /// [`Error::Output`].
 pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
-    conn.execute("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2", params![key, value])
-        .map_err(db_error)?;
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2",
+        params![key, value],
+    )
+    .map_err(db_error)?;
     Ok(())
 }
 

@@ -58,7 +58,9 @@ pub fn mirror(
     let held = db::held(conn)?;
     if let Some(held_origin) = &held.origin {
         if held_origin != origin.as_str() {
-            return Err(Error::Inconsistent(format!("the mirror holds log {held_origin}, the edge now names {origin}")));
+            return Err(Error::Inconsistent(format!(
+                "the mirror holds log {held_origin}, the edge now names {origin}"
+            )));
         }
     }
     let bytes = source.checkpoint()?;
@@ -67,15 +69,22 @@ pub fn mirror(
     let mut report = MirrorReport { from: k, to: n, ..MirrorReport::default() };
     let held_root = tree_hash(k, &SqlHashes(conn)).map_err(|e| Error::Output(format!("mirror database: {e}")))?;
     if n < k {
-        return Err(Error::Inconsistent(format!("the log shrank: its checkpoint has {n} leaves, the mirror holds {k}")));
+        return Err(Error::Inconsistent(format!(
+            "the log shrank: its checkpoint has {n} leaves, the mirror holds {k}"
+        )));
     }
     if n == k && latest.root() != held_root {
-        return Err(Error::Inconsistent(format!("fork: the checkpoint of size {n} has another root than the mirror's")));
+        return Err(Error::Inconsistent(format!(
+            "fork: the checkpoint of size {n} has another root than the mirror's"
+        )));
     }
     if k > 0 && n > k {
         let proof = source.consistency(k, n)?;
         if (proof.old_size, proof.new_size) != (k, n) {
-            return Err(Error::Inconsistent(format!("asked a proof {k}→{n}, got {}→{}", proof.old_size, proof.new_size)));
+            return Err(Error::Inconsistent(format!(
+                "asked a proof {k}→{n}, got {}→{}",
+                proof.old_size, proof.new_size
+            )));
         }
         proof.verify(held_root, latest.root()).map_err(|e| {
             Error::Inconsistent(format!("the log of size {n} does not extend the mirror's {k} leaves: {e}"))
@@ -112,11 +121,14 @@ pub fn mirror(
         if end < n {
             let proof = source.consistency(end, n)?;
             if (proof.old_size, proof.new_size) != (end, n) {
-                return Err(Error::Inconsistent(format!("asked a proof {end}→{n}, got {}→{}", proof.old_size, proof.new_size)));
+                return Err(Error::Inconsistent(format!(
+                    "asked a proof {end}→{n}, got {}→{}",
+                    proof.old_size, proof.new_size
+                )));
             }
-            proof.verify(local_root, latest.root()).map_err(|e| {
-                Error::Inconsistent(format!("entries {k}..{end} are not the log's of size {n}: {e}"))
-            })?;
+            proof
+                .verify(local_root, latest.root())
+                .map_err(|e| Error::Inconsistent(format!("entries {k}..{end} are not the log's of size {n}: {e}")))?;
         } else if local_root != latest.root() {
             return Err(Error::Inconsistent(format!("entries {k}..{end} do not hash to the checkpoint's root")));
         }
@@ -217,16 +229,24 @@ fn store_erasure(tx: &Transaction<'_>, erasure: &ErasureEntry) -> Result<u64> {
     let mut removed = 0;
     for &target in erasure.erased() {
         let row: Option<(String, Option<i64>)> = tx
-            .query_row("SELECT kind, erased_by FROM entry WHERE idx = ?1", [int(target)?], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row("SELECT kind, erased_by FROM entry WHERE idx = ?1", [int(target)?], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()
             .map_err(db_error)?;
         match row {
-            None => return Err(Error::Inconsistent(format!("erasure {index} lists entry {target}, which is not mirrored"))),
+            None => {
+                return Err(Error::Inconsistent(format!("erasure {index} lists entry {target}, which is not mirrored")))
+            }
             Some((kind, _)) if kind != "receipt" => {
-                return Err(Error::Inconsistent(format!("erasure {index} lists entry {target}, which is not a receipt")))
+                return Err(Error::Inconsistent(format!(
+                    "erasure {index} lists entry {target}, which is not a receipt"
+                )))
             }
             Some((_, Some(by))) if by != int(index)? => {
-                return Err(Error::Inconsistent(format!("entry {target} was erased by {by}; erasure {index} lists it too")))
+                return Err(Error::Inconsistent(format!(
+                    "entry {target} was erased by {by}; erasure {index} lists it too"
+                )))
             }
             Some(_) => {}
         }
