@@ -19,4 +19,6 @@ pub mod witness;
 #[cfg(test)]
 mod fake;
 #[cfg(test)]
+mod http_tests;
+#[cfg(test)]
 mod tests;
