@@ -129,7 +129,10 @@ pub fn is_private_channel(base: &str) -> bool {
 }
 
 /// Refuses plain `http://` to another machine for `what` (a token, a JWKS).
-fn require_private_channel(base: &str, what: &str) -> Result<()> {
+///
+/// # Errors
+/// [`Error::Usage`].
+pub fn require_private_channel(base: &str, what: &str) -> Result<()> {
     if is_private_channel(base) {
         Ok(())
     } else {

@@ -96,5 +96,8 @@ mod tests {
         assert_eq!(e.one_line(), "409 x: a b c [31m");
         assert_eq!(e.exit_code(), EXIT_ERROR);
         assert_eq!(Error::BrokenPipe.exit_code(), EXIT_OK);
+        assert_eq!(Error::Inconsistent("fork".into()).exit_code(), EXIT_INCONSISTENT);
+        assert_eq!(Error::BadSignature("x".into()).exit_code(), EXIT_BAD_SIGNATURE);
+        assert_eq!(Error::Inconsistent("a\nb".into()).one_line(), "log inconsistent: a b");
     }
 }

@@ -176,3 +176,13 @@ fn the_http_source_mirrors_verifies_and_checks_records_over_the_documented_shape
     assert_eq!(e.exit_code(), EXIT_ERROR);
     assert!(e.to_string().contains("token"), "{e}");
 }
+
+#[test]
+fn keys_are_never_trusted_over_plain_http_from_another_machine() {
+    // 192.0.2.0/24 is TEST-NET-1: were a request made, it would hang or fail as unreachable.
+    let client = Client::new("http://192.0.2.1:9", None).unwrap();
+    let source = HttpLogSource { client: &client, site: "crm-demo".into() };
+    for e in [source.jwks().unwrap_err(), source.verifier_key().unwrap_err()] {
+        assert!(matches!(e, crate::error::Error::Usage(_)) && e.to_string().contains("plain http"), "{e}");
+    }
+}

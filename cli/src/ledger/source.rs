@@ -10,7 +10,7 @@ use kelisim_ledger::api::{ConsistencyAnswer, LeafProofAnswer};
 use kelisim_ledger::tiles::TilePath;
 use kelisim_ledger::tree::ConsistencyProof;
 
-use crate::client::{Access, Client, Req};
+use crate::client::{require_private_channel, Access, Client, Req};
 use crate::commands::answer;
 use crate::error::{Error, Result};
 
@@ -101,6 +101,8 @@ impl LogSource for HttpLogSource<'_> {
     }
 
     fn verifier_key(&self) -> Result<String> {
+        // The key decides which checkpoints are genuine: it must come over TLS.
+        require_private_channel(self.client.base(), "to fetch the key that verifies the log")?;
         let what = format!("read the log key of site {}", self.site);
         let bytes = self.bytes(&Req::get(self.log_path("key"), Access::Public, what), MAX_TEXT_ANSWER_BYTES)?;
         let text = String::from_utf8(bytes).map_err(|_| Error::Protocol("the log key is not UTF-8".into()))?;
@@ -108,6 +110,7 @@ impl LogSource for HttpLogSource<'_> {
     }
 
     fn jwks(&self) -> Result<Jwks> {
+        require_private_channel(self.client.base(), "to fetch the keys that verify receipts")?;
         let value = self.client.json(&Req::get("/.well-known/jwks.json", Access::Public, "read the edge's JWKS"))?;
         crate::verify::parse_jwks(value, &format!("{}/.well-known/jwks.json", self.client.base()))
     }

@@ -254,15 +254,14 @@ fn store_erasure(tx: &Transaction<'_>, erasure: &ErasureEntry) -> Result<u64> {
         tx.execute("UPDATE entry SET bytes = NULL, erased_by = ?1 WHERE idx = ?2", params![int(index)?, int(target)?])
             .map_err(db_error)?;
     }
-    let unlisted: i64 = {
-        let listed = serde_json::to_string(erasure.erased()).map_err(|e| Error::Output(e.to_string()))?;
-        tx.query_row(
+    let listed = serde_json::to_string(erasure.erased()).map_err(|e| Error::Output(e.to_string()))?;
+    let unlisted: i64 = tx
+        .query_row(
             "SELECT COUNT(*) FROM entry WHERE erased_by = ?1 AND idx NOT IN (SELECT value FROM json_each(?2))",
-            params![int(index)?, listed],
+            params![int(index)?, &listed],
             |r| r.get(0),
         )
-        .map_err(db_error)?
-    };
+        .map_err(db_error)?;
     if unlisted > 0 {
         return Err(Error::Inconsistent(format!("tombstones name erasure {index}, which does not list them")));
     }
@@ -272,7 +271,6 @@ fn store_erasure(tx: &Transaction<'_>, erasure: &ErasureEntry) -> Result<u64> {
         params![int(index)?, &kelisim_ledger::leaf::leaf_hash(&bytes).0[..], bytes],
     )
     .map_err(db_error)?;
-    let listed = serde_json::to_string(erasure.erased()).map_err(|e| Error::Output(e.to_string()))?;
     tx.execute(
         "INSERT INTO erasure (idx, id, time, erased) VALUES (?1, ?2, ?3, ?4)",
         params![int(index)?, erasure.id(), erasure.time(), listed],
