@@ -70,6 +70,10 @@ pub fn run(ctx: &Ctx, cmd: &LogCmd) -> Result<u8> {
     for p in &problems {
         out(&format!("RECORD {} {}: {}", p.index, p.id, p.problem))?;
     }
-    note(&format!("{} receipt entries checked against KV: {} problems", latest.size(), problems.len()));
+    note(&format!(
+        "entries 0..{} walked, present receipts compared with KV: {} problems",
+        latest.size(),
+        problems.len()
+    ));
     Ok(if problems.is_empty() { EXIT_OK } else { EXIT_INVALID })
 }
