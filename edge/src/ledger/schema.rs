@@ -30,8 +30,19 @@ const TABLES: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS stored_hash (idx INTEGER PRIMARY KEY, hash BLOB NOT NULL)",
     // Every checkpoint issued, kept.
     "CREATE TABLE IF NOT EXISTS checkpoint (size INTEGER PRIMARY KEY, root BLOB NOT NULL, note BLOB NOT NULL, issued_ms INTEGER NOT NULL)",
-    // Receipt ids erased (SHA-256 of the id): a replay of one answers 410.
-    "CREATE TABLE IF NOT EXISTS erased_id (id_sha256 BLOB PRIMARY KEY, erased_by INTEGER NOT NULL)",
+    // Receipt ids erased (SHA-256 of the id): a replay of one answers 410; `idx` is the erased
+    // leaf, so an inclusion proof asked by id still finds it.
+    "CREATE TABLE IF NOT EXISTS erased_id (id_sha256 BLOB PRIMARY KEY, idx INTEGER NOT NULL, erased_by INTEGER NOT NULL)",
+    // Erased subjects (SHA-256 of the subject id, never the id): a receipt of the erased history
+    // posted again is refused, and once any erased receipt was visitor-signed an unsigned one
+    // cannot take the id over (`append::refuse_erased`). One row per subject, raised on each
+    // erasure.
+    "CREATE TABLE IF NOT EXISTS erased_subject (
+        subject_sha256 BLOB PRIMARY KEY,
+        erasure_id TEXT NOT NULL,
+        erased_at_ms INTEGER NOT NULL,
+        subject_signed INTEGER NOT NULL
+    )",
     // schema_version, tree_size, last_server_ms.
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
     // ---- the query tables ----
