@@ -106,6 +106,27 @@ pub enum Route {
     Stats {
         site: String,
     },
+    /// The log's latest signed checkpoint (public).
+    LogCheckpoint {
+        site: String,
+    },
+    /// The log's signed-note verifier key (public).
+    LogKey {
+        site: String,
+    },
+    /// A hash tile (public) or an entry bundle (`export` scope): `path` is the C2SP tile path
+    /// (`tile/…`), already validated.
+    LogTile {
+        site: String,
+        path: String,
+        entries: bool,
+    },
+    LogInclusion {
+        site: String,
+    },
+    LogConsistency {
+        site: String,
+    },
 }
 
 impl Route {
@@ -118,7 +139,14 @@ impl Route {
             | Self::Preflight { .. }
             | Self::GetPolicy { .. }
             | Self::GetPolicyVersion { .. }
-            | Self::SubmitReceipt { .. } => Access::Public,
+            | Self::SubmitReceipt { .. }
+            | Self::LogCheckpoint { .. }
+            | Self::LogKey { .. }
+            | Self::LogTile { entries: false, .. }
+            | Self::LogInclusion { .. }
+            | Self::LogConsistency { .. } => Access::Public,
+            // An entry bundle holds the receipts themselves.
+            Self::LogTile { entries: true, .. } => Access::Scoped(Scope::Export),
             Self::PutSite { .. } | Self::CreateToken { .. } | Self::ListTokens { .. } | Self::RevokeToken { .. } => {
                 Access::Admin
             }
@@ -154,7 +182,12 @@ impl Route {
             | Self::RevokeToken { site, .. }
             | Self::ListErasures { site }
             | Self::Export { site }
-            | Self::Stats { site } => Some(site),
+            | Self::Stats { site }
+            | Self::LogCheckpoint { site }
+            | Self::LogKey { site }
+            | Self::LogTile { site, .. }
+            | Self::LogInclusion { site }
+            | Self::LogConsistency { site } => Some(site),
         }
     }
 }
@@ -174,6 +207,7 @@ pub const OPERATOR_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/sites/{site}/erasures"),
     ("GET", "/v1/sites/{site}/export"),
     ("GET", "/v1/sites/{site}/stats"),
+    ("GET", "/v1/sites/{site}/log/tile/entries/{tile}"),
 ];
 
 fn site_param(raw: &str) -> Result<String, ApiError> {
@@ -296,6 +330,26 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
                 _ => Route::Stats { site },
             }
         }
+        ["v1", "sites", site, "log", rest @ ..] => {
+            let site = site_param(site)?;
+            let log_route = match rest {
+                ["checkpoint"] => Route::LogCheckpoint { site },
+                ["key"] => Route::LogKey { site },
+                ["proof", "inclusion"] => Route::LogInclusion { site },
+                ["proof", "consistency"] => Route::LogConsistency { site },
+                ["tile", ..] => {
+                    let path = rest.join("/");
+                    let tile = kelisim_ledger::tiles::TilePath::parse(&path)
+                        .map_err(|_| ApiError::new(ErrorCode::InvalidId, "not a C2SP tile path"))?;
+                    Route::LogTile { site, path, entries: tile.is_entries() }
+                }
+                _ => return Err(not_found()),
+            };
+            if !matches!(method, Get | Head) {
+                return Err(ApiError::method_not_allowed("GET, HEAD"));
+            }
+            log_route
+        }
         _ => return Err(not_found()),
     };
     Ok(matched)
@@ -383,6 +437,7 @@ mod tests {
                 .replace("{token_id}", &"a".repeat(24))
                 .replace("{id}", "01ARZ3NDEKTSV4RRFFQ69G5FAV")
                 .replace("{subject}", &"s".repeat(43))
+                .replace("{tile}", "000")
         };
         for (method, template) in OPERATOR_ROUTES {
             let m = match *method {

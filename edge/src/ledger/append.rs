@@ -112,6 +112,8 @@ impl<K: Kv, D: LedgerDb> SiteLog<'_, K, D> {
             if stored.signed.receipt.claims != submit.claims
                 || stored.signed.receipt.visitor_signature != submit.visitor_signature
             {
+                // An unsigned takeover is named as such, whatever id it reuses.
+                self.refuse_unsigned_takeover(&submit)?;
                 return Err(ApiError::new(ErrorCode::ReceiptConflict, "another receipt was stored under this id"));
             }
             if !stored.kv_done {
@@ -187,6 +189,11 @@ impl<K: Kv, D: LedgerDb> SiteLog<'_, K, D> {
         if let Some(row) = erased.first() {
             refuse_erased(&ErasedSubject { erased_at_ms: int(row, 0)?, subject_signed: int(row, 1)? != 0 }, submit)?;
         }
+        self.refuse_unsigned_takeover(submit)
+    }
+
+    fn refuse_unsigned_takeover(&self, submit: &SubmitReceipt) -> Result<(), ApiError> {
+        let claims = &submit.claims;
         if claims.subject_key.is_none() {
             // An unsigned receipt names its subject without proof: once the subject's newest
             // receipt is signed (its id is a key's thumbprint), an unsigned one could overwrite

@@ -16,6 +16,7 @@
 pub mod append;
 pub mod hashes;
 pub mod log;
+pub mod log_query;
 pub mod proofs;
 pub mod rows;
 pub mod schema;

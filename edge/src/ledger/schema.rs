@@ -43,6 +43,8 @@ const TABLES: &[&str] = &[
         erased_at_ms INTEGER NOT NULL,
         subject_signed INTEGER NOT NULL
     )",
+    // The site this object's log is for (its alarm has no request to read it from).
+    "CREATE TABLE IF NOT EXISTS log_site (site TEXT PRIMARY KEY)",
     // schema_version, tree_size, last_server_ms.
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
     // ---- the query tables ----
