@@ -20,6 +20,7 @@ use kelisim_ledger::tiles::TilePath;
 
 use crate::error::{ApiError, StoreError};
 use crate::keyring::Keyring;
+use crate::ledger::erase::Erased;
 use crate::ledger::log::CHECKPOINT_INTERVAL_MS;
 use crate::ledger::sql::{text, LedgerDb, SqlRow, SqlValue, Write};
 use crate::ledger::{log_query, schema, SiteLog};
@@ -29,6 +30,8 @@ use crate::store_kv::{WorkersKv, BINDING};
 pub const LEDGER_BINDING: &str = "LEDGER";
 /// The header naming the site of an internal request.
 pub const SITE_HEADER: &str = "Kelisim-Site";
+/// The header naming who asked for an erasure (the operator's audit name).
+pub const REQUESTED_BY_HEADER: &str = "Kelisim-Requested-By";
 /// The `[vars]` entry naming the host in every log's origin (`<host>/kelisim/<site>`).
 pub const LEDGER_HOST_VAR: &str = "LEDGER_HOST";
 /// The origin host when [`LEDGER_HOST_VAR`] is unset: `./x dev`'s address. Production sets the
@@ -284,6 +287,18 @@ impl SiteLedger {
                     "public, max-age=31536000, immutable"
                 };
                 Ok(Answer::bytes("application/octet-stream", bytes, cache))
+            }
+            (Method::Delete, erase) if erase.starts_with("/subjects/") => {
+                let subject = &erase["/subjects/".len()..];
+                let by = req.headers().get(REQUESTED_BY_HEADER).ok().flatten().unwrap_or_default();
+                let mut random = [0u8; 10];
+                getrandom::getrandom(&mut random).map_err(|_| ApiError::internal())?;
+                let erased = log.erase_subject(subject, &by, random).await;
+                self.arm().await;
+                match erased? {
+                    Erased::Done(record) => Answer::json(200, &record),
+                    Erased::Continuing(status) => Answer::json(202, &status),
+                }
             }
             // ---- end H1 ----
             _ => Err(ApiError::new(ErrorCode::NotFound, "no such ledger operation")),

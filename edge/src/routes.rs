@@ -16,10 +16,10 @@ use crate::cache::IsolateCache;
 use crate::cors;
 use crate::error::ApiError;
 use crate::keyring::Keyring;
-use crate::ledger_object::{LEDGER_BINDING, SITE_HEADER};
+use crate::ledger_object::{LEDGER_BINDING, REQUESTED_BY_HEADER, SITE_HEADER};
 use crate::router::{check_header_size, route, Method, Route};
 use crate::service::policies::PolicyReply;
-use crate::service::{parse_erasures_query, parse_json, ErasureOutcome, ReceiptQuery, Service, NEXT_CURSOR_HEADER};
+use crate::service::{parse_erasures_query, parse_json, ReceiptQuery, Service, NEXT_CURSOR_HEADER};
 use crate::store_kv::{WorkersKv, BINDING};
 
 /// Past a body cap, how much more of an upload is read and discarded before the connection is
@@ -223,6 +223,7 @@ async fn to_ledger(
     method: worker::Method,
     path: &str,
     body: Option<Vec<u8>>,
+    requested_by: Option<&str>,
 ) -> Result<Reply, ApiError> {
     let unavailable = |e: worker::Error| {
         worker::console_error!("ledger {site}: {e}");
@@ -232,6 +233,9 @@ async fn to_ledger(
         env.durable_object(LEDGER_BINDING).and_then(|ns| ns.id_from_name(site)?.get_stub()).map_err(unavailable)?;
     let headers = Headers::new();
     headers.set(SITE_HEADER, site).map_err(unavailable)?;
+    if let Some(by) = requested_by {
+        headers.set(REQUESTED_BY_HEADER, by).map_err(unavailable)?;
+    }
     let mut init = worker::RequestInit::new();
     init.with_method(method).with_headers(headers);
     if let Some(body) = body {
@@ -392,7 +396,7 @@ async fn dispatch(
             rate_limit(env, "SUBJECT_LIMITER", &format!("{site}/{}", checked.subject()), 60).await?;
             // The ordered part (dedupe, index, countersignature, the one KV write) is the object's.
             let canonical = serde_json::to_vec(checked.submit()).map_err(|_| ApiError::internal())?;
-            to_ledger(env, &site, worker::Method::Post, "/receipts", Some(canonical)).await
+            to_ledger(env, &site, worker::Method::Post, "/receipts", Some(canonical), None).await
         }
         Route::LogCheckpoint { ref site }
         | Route::LogKey { ref site }
@@ -402,10 +406,10 @@ async fn dispatch(
             // Public data: any page may read it (the widget fetches its receipt's proof).
             cors_headers.push(("Access-Control-Allow-Origin", "*".into()));
             service.site(site).await?;
-            to_ledger(env, site, worker::Method::Get, &ledger_path(req, site), None).await
+            to_ledger(env, site, worker::Method::Get, &ledger_path(req, site), None, None).await
         }
         Route::LogTile { ref site, entries: true, .. } => {
-            let reply = to_ledger(env, site, worker::Method::Get, &ledger_path(req, site), None).await?;
+            let reply = to_ledger(env, site, worker::Method::Get, &ledger_path(req, site), None, None).await?;
             Ok(reply.header("Cache-Control", "private, max-age=60"))
         }
         Route::PutSite { site } => {
@@ -431,11 +435,9 @@ async fn dispatch(
         Route::GetReceipt { site, id } => Reply::json(200, &service.receipt_detail(&site, &id).await?),
         Route::GetSubject { site, subject } => Ok(Reply::json(200, &service.subject(&site, &subject).await?)?),
         Route::EraseSubject { site, subject } => {
+            // Erasure is the log's: an erasure entry, the leaves' data removed, the KV records deleted.
             let by = principal.map(|p| p.audit_name()).unwrap_or_default();
-            match service.erase_subject(&site, &subject, &by, random()?).await? {
-                ErasureOutcome::Done(record) => Reply::json(200, &record),
-                ErasureOutcome::Continuing(status) => Reply::json(202, &status),
-            }
+            to_ledger(env, &site, worker::Method::Delete, &format!("/subjects/{subject}"), None, Some(&by)).await
         }
         Route::ListErasures { site } => {
             let pairs = query_pairs(req);

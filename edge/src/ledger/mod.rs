@@ -11,9 +11,11 @@
 //! - [`sqlite`]: the native implementation of the seam (tests, benches).
 //! - [`append`]: the receipt write path (dedupe, erased history, index, countersign, commit, KV).
 //! - [`hashes`]: the tree's stored hashes over SQL. [`log`]: checkpoints and the KV sweep (the
-//!   alarm). [`proofs`]: the public reads (checkpoint, proofs, tiles).
+//!   alarm). [`proofs`]: the public reads (checkpoint, proofs, tiles). [`erase`]: erasure in
+//!   the log. [`log_query`]: the log routes' query parsing.
 
 pub mod append;
+pub mod erase;
 pub mod hashes;
 pub mod log;
 pub mod log_query;

@@ -43,6 +43,17 @@ const TABLES: &[&str] = &[
         erased_at_ms INTEGER NOT NULL,
         subject_signed INTEGER NOT NULL
     )",
+    // An erasure under way (one per subject, by the subject's SHA-256): the record it will sign.
+    "CREATE TABLE IF NOT EXISTS erasure_run (
+        subject_sha256 BLOB PRIMARY KEY,
+        erasure_id TEXT NOT NULL,
+        started_ms INTEGER NOT NULL,
+        requested_by TEXT NOT NULL
+    )",
+    // The receipt ids an erasure removed (what its operator-facing record names).
+    "CREATE TABLE IF NOT EXISTS erasure_receipt (erasure_id TEXT NOT NULL, receipt_id TEXT NOT NULL, PRIMARY KEY (erasure_id, receipt_id))",
+    // KV records of erased leaves still to delete (the id is kept only until the delete succeeds).
+    "CREATE TABLE IF NOT EXISTS kv_delete (idx INTEGER PRIMARY KEY, receipt_id TEXT NOT NULL, erasure_id TEXT NOT NULL)",
     // The site this object's log is for (its alarm has no request to read it from).
     "CREATE TABLE IF NOT EXISTS log_site (site TEXT PRIMARY KEY)",
     // schema_version, tree_size, last_server_ms.
