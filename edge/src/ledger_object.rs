@@ -225,8 +225,30 @@ impl SiteLedger {
         }
     }
 
+    /// Test builds only (`KELISIM_DIAGNOSTICS`): a commit whose second statement fails must leave
+    /// the first unwritten. Answers `{"rolled_back":bool}`.
+    fn rollback_probe(&self) -> std::result::Result<Answer, ApiError> {
+        let diagnostics = self.env.var("KELISIM_DIAGNOSTICS").is_ok_and(|v| v.to_string() == "1");
+        if !diagnostics {
+            return Err(ApiError::new(ErrorCode::NotFound, "no such ledger operation"));
+        }
+        self.db.exec("DELETE FROM meta WHERE key = 'rollback_probe'", &[])?;
+        let failed = self
+            .db
+            .commit(vec![
+                Write::new("INSERT INTO meta (key, value) VALUES ('rollback_probe', 1)", vec![]),
+                Write::new("INSERT INTO no_such_table (x) VALUES (1)", vec![]),
+            ])
+            .is_err();
+        let left = self.db.exec("SELECT value FROM meta WHERE key = 'rollback_probe'", &[])?;
+        Answer::json(200, &serde_json::json!({ "commit_failed": failed, "rolled_back": left.is_empty() }))
+    }
+
     async fn serve(&self, mut req: Request) -> std::result::Result<Answer, ApiError> {
         self.migrate()?;
+        if req.path() == "/diagnostics/rollback" {
+            return self.rollback_probe();
+        }
         let site = req.headers().get(SITE_HEADER).ok().flatten().ok_or_else(ApiError::internal)?;
         self.remember_site(&site)?;
         let keys = self.keyring()?;

@@ -28,6 +28,9 @@ const MAX_DRAIN_BYTES: usize = 1024 * 1024;
 /// A `[vars]` entry that test configurations set to "1": each response then names the size of
 /// the isolate's wasm memory. Never set in `edge/wrangler.toml`.
 const DIAGNOSTICS_VAR: &str = "KELISIM_DIAGNOSTICS";
+/// With [`DIAGNOSTICS_VAR`] set, this path asks a ledger object whether a failing commit rolls
+/// back (`ledger_object.rs`); outside the router and the API.
+const LEDGER_ROLLBACK_PROBE: &str = "/__diagnostics/ledger-rollback";
 /// The OpenAPI document of every route, served as is.
 const OPENAPI: &str = include_str!("../openapi.json");
 
@@ -270,7 +273,13 @@ pub async fn handle(mut req: Request, env: Env) -> Response {
     // The edge's clock: the service decides with it, and `Date` tells the widget what it is.
     let now_ms = Date::now().as_millis() as i64;
     let mut cors_headers = Vec::new();
-    let result = dispatch(&mut req, &env, method, now_ms, &mut cors_headers).await;
+    let diagnostics = env.var(DIAGNOSTICS_VAR).is_ok_and(|v| v.to_string() == "1");
+    let result = if diagnostics && req.path() == LEDGER_ROLLBACK_PROBE {
+        // Test builds only: does a failing block roll back in the object's storage?
+        to_ledger(&env, "diagnostics", worker::Method::Post, "/diagnostics/rollback", None, None).await
+    } else {
+        dispatch(&mut req, &env, method, now_ms, &mut cors_headers).await
+    };
     let reply = result.unwrap_or_else(|e| {
         if e.status >= 500 {
             worker::console_error!("{} {}: {} {}", req.method().to_string(), req.path(), e.code, e.message);

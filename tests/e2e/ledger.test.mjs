@@ -23,7 +23,7 @@ let jwks;
 before(async () => {
   stack = await startStack({
     name: 'ledger',
-    editConfig: (t) => `${t.replace(/limit = \d+/g, 'limit = 1000000')}\n[vars]\nLEDGER_CHECKPOINT_MS = "${CHECKPOINT_MS}"\n`,
+    editConfig: (t) => `${t.replace(/limit = \d+/g, 'limit = 1000000')}\n[vars]\nLEDGER_CHECKPOINT_MS = "${CHECKPOINT_MS}"\nKELISIM_DIAGNOSTICS = "1"\n`,
   });
   served = (await stack.api('GET', `/v1/sites/${SITE}/policy`)).json;
   jwks = (await stack.api('GET', '/.well-known/jwks.json')).json;
@@ -133,6 +133,12 @@ async function kvKeys(prefix) {
 
 const proven = new Map(); // id -> { index, jws }
 
+test('a failing commit in the object rolls back (transactionSync on workerd)', async () => {
+  const res = await stack.api('GET', '/__diagnostics/ledger-rollback');
+  assert.equal(res.status, 200, res.text);
+  assert.deepEqual(res.json, { commit_failed: true, rolled_back: true });
+});
+
 test('a receipt answer names its log index and origin, bound by the countersignature', async () => {
   const sub = makeSubmission(served, { action: 'accept_all' });
   const res = await post(sub);
@@ -237,4 +243,43 @@ test('the runtime killed mid-load keeps every acknowledged receipt, in KV and in
     assert.equal(stored.status, 200, stored.text);
     assert.equal(stored.json.signed.jws, signed.jws);
   }
+});
+
+test('erasure appends an erasure entry; the erased leaves keep verifying and say which erasure removed them', async () => {
+  const first = makeSubmission(served, { key: null, action: 'accept_all' });
+  const subject = first.claims.subject;
+  const subs = [first, makeSubmission(served, { key: null, action: 'reject_all', mutate: (c) => { c.subject = subject; } })];
+  const posted = [];
+  for (const sub of subs) {
+    const res = await post(sub);
+    assert.equal(res.status, 201, res.text);
+    posted.push({ id: sub.claims.id, index: res.json.receipt.log.index, jws: res.json.jws, sub });
+  }
+  const before = await checkpointOf(proven.size + posted.length);
+  const erased = await stack.admin('DELETE', `/v1/sites/${SITE}/subjects/${subject}`);
+  assert.equal(erased.status, 200, erased.text);
+  assert.deepEqual(erased.json.erasure.receipt_ids, posted.map((p) => p.id).sort());
+  const after = await checkpointOf(before.size + 1);
+  assert.equal(after.size, before.size + 1, 'one erasure entry');
+  for (const p of posted) {
+    const proof = await inclusion(`id=${p.id}`);
+    assert.equal(proof.index, p.index);
+    const leaf = leafHash(receiptEntry(p.id, p.index, p.jws));
+    assert.ok(verifyInclusion(p.index, after.size, leaf, proof.hashes.map((h) => Buffer.from(h, 'base64')), after.root), 'the erased leaf is still in the tree');
+    const entry = JSON.parse(proof.erased.erasure_entry);
+    assert.equal(entry.kind, 'erasure');
+    assert.equal(entry.id, erased.json.erasure.id);
+    assert.ok(entry.erased.includes(p.index));
+    const e = proof.erased.erasure_proof;
+    assert.ok(verifyInclusion(e.index, after.size, leafHash(proof.erased.erasure_entry), e.hashes.map((h) => Buffer.from(h, 'base64')), after.root), 'the erasure entry is in the tree');
+    assert.equal((await stack.admin('GET', `/v1/sites/${SITE}/receipts/${p.id}`)).status, 404, 'the KV record is gone');
+    const replay = await post(p.sub);
+    assert.equal(replay.status, 410);
+    assert.equal(replay.json.error.code, 'receipt_erased');
+  }
+  const again = await stack.admin('DELETE', `/v1/sites/${SITE}/subjects/${subject}`);
+  assert.equal(again.status, 200);
+  assert.deepEqual(again.json, erased.json, 'a retry answers the same record');
+  const consistency = await stack.api('GET', `/v1/sites/${SITE}/log/proof/consistency?from=${before.size}&to=${after.size}`);
+  assert.ok(verifyConsistency(before.size, after.size, consistency.json.hashes.map((h) => Buffer.from(h, 'base64')), before.root, after.root));
 });
