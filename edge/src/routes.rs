@@ -250,7 +250,7 @@ async fn to_ledger(
     let mut reply = Reply { status: res.status_code(), body: Body::Bytes(bytes), headers: Vec::new() };
     for name in RELAYED_HEADERS {
         if let Ok(Some(value)) = res.headers().get(name) {
-            reply = reply.header(*name, value);
+            reply = reply.header(name, value);
         }
     }
     Ok(reply)

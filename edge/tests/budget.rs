@@ -4,13 +4,11 @@
 
 mod common;
 
-use common::{claims, ring, seed, setup, traces, Request, NOW, SITE};
+use common::{claims, ring, seed, setup, Request, NOW, SITE};
 use kelisim_core::receipt::Action;
 use kelisim_edge::auth::Scope;
-use kelisim_edge::keys;
-use kelisim_edge::kv::{Kv, MemoryKv, MAX_KV_OPS_PER_REQUEST};
+use kelisim_edge::kv::{MemoryKv, MAX_KV_OPS_PER_REQUEST};
 use kelisim_edge::service::{parse_export_query, ReceiptQuery};
-use kelisim_edge::tombstone;
 use pollster::block_on;
 
 const BIG: &str = "bigbigbigbigbigbigbigbigbigbigbigbigbigbigb";

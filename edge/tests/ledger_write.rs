@@ -173,8 +173,7 @@ fn a_statement_failing_mid_commit_writes_nothing_and_the_next_append_gets_the_sa
 #[test]
 fn indexes_stay_dense_and_server_time_never_goes_back_across_failures() {
     let w = world();
-    let mut expected = 0;
-    for n in 0..30u8 {
+    for (expected, n) in (0..30u8).enumerate() {
         let sub = w.receipt(None, 10 + n, NOW - 1000 + i64::from(n));
         if n % 4 == 1 {
             w.db.statements_before_failure.set(Some(9));
@@ -189,8 +188,7 @@ fn indexes_stay_dense_and_server_time_never_goes_back_across_failures() {
         // A clock that jumps back: the log's server time does not.
         let now = if n % 3 == 0 { NOW - 60_000 } else { NOW + i64::from(n) };
         let got = block_on(w.at(now).append(sub)).unwrap();
-        assert_eq!(got.index, expected);
-        expected += 1;
+        assert_eq!(got.index, expected as u64);
     }
     let rows = w.db.exec("SELECT idx, server_ms FROM leaf ORDER BY idx", &[]).unwrap();
     let idx: Vec<i64> = rows.iter().map(|r| int(r, 0).unwrap()).collect();
