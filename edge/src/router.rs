@@ -192,7 +192,10 @@ impl Route {
     }
 }
 
-/// Every operator route as (method, path template): what the auth-enumeration tests walk.
+/// Every operator route as (method, path template): what the auth-enumeration tests walk. One
+/// more is outside this table, as outside the OpenAPI document (its path has a variable number of
+/// segments): the log's entry bundles, `GET /v1/sites/{site}/log/tile/entries/{N}[.p/{W}]`
+/// (`export` scope; `router::tests::log_routes_are_public_except_entry_bundles_…`).
 pub const OPERATOR_ROUTES: &[(&str, &str)] = &[
     ("PUT", "/v1/sites/{site}"),
     ("POST", "/v1/sites/{site}/tokens"),
@@ -207,7 +210,6 @@ pub const OPERATOR_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/sites/{site}/erasures"),
     ("GET", "/v1/sites/{site}/export"),
     ("GET", "/v1/sites/{site}/stats"),
-    ("GET", "/v1/sites/{site}/log/tile/entries/{tile}"),
 ];
 
 fn site_param(raw: &str) -> Result<String, ApiError> {
@@ -457,7 +459,6 @@ mod tests {
                 .replace("{token_id}", &"a".repeat(24))
                 .replace("{id}", "01ARZ3NDEKTSV4RRFFQ69G5FAV")
                 .replace("{subject}", &"s".repeat(43))
-                .replace("{tile}", "000")
         };
         for (method, template) in OPERATOR_ROUTES {
             let m = match *method {

@@ -166,10 +166,10 @@ impl<K: Kv, D: LedgerDb> SiteLog<'_, K, D> {
     /// 400 `invalid_query` when `from > to`, 400 `size_not_checkpointed`, 404
     /// `checkpoint_not_found`, 503 when SQL fails.
     pub fn consistency(&self, from: u64, to: u64) -> Result<ConsistencyAnswer, ApiError> {
-        let to = self.proof_size(Some(to))?;
         if from > to {
             return Err(ApiError::new(ErrorCode::InvalidQuery, "from must not be larger than to"));
         }
+        let to = self.proof_size(Some(to))?;
         let proof = tree::prove_consistency(from, to, &SqlHashes(self.db)).map_err(internal)?;
         Ok(ConsistencyAnswer { old_size: proof.old_size, new_size: proof.new_size, hashes: b64(&proof.hashes) })
     }
