@@ -85,6 +85,12 @@ error_codes! {
     CategoryLocked => "category_locked",
     PolicyChangeNotMaterial => "policy_change_not_material",
     ReceiptErased => "receipt_erased",
+    // The ledger (a site's log): its object, and its public read API.
+    LedgerUnavailable => "ledger_unavailable",
+    CheckpointNotFound => "checkpoint_not_found",
+    LeafNotFound => "leaf_not_found",
+    TileNotInTree => "tile_not_in_tree",
+    SizeNotCheckpointed => "size_not_checkpointed",
 }
 
 impl std::fmt::Display for ErrorCode {

@@ -220,6 +220,13 @@ impl EdgeSigningKey {
         Ok(Self::from_seed(kid, seed))
     }
 
+    /// The 32-byte seed, for the one other signer of the same key: the ledger's checkpoints
+    /// (`kelisim_ledger::checkpoint::CheckpointSigner`, a signed note, never a JWS signing input).
+    #[must_use]
+    pub fn seed(&self) -> [u8; KEY_LEN] {
+        self.key.to_bytes()
+    }
+
     /// The key id (`kid`) this key signs under.
     #[must_use]
     pub fn kid(&self) -> &str {

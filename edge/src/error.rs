@@ -26,7 +26,12 @@ pub struct ApiError {
 pub fn status_of(code: ErrorCode) -> u16 {
     use ErrorCode as C;
     match code {
-        C::MalformedBody | C::PathTooLong | C::InvalidQuery | C::InvalidRange | C::InvalidId => 400,
+        C::MalformedBody
+        | C::PathTooLong
+        | C::InvalidQuery
+        | C::InvalidRange
+        | C::InvalidId
+        | C::SizeNotCheckpointed => 400,
         C::Unauthorized => 401,
         C::Forbidden | C::OriginForbidden => 403,
         C::NotFound
@@ -34,7 +39,10 @@ pub fn status_of(code: ErrorCode) -> u16 {
         | C::PolicyNotFound
         | C::ReceiptNotFound
         | C::SubjectNotFound
-        | C::TokenNotFound => 404,
+        | C::TokenNotFound
+        | C::CheckpointNotFound
+        | C::LeafNotFound
+        | C::TileNotInTree => 404,
         C::MethodNotAllowed => 405,
         C::ReceiptConflict | C::SubjectRequiresSignature | C::PolicyVersionConflict => 409,
         C::ReceiptErased => 410,
@@ -43,7 +51,7 @@ pub fn status_of(code: ErrorCode) -> u16 {
         C::RateLimited => 429,
         C::HeadersTooLarge => 431,
         C::Internal => 500,
-        C::StorageUnavailable => 503,
+        C::StorageUnavailable | C::LedgerUnavailable => 503,
         C::SchemaUnsupported
         | C::TooLong
         | C::TooMany
@@ -135,6 +143,13 @@ impl ApiError {
         Self {
             retry_after: Some(RETRY_AFTER_SECONDS),
             ..Self::new(ErrorCode::StorageUnavailable, "storage is unavailable; retry later")
+        }
+    }
+    /// The site's ledger object could not be reached or failed: nothing is known to be stored.
+    pub fn ledger_unavailable() -> Self {
+        Self {
+            retry_after: Some(RETRY_AFTER_SECONDS),
+            ..Self::new(ErrorCode::LedgerUnavailable, "the site's ledger is unavailable; retry later")
         }
     }
     pub fn internal() -> Self {

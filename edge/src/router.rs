@@ -106,6 +106,27 @@ pub enum Route {
     Stats {
         site: String,
     },
+    /// The log's latest signed checkpoint (public).
+    LogCheckpoint {
+        site: String,
+    },
+    /// The log's signed-note verifier key (public).
+    LogKey {
+        site: String,
+    },
+    /// A hash tile (public) or an entry bundle (`export` scope): `path` is the C2SP tile path
+    /// (`tile/…`), already validated.
+    LogTile {
+        site: String,
+        path: String,
+        entries: bool,
+    },
+    LogInclusion {
+        site: String,
+    },
+    LogConsistency {
+        site: String,
+    },
 }
 
 impl Route {
@@ -118,7 +139,14 @@ impl Route {
             | Self::Preflight { .. }
             | Self::GetPolicy { .. }
             | Self::GetPolicyVersion { .. }
-            | Self::SubmitReceipt { .. } => Access::Public,
+            | Self::SubmitReceipt { .. }
+            | Self::LogCheckpoint { .. }
+            | Self::LogKey { .. }
+            | Self::LogTile { entries: false, .. }
+            | Self::LogInclusion { .. }
+            | Self::LogConsistency { .. } => Access::Public,
+            // An entry bundle holds the receipts themselves.
+            Self::LogTile { entries: true, .. } => Access::Scoped(Scope::Export),
             Self::PutSite { .. } | Self::CreateToken { .. } | Self::ListTokens { .. } | Self::RevokeToken { .. } => {
                 Access::Admin
             }
@@ -154,12 +182,20 @@ impl Route {
             | Self::RevokeToken { site, .. }
             | Self::ListErasures { site }
             | Self::Export { site }
-            | Self::Stats { site } => Some(site),
+            | Self::Stats { site }
+            | Self::LogCheckpoint { site }
+            | Self::LogKey { site }
+            | Self::LogTile { site, .. }
+            | Self::LogInclusion { site }
+            | Self::LogConsistency { site } => Some(site),
         }
     }
 }
 
-/// Every operator route as (method, path template): what the auth-enumeration tests walk.
+/// Every operator route as (method, path template): what the auth-enumeration tests walk. One
+/// more is outside this table, as outside the OpenAPI document (its path has a variable number of
+/// segments): the log's entry bundles, `GET /v1/sites/{site}/log/tile/entries/{N}[.p/{W}]`
+/// (`export` scope; `router::tests::log_routes_are_public_except_entry_bundles_…`).
 pub const OPERATOR_ROUTES: &[(&str, &str)] = &[
     ("PUT", "/v1/sites/{site}"),
     ("POST", "/v1/sites/{site}/tokens"),
@@ -181,6 +217,23 @@ fn site_param(raw: &str) -> Result<String, ApiError> {
     Ok(raw.to_owned())
 }
 
+/// A C2SP tile path under `/v1/sites/{site}/log/` (`tile/{L}/{N}[.p/{W}]`,
+/// `tile/entries/{N}[.p/{W}]`; `{N}` spans several segments past index 999), parsed strictly.
+fn log_tile(method: Method, segments: &[&str]) -> Result<Option<Route>, ApiError> {
+    let ["v1", "sites", site, "log", rest @ ..] = segments else { return Ok(None) };
+    if rest.first() != Some(&"tile") {
+        return Ok(None);
+    }
+    let site = site_param(site)?;
+    let path = rest.join("/");
+    let tile = kelisim_ledger::tiles::TilePath::parse(&path)
+        .map_err(|_| ApiError::new(ErrorCode::InvalidId, "not a C2SP tile path"))?;
+    if !matches!(method, Method::Get | Method::Head) {
+        return Err(ApiError::method_not_allowed("GET, HEAD"));
+    }
+    Ok(Some(Route::LogTile { site, path, entries: tile.is_entries() }))
+}
+
 /// Matches `method` and `path` to a route.
 ///
 /// # Errors
@@ -193,6 +246,9 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
     }
     let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
     let not_found = || ApiError::new(ErrorCode::NotFound, "no such resource");
+    if let Some(tile) = log_tile(method, &segments)? {
+        return Ok(tile);
+    }
     use Method::{Delete, Get, Head, Options, Post, Put};
     let matched = match segments.as_slice() {
         ["v1", "openapi.json"] => match method {
@@ -294,6 +350,26 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
                 "erasures" => Route::ListErasures { site },
                 "export" => Route::Export { site },
                 _ => Route::Stats { site },
+            }
+        }
+        ["v1", "sites", site, "log", leaf @ ("checkpoint" | "key")] => {
+            let site = site_param(site)?;
+            if !matches!(method, Get | Head) {
+                return Err(ApiError::method_not_allowed("GET, HEAD"));
+            }
+            match *leaf {
+                "checkpoint" => Route::LogCheckpoint { site },
+                _ => Route::LogKey { site },
+            }
+        }
+        ["v1", "sites", site, "log", "proof", leaf @ ("inclusion" | "consistency")] => {
+            let site = site_param(site)?;
+            if !matches!(method, Get | Head) {
+                return Err(ApiError::method_not_allowed("GET, HEAD"));
+            }
+            match *leaf {
+                "inclusion" => Route::LogInclusion { site },
+                _ => Route::LogConsistency { site },
             }
         }
         _ => return Err(not_found()),
@@ -421,5 +497,26 @@ mod tests {
         let pad = "x".repeat(MAX_HEADER_BYTES);
         let err = check_header_size([("content-type", "application/json"), ("x-pad", pad.as_str())]).unwrap_err();
         assert_eq!((err.status, err.code.as_str()), (431, "headers_too_large"));
+    }
+
+    #[test]
+    fn log_routes_are_public_except_entry_bundles_and_tile_paths_are_strict() {
+        let at = |p: &str| route(Method::Get, &format!("/v1/sites/crm-demo/log/{p}"));
+        assert_eq!(at("checkpoint"), Ok(Route::LogCheckpoint { site: "crm-demo".into() }));
+        assert_eq!(at("proof/inclusion"), Ok(Route::LogInclusion { site: "crm-demo".into() }));
+        let tile = at("tile/0/x001/234.p/7").unwrap();
+        assert_eq!(
+            tile,
+            Route::LogTile { site: "crm-demo".into(), path: "tile/0/x001/234.p/7".into(), entries: false }
+        );
+        assert_eq!(tile.access(), Access::Public);
+        let bundle = at("tile/entries/000").unwrap();
+        assert_ne!(bundle.access(), Access::Public);
+        for bad in ["tile/0/1", "tile/0/000.p/0", "tile/64/000", "tile/entries/000.p/257", "tile/0/000/"] {
+            assert_eq!(at(bad).unwrap_err().code.as_str(), "invalid_id", "{bad}");
+        }
+        assert_eq!(at("nope").unwrap_err().status, 404);
+        assert_eq!(route(Method::Post, "/v1/sites/crm-demo/log/checkpoint").unwrap_err().status, 405);
+        assert_eq!(route(Method::Delete, "/v1/sites/crm-demo/log/tile/0/000").unwrap_err().status, 405);
     }
 }

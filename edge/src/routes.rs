@@ -16,9 +16,10 @@ use crate::cache::IsolateCache;
 use crate::cors;
 use crate::error::ApiError;
 use crate::keyring::Keyring;
+use crate::ledger_object::{LEDGER_BINDING, REQUESTED_BY_HEADER, SITE_HEADER};
 use crate::router::{check_header_size, route, Method, Route};
 use crate::service::policies::PolicyReply;
-use crate::service::{parse_erasures_query, parse_json, ErasureOutcome, ReceiptQuery, Service, NEXT_CURSOR_HEADER};
+use crate::service::{parse_erasures_query, parse_json, ReceiptQuery, Service, NEXT_CURSOR_HEADER};
 use crate::store_kv::{WorkersKv, BINDING};
 
 /// Past a body cap, how much more of an upload is read and discarded before the connection is
@@ -27,6 +28,9 @@ const MAX_DRAIN_BYTES: usize = 1024 * 1024;
 /// A `[vars]` entry that test configurations set to "1": each response then names the size of
 /// the isolate's wasm memory. Never set in `edge/wrangler.toml`.
 const DIAGNOSTICS_VAR: &str = "KELISIM_DIAGNOSTICS";
+/// With [`DIAGNOSTICS_VAR`] set, this path asks a ledger object whether a failing commit rolls
+/// back (`ledger_object.rs`); outside the router and the API.
+const LEDGER_ROLLBACK_PROBE: &str = "/__diagnostics/ledger-rollback";
 /// The OpenAPI document of every route, served as is.
 const OPENAPI: &str = include_str!("../openapi.json");
 
@@ -39,6 +43,7 @@ struct Reply {
 
 enum Body {
     Text(String),
+    Bytes(Vec<u8>),
 }
 
 impl Reply {
@@ -206,13 +211,75 @@ fn keyring(env: &Env) -> Result<Rc<Keyring>, ApiError> {
     })
 }
 
+/// Headers of the ledger object's answer the worker relays.
+const RELAYED_HEADERS: &[&str] = &["Content-Type", "Cache-Control", "Retry-After", "Kelisim-Replayed"];
+
+/// Sends one internal request to `site`'s ledger object (`https://ledger<path>`, the public
+/// path after `/v1/sites/{site}` with its query) and turns its answer into a [`Reply`]: the
+/// object's status, body and [`RELAYED_HEADERS`].
+///
+/// # Errors
+/// 503 `ledger_unavailable` when the object cannot be reached or throws.
+async fn to_ledger(
+    env: &Env,
+    site: &str,
+    method: worker::Method,
+    path: &str,
+    body: Option<Vec<u8>>,
+    requested_by: Option<&str>,
+) -> Result<Reply, ApiError> {
+    let unavailable = |e: worker::Error| {
+        worker::console_error!("ledger {site}: {e}");
+        ApiError::ledger_unavailable()
+    };
+    let stub =
+        env.durable_object(LEDGER_BINDING).and_then(|ns| ns.id_from_name(site)?.get_stub()).map_err(unavailable)?;
+    let headers = Headers::new();
+    headers.set(SITE_HEADER, site).map_err(unavailable)?;
+    if let Some(by) = requested_by {
+        headers.set(REQUESTED_BY_HEADER, by).map_err(unavailable)?;
+    }
+    let mut init = worker::RequestInit::new();
+    init.with_method(method).with_headers(headers);
+    if let Some(body) = body {
+        init.with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
+    }
+    let req = Request::new_with_init(&format!("https://ledger{path}"), &init).map_err(unavailable)?;
+    let mut res = stub.fetch_with_request(req).await.map_err(unavailable)?;
+    let bytes = res.bytes().await.map_err(unavailable)?;
+    let mut reply = Reply { status: res.status_code(), body: Body::Bytes(bytes), headers: Vec::new() };
+    for name in RELAYED_HEADERS {
+        if let Ok(Some(value)) = res.headers().get(name) {
+            reply = reply.header(name, value);
+        }
+    }
+    Ok(reply)
+}
+
+/// The request's path after `/v1/sites/{site}`, with its query: what the ledger object routes on.
+fn ledger_path(req: &Request, site: &str) -> String {
+    let url = req.url().ok();
+    let path = req.path();
+    let rest = path.strip_prefix(&format!("/v1/sites/{site}")).unwrap_or(&path).to_owned();
+    match url.as_ref().and_then(|u| u.query()) {
+        Some(q) => format!("{rest}?{q}"),
+        None => rest,
+    }
+}
+
 /// Handles one request; never fails: every error becomes its JSON response.
 pub async fn handle(mut req: Request, env: Env) -> Response {
     let method = method_of(&req);
     // The edge's clock: the service decides with it, and `Date` tells the widget what it is.
     let now_ms = Date::now().as_millis() as i64;
     let mut cors_headers = Vec::new();
-    let result = dispatch(&mut req, &env, method, now_ms, &mut cors_headers).await;
+    let diagnostics = env.var(DIAGNOSTICS_VAR).is_ok_and(|v| v.to_string() == "1");
+    let result = if diagnostics && req.path() == LEDGER_ROLLBACK_PROBE {
+        // Test builds only: does a failing block roll back in the object's storage?
+        to_ledger(&env, "diagnostics", worker::Method::Post, "/diagnostics/rollback", None, None).await
+    } else {
+        dispatch(&mut req, &env, method, now_ms, &mut cors_headers).await
+    };
     let reply = result.unwrap_or_else(|e| {
         if e.status >= 500 {
             worker::console_error!("{} {}: {} {}", req.method().to_string(), req.path(), e.code, e.message);
@@ -245,6 +312,10 @@ pub async fn handle(mut req: Request, env: Env) -> Response {
             } else {
                 text.into_bytes()
             };
+            Response::builder().with_status(reply.status).with_headers(headers).fixed(body)
+        }
+        Body::Bytes(bytes) => {
+            let body = if method == Method::Head { Vec::new() } else { bytes };
             Response::builder().with_status(reply.status).with_headers(headers).fixed(body)
         }
     }
@@ -332,9 +403,23 @@ async fn dispatch(
             let checked = service.check_receipt(&site, parse_json::<SubmitReceipt>(&body)?).await?;
             rate_limit(env, "SITE_LIMITER", &site, 10).await?;
             rate_limit(env, "SUBJECT_LIMITER", &format!("{site}/{}", checked.subject()), 60).await?;
-            let submitted = service.store_receipt(checked).await?;
-            let reply = Reply::json(201, &submitted.signed)?;
-            Ok(if submitted.replayed { reply.header("Kelisim-Replayed", "true") } else { reply })
+            // The ordered part (dedupe, index, countersignature, the one KV write) is the object's.
+            let canonical = serde_json::to_vec(checked.submit()).map_err(|_| ApiError::internal())?;
+            to_ledger(env, &site, worker::Method::Post, "/receipts", Some(canonical), None).await
+        }
+        Route::LogCheckpoint { ref site }
+        | Route::LogKey { ref site }
+        | Route::LogInclusion { ref site }
+        | Route::LogConsistency { ref site }
+        | Route::LogTile { ref site, entries: false, .. } => {
+            // Public data: any page may read it (the widget fetches its receipt's proof).
+            cors_headers.push(("Access-Control-Allow-Origin", "*".into()));
+            service.site(site).await?;
+            to_ledger(env, site, worker::Method::Get, &ledger_path(req, site), None, None).await
+        }
+        Route::LogTile { ref site, entries: true, .. } => {
+            let reply = to_ledger(env, site, worker::Method::Get, &ledger_path(req, site), None, None).await?;
+            Ok(reply.header("Cache-Control", "private, max-age=60"))
         }
         Route::PutSite { site } => {
             let body = read_json_body(req, MAX_SITE_BODY_BYTES).await?;
@@ -359,11 +444,9 @@ async fn dispatch(
         Route::GetReceipt { site, id } => Reply::json(200, &service.receipt_detail(&site, &id).await?),
         Route::GetSubject { site, subject } => Ok(Reply::json(200, &service.subject(&site, &subject).await?)?),
         Route::EraseSubject { site, subject } => {
+            // Erasure is the log's: an erasure entry, the leaves' data removed, the KV records deleted.
             let by = principal.map(|p| p.audit_name()).unwrap_or_default();
-            match service.erase_subject(&site, &subject, &by, random()?).await? {
-                ErasureOutcome::Done(record) => Reply::json(200, &record),
-                ErasureOutcome::Continuing(status) => Reply::json(202, &status),
-            }
+            to_ledger(env, &site, worker::Method::Delete, &format!("/subjects/{subject}"), None, Some(&by)).await
         }
         Route::ListErasures { site } => {
             let pairs = query_pairs(req);

@@ -4,14 +4,11 @@
 
 mod common;
 
-use common::{claims, ring, seed, setup, traces, Request, NOW, SITE};
+use common::{claims, ring, seed, setup, Request, NOW, SITE};
 use kelisim_core::receipt::Action;
 use kelisim_edge::auth::Scope;
-use kelisim_edge::keys;
-use kelisim_edge::kv::{Kv, MemoryKv, MAX_KV_OPS_PER_REQUEST};
-use kelisim_edge::service::erasure::ErasureOutcome;
+use kelisim_edge::kv::{MemoryKv, MAX_KV_OPS_PER_REQUEST};
 use kelisim_edge::service::{parse_export_query, ReceiptQuery};
-use kelisim_edge::tombstone;
 use pollster::block_on;
 
 const BIG: &str = "bigbigbigbigbigbigbigbigbigbigbigbigbigbigb";
@@ -87,41 +84,4 @@ fn statistics_listings_and_subject_views_stay_under_the_limit() {
     let req = Request::new(&kv, &keys, later);
     let view = block_on(req.service(Scope::Read, &token).subject(SITE, BIG)).unwrap();
     assert_eq!(view.receipts.len(), 2_000);
-}
-
-#[test]
-fn erasing_a_subject_with_2000_receipts_completes_over_several_requests() {
-    let (kv, keys, token) = big_site();
-    let later = NOW + 2 * 86_400_000;
-    let mut requests = 0;
-    let record = loop {
-        requests += 1;
-        assert!(requests < 30, "the erasure must end");
-        let req = Request::new(&kv, &keys, later + requests);
-        let outcome =
-            block_on(req.service(Scope::Erase, &token).erase_subject(SITE, BIG, "admin", [requests as u8; 10]));
-        assert!(req.budget.used() <= MAX_KV_OPS_PER_REQUEST);
-        match outcome.unwrap() {
-            ErasureOutcome::Done(record) => break record,
-            ErasureOutcome::Continuing(status) => assert!(!status.done && status.erased <= 2_000),
-        }
-    };
-    assert!(requests > 2, "2,000 receipts need several requests ({requests})");
-    assert_eq!(record.erasure.receipt_ids.len(), 2_000);
-    assert_eq!(record.erasure.time, kelisim_core::time::format_millis(later + 1), "the time the erasure began");
-
-    // Every trace is gone but the tombstone and the one erasure record (which keep only a hash).
-    assert_eq!(traces(&kv, BIG), Vec::<String>::new());
-    let erasures = block_on(kv.list(&keys::erasure_prefix(SITE), 1_000, None)).unwrap().keys;
-    assert_eq!(erasures.len(), 1);
-    assert!(block_on(kv.get(&tombstone::key(SITE, BIG))).unwrap().is_some());
-    let others = block_on(kv.list(&keys::subject_index_prefix(SITE, OTHER), 1_000, None)).unwrap();
-    assert_eq!(others.keys.len(), 1_000, "other subjects are untouched");
-
-    // A retry (the answer was lost) gives the same record and writes nothing new.
-    let stored = kv.len();
-    let req = Request::new(&kv, &keys, later + 100);
-    let again = block_on(req.service(Scope::Erase, &token).erase_subject(SITE, BIG, "admin", [9; 10])).unwrap();
-    assert_eq!(again, ErasureOutcome::Done(record));
-    assert_eq!(kv.len(), stored);
 }

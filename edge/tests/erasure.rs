@@ -1,158 +1,196 @@
-//! Erasure is complete and safe to retry: receipts are found through every index, nothing of the
-//! subject is left but the tombstone and one erasure record, and the tombstone comes first.
+//! Erasure in the log (natively over `MemoryKv` + rusqlite, the object's logic): the subject's
+//! receipts, query rows and KV records go, each leaf hash stays and every proof still verifies,
+//! an erasure entry names what went, an erased receipt posted again stays out, and the erasure
+//! is resumable and safe to retry (one record, however many requests and failures).
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
 
-use common::{claims, ring, seed, setup, store, traces, Request, DASH_SUBJECT, NOW, SITE};
-use kelisim_core::receipt::{Action, Receipt};
-use kelisim_edge::auth::Scope;
+use common::{claims, ledger_db, ring, setup, traces, SubmitExt, DASH_SUBJECT, NOW, SITE};
+use kelisim_core::receipt::{Action, Receipt, SubmitReceipt};
+use kelisim_edge::cache::IsolateCache;
 use kelisim_edge::keyring::Keyring;
 use kelisim_edge::keys;
-use kelisim_edge::kv::{Kv, MemoryKv, OpBudget};
-use kelisim_edge::service::erasure::ErasureOutcome;
-use kelisim_edge::service::{csv_row, parse_export_query, SignedErasure};
-use kelisim_edge::tombstone::{self, SubjectTombstone};
+use kelisim_edge::kv::{Kv, MemoryKv, OpBudget, MAX_KV_OPS_PER_REQUEST};
+use kelisim_edge::ledger::erase::{Erased, ERASED_PER_REQUEST};
+use kelisim_edge::ledger::proofs::LeafRef;
+use kelisim_edge::ledger::sql::{int, LedgerDb};
+use kelisim_edge::ledger::sqlite::SqliteLedgerDb;
+use kelisim_edge::ledger::SiteLog;
+use kelisim_edge::service::{csv_row, Service, SignedErasure};
+use kelisim_ledger::leaf::{leaf_hash, Entry};
+use kelisim_ledger::origin::LogOrigin;
+use kelisim_ledger::tree::InclusionProof;
+use kelisim_ledger::Hash;
 use pollster::block_on;
 
+fn log<'a, K: Kv>(kv: &'a K, db: &'a SqliteLedgerDb, keys: &'a Keyring, now_ms: i64) -> SiteLog<'a, K, SqliteLedgerDb> {
+    SiteLog { site: SITE, origin: LogOrigin::new("127.0.0.1:8787", SITE).unwrap(), db, kv, keys, now_ms }
+}
+
 /// Calls erasure until it is done, each call a fresh request; returns the record and the calls.
-fn erase_all(kv: &MemoryKv, keys: &Keyring, token: &str, subject: &str, at: i64) -> (SignedErasure, i64) {
+fn erase_all(kv: &MemoryKv, keys: &Keyring, subject: &str, at: i64) -> (SignedErasure, i64) {
+    let db = ledger_db();
     for n in 0..50 {
-        let req = Request::new(kv, keys, at + n);
-        match block_on(req.service(Scope::Erase, token).erase_subject(SITE, subject, "admin", [n as u8; 10])).unwrap() {
-            ErasureOutcome::Done(record) => return (record, n + 1),
-            ErasureOutcome::Continuing(_) => {}
+        // Each request under the production limit of KV operations.
+        let budget = OpBudget::new(kv, MAX_KV_OPS_PER_REQUEST);
+        match block_on(log(&budget, &db, keys, at + n).erase_subject(subject, "admin", [n as u8; 10])) {
+            Ok(Erased::Done(record)) => return (record, n + 1),
+            Ok(Erased::Continuing(status)) => assert!(!status.done),
+            Err(e) => assert_eq!(e.status, 503, "{e:?}"),
         }
     }
     panic!("the erasure did not end");
 }
 
+fn post(kv: &MemoryKv, keys: &Keyring, at: i64, submit: &SubmitReceipt) -> u64 {
+    let svc = Service { kv, keys, cache: &IsolateCache::default(), now_ms: at };
+    block_on(svc.submit_parsed(SITE, submit.clone())).unwrap().signed.receipt.log.unwrap().index
+}
+
+fn count(q: &str) -> i64 {
+    int(&ledger_db().exec(q, &[]).unwrap()[0], 0).unwrap()
+}
+
+fn hashes(list: &[String]) -> Vec<Hash> {
+    list.iter().map(|h| Hash::parse_hash(h).unwrap()).collect()
+}
+
 #[test]
-fn a_receipt_missing_from_either_index_is_erased_and_no_trace_is_left() {
+fn erasure_removes_the_subject_keeps_every_proof_and_names_what_went() {
     let (kv, keys) = (MemoryKv::default(), ring());
-    let (sha, token) = setup(&kv, &keys);
-    let template = claims(&sha, None, 1, NOW - 1_000, Action::AcceptAll, None);
-    let mut ids = seed(&kv, &keys, &template, DASH_SUBJECT, NOW, 3);
-    let keep = seed(&kv, &keys, &template, "keepkeepkeepkeepkeepkeepkeepkeepkeepkeepkee", NOW, 2);
-    // One receipt whose subject-index write failed, one whose time-index write failed.
-    for (n, (time, subject)) in [(true, false), (false, true)].into_iter().enumerate() {
-        let mut submit = claims(&sha, None, 10 + n as u8, NOW - 1_000, Action::RejectAll, None);
-        submit.claims.subject = DASH_SUBJECT.into();
-        let signed = Receipt::accept(submit, NOW + 10 + n as i64).unwrap().countersign(keys.current()).unwrap();
-        store(&kv, &signed, time, subject);
-        ids.push(signed.receipt.claims.id.clone());
+    let (sha, _) = setup(&kv, &keys);
+    // Unsigned receipts of DASH_SUBJECT, and another visitor's between them.
+    let mine: Vec<SubmitReceipt> =
+        (0..3u8).map(|n| claims(&sha, None, 10 + n, NOW - 5_000 + i64::from(n), Action::RejectAll, None)).collect();
+    let other = claims(&sha, Some(9), 20, NOW - 4_000, Action::AcceptAll, None);
+    let mut indexes = Vec::new();
+    for (n, s) in mine.iter().enumerate() {
+        indexes.push(post(&kv, &keys, NOW + n as i64, s));
     }
-    let (record, _) = erase_all(&kv, &keys, &token, DASH_SUBJECT, NOW + 1_000);
-    let mut erased = record.erasure.receipt_ids.clone();
-    erased.sort();
+    let kept = post(&kv, &keys, NOW + 10, &other);
+
+    let (record, calls) = erase_all(&kv, &keys, DASH_SUBJECT, NOW + 1_000);
+    assert_eq!(calls, 1);
+    let mut ids: Vec<String> = mine.iter().map(|s| s.claims.id.clone()).collect();
     ids.sort();
-    assert_eq!(erased, ids);
-    assert_eq!(traces(&kv, DASH_SUBJECT), Vec::<String>::new(), "no key, value or metadata names the subject");
+    assert_eq!(record.erasure.receipt_ids, ids);
+    assert_eq!(record.erasure.subject_sha256, kelisim_core::canonical::sha256_hex(DASH_SUBJECT.as_bytes()));
+    // Nothing of the subject is left in KV or in the query tables; the other visitor's receipt stays.
+    assert_eq!(traces(&kv, DASH_SUBJECT), Vec::<String>::new());
+    for id in &ids {
+        assert!(block_on(kv.get(&keys::receipt(SITE, id))).unwrap().is_none());
+    }
+    assert!(block_on(kv.get(&keys::receipt(SITE, &other.claims.id))).unwrap().is_some());
+    assert_eq!(count("SELECT COUNT(*) FROM receipt_row"), 1);
+    assert_eq!(count("SELECT SUM(n) FROM day_total"), 1);
+    assert_eq!(count("SELECT COUNT(*) FROM leaf WHERE entry IS NULL"), 3);
+    assert_eq!(count("SELECT COUNT(*) FROM kv_delete"), 0);
 
-    // Listings, statistics and exports show only the other subject.
-    let req = Request::new(&kv, &keys, NOW + 5_000);
-    let svc = req.service(Scope::Read, &token);
-    let page = block_on(svc.list_receipts(SITE, &Default::default())).unwrap();
-    assert_eq!(page.receipts.iter().map(|r| r.id.clone()).collect::<Vec<_>>().len(), keep.len());
-    let day = kelisim_core::time::format_millis(NOW)[..10].to_owned();
-    let stats = block_on(svc.stats(SITE, &day, &day)).unwrap();
-    assert_eq!(stats.days.iter().map(|d| d.total).sum::<u64>(), 2);
-    let (query, format) = parse_export_query([("format", "csv")]).unwrap();
-    let (csv, _) = block_on(svc.export_chunk(SITE, &query, format)).unwrap();
-    assert_eq!(csv.lines().count(), 2);
-    assert!(!csv.contains(DASH_SUBJECT));
-    let view = block_on(svc.subject(SITE, DASH_SUBJECT)).unwrap();
-    assert!(view.receipts.is_empty() && view.state.is_none());
+    // The erasure entry is in the log and names exactly the erased indexes.
+    let db = ledger_db();
+    let l = log(&kv, &db, &keys, NOW + 2_000);
+    let size = l.tree_size().unwrap();
+    assert_eq!(size, 5);
+    let bytes =
+        kelisim_edge::ledger::sql::blob(&db.exec("SELECT entry FROM leaf WHERE idx = 4", &[]).unwrap()[0], 0).unwrap();
+    let Entry::Erasure(entry) = Entry::parse_at(4, &bytes).unwrap() else { panic!("not an erasure entry") };
+    assert_eq!(entry.erased(), indexes.as_slice());
+    assert_eq!(entry.id(), record.erasure.id);
 
-    // What stays: the tombstone (for the receipt path) and the one record.
-    let stone: SubjectTombstone =
-        serde_json::from_str(&block_on(kv.get(&tombstone::key(SITE, DASH_SUBJECT))).unwrap().unwrap()).unwrap();
-    assert_eq!(
-        stone,
-        SubjectTombstone { erasure_id: record.erasure.id.clone(), erased_at_ms: NOW + 1_000, subject_signed: false }
-    );
-    let listed =
-        block_on(Request::new(&kv, &keys, NOW + 6_000).service(Scope::Erase, &token).erasures(SITE, None)).unwrap();
-    assert_eq!(listed.erasures, vec![record]);
-    assert!(listed.cursor.is_none());
-}
-
-#[test]
-fn the_tombstone_is_written_before_anything_is_deleted_and_a_failed_start_resumes() {
-    let (kv, keys) = (MemoryKv::default(), ring());
-    let (sha, token) = setup(&kv, &keys);
-    let template = claims(&sha, Some(3), 1, NOW - 1_000, Action::AcceptAll, None);
-    let subject = template.claims.subject.clone();
-    seed(&kv, &keys, &template, &subject, NOW, 5);
-    let stored = kv.len();
-
-    // The tombstone write fails: nothing is deleted.
-    kv.puts_before_failure.set(Some(0));
-    let req = Request::new(&kv, &keys, NOW + 1_000);
-    let err = block_on(req.service(Scope::Erase, &token).erase_subject(SITE, &subject, "admin", [1; 10])).unwrap_err();
-    assert_eq!(err.status, 503);
-    assert_eq!(kv.len(), stored);
-
-    // The tombstone is written, the progress record is not: still nothing deleted.
-    kv.puts_before_failure.set(Some(1));
-    let req = Request::new(&kv, &keys, NOW + 2_000);
-    assert_eq!(
-        block_on(req.service(Scope::Erase, &token).erase_subject(SITE, &subject, "admin", [2; 10])).unwrap_err().status,
-        503
-    );
-    assert_eq!(kv.len(), stored + 1, "only the tombstone was added");
-    let stone: SubjectTombstone =
-        serde_json::from_str(&block_on(kv.get(&tombstone::key(SITE, &subject))).unwrap().unwrap()).unwrap();
-    assert!(stone.subject_signed);
-    assert_eq!(stone.erased_at_ms, NOW + 2_000);
-    kv.puts_before_failure.set(None);
-
-    // The retry resumes that erasure: same id, same start.
-    let (record, _) = erase_all(&kv, &keys, &token, &subject, NOW + 3_000);
-    assert_eq!(record.erasure.id, stone.erasure_id);
-    assert_eq!(record.erasure.time, kelisim_core::time::format_millis(NOW + 2_000));
-    assert_eq!(record.erasure.receipt_ids.len(), 5);
-}
-
-#[test]
-fn retries_through_failures_at_every_point_leave_one_erasure_record() {
-    let (kv, keys) = (MemoryKv::default(), ring());
-    let (sha, token) = setup(&kv, &keys);
-    let template = claims(&sha, Some(4), 1, NOW - 1_000, Action::AcceptAll, None);
-    let subject = template.claims.subject.clone();
-    let ids = seed(&kv, &keys, &template, &subject, NOW, 700);
-    // Requests cut short after ever more KV operations (the runtime failing mid-way), then whole.
-    let mut done = None;
-    for (n, cut) in [3, 7, 40, 150, 400, 2, 620, 900, 5, 333].into_iter().chain([usize::MAX; 20]).enumerate() {
-        let req = Request::new(&kv, &keys, NOW + 1_000 + n as i64);
-        let svc = req.service(Scope::Erase, &token);
-        let short = OpBudget::new(&req.budget, cut);
-        let cut_svc =
-            kelisim_edge::service::Service { kv: &short, keys: svc.keys, cache: svc.cache, now_ms: svc.now_ms };
-        match block_on(cut_svc.erase_subject(SITE, &subject, "admin", [n as u8; 10])) {
-            Ok(ErasureOutcome::Done(record)) => {
-                done = Some(record);
-                break;
+    // Every proof still verifies against a new checkpoint; an erased leaf's says which erasure.
+    assert_eq!(l.issue_checkpoint().unwrap(), Some(5));
+    let root = l.checkpoint().unwrap().root;
+    for i in 0..size {
+        let proof = l.inclusion(&LeafRef::Index(i), None).unwrap();
+        let leaf = Hash::parse_hash(&proof.leaf_hash).unwrap();
+        InclusionProof { index: i, tree_size: size, hashes: hashes(&proof.hashes) }.verify(leaf, root).unwrap();
+        match &proof.erased {
+            Some(erased) => {
+                assert!(indexes.contains(&i));
+                assert_eq!(erased.erasure_entry.as_bytes(), bytes.as_slice());
+                let e = &erased.erasure_proof;
+                InclusionProof { index: e.index, tree_size: size, hashes: hashes(&e.hashes) }
+                    .verify(leaf_hash(erased.erasure_entry.as_bytes()), root)
+                    .unwrap();
+                assert!(erased.tombstone.contains(&format!("\"erased_by\":4,\"index\":{i}")));
             }
-            Ok(ErasureOutcome::Continuing(_)) => {}
-            Err(e) => assert_eq!(e.status, 503),
+            None => assert!(!indexes.contains(&i)),
         }
     }
-    let record = done.expect("the erasure ends");
-    let mut erased = record.erasure.receipt_ids.clone();
-    erased.sort();
-    let mut expected = ids.clone();
-    expected.sort();
-    assert_eq!(erased, expected, "every receipt named once, whatever was retried");
-    assert_eq!(block_on(kv.list(&keys::erasure_prefix(SITE), 1_000, None)).unwrap().keys.len(), 1);
-    assert_eq!(traces(&kv, &subject), Vec::<String>::new());
-    // Later calls answer the same record; a subject never held is 404.
-    let (again, calls) = erase_all(&kv, &keys, &token, &subject, NOW + 9_000);
+    // By id too, after the id is gone from the log's rows.
+    assert!(l.inclusion(&LeafRef::Id(mine[0].claims.id.clone()), None).unwrap().erased.is_some());
+    assert_eq!(kept, 3);
+    // The entry bundle serves tombstones in place of the erased entries.
+    let tile = kelisim_ledger::tiles::TilePath::parse("tile/entries/000.p/5").unwrap();
+    let bundle = l.tile(&tile).unwrap();
+    let served = kelisim_ledger::tiles::parse_entry_bundle(&tile, &bundle).unwrap();
+    for (i, raw) in served.iter().enumerate() {
+        let entry = kelisim_ledger::erasure::ServedEntry::parse_at(i as u64, raw).unwrap();
+        let proof = l.inclusion(&LeafRef::Index(i as u64), None).unwrap();
+        assert_eq!(entry.leaf_hash().to_string(), proof.leaf_hash);
+    }
+}
+
+#[test]
+fn an_erased_receipt_posted_again_stays_out_and_a_retry_answers_the_same_record() {
+    let (kv, keys) = (MemoryKv::default(), ring());
+    let (sha, _) = setup(&kv, &keys);
+    let signed = claims(&sha, Some(4), 1, NOW - 5_000, Action::AcceptAll, None);
+    post(&kv, &keys, NOW, &signed);
+    let (record, _) = erase_all(&kv, &keys, &signed.claims.subject, NOW + 1_000);
+    let svc = Service { kv: &kv, keys: &keys, cache: &IsolateCache::default(), now_ms: NOW + 2_000 };
+    let err = block_on(svc.submit_parsed(SITE, signed.clone())).unwrap_err();
+    assert_eq!((err.status, err.code.as_str()), (410, "receipt_erased"));
+    // An unsigned receipt cannot take the signed subject over.
+    let mut unsigned = claims(&sha, None, 2, NOW + 1_500, Action::AcceptAll, None);
+    unsigned.claims.subject = signed.claims.subject.clone();
+    let err = block_on(svc.submit_parsed(SITE, unsigned)).unwrap_err();
+    assert_eq!((err.status, err.code.as_str()), (409, "subject_requires_signature"));
+    // A retry of the finished erasure answers the same record; another subject is 404.
+    let (again, calls) = erase_all(&kv, &keys, &signed.claims.subject, NOW + 3_000);
     assert_eq!((again, calls), (record, 1));
-    let req = Request::new(&kv, &keys, NOW + 9_500);
-    let err =
-        block_on(req.service(Scope::Erase, &token).erase_subject(SITE, &"n".repeat(43), "admin", [0; 10])).unwrap_err();
+    let db = ledger_db();
+    let err = block_on(log(&kv, &db, &keys, NOW).erase_subject(&"u".repeat(43), "admin", [0; 10])).unwrap_err();
     assert_eq!((err.status, err.code.as_str()), (404, "subject_not_found"));
+    assert_eq!(block_on(kv.list(&keys::erasure_prefix(SITE), 100, None)).unwrap().keys.len(), 1);
+}
+
+#[test]
+fn a_large_erasure_with_kv_failing_resumes_to_one_record() {
+    let (kv, keys) = (MemoryKv::default(), ring());
+    let (sha, _) = setup(&kv, &keys);
+    let total = ERASED_PER_REQUEST + 40;
+    let template = claims(&sha, None, 0, NOW - 10_000, Action::RejectAll, None);
+    let mut ids = Vec::new();
+    for n in 0..total {
+        let mut s = template.clone();
+        let mut random = [0u8; 10];
+        random[..8].copy_from_slice(&(n as u64).to_be_bytes());
+        s.claims.id = kelisim_core::id::ulid_from_parts((NOW - 10_000) as u64, random);
+        // Appended straight to the log (the checks would ask the visitor to mint each one).
+        let db = ledger_db();
+        block_on(log(&kv, &db, &keys, NOW + n as i64).append(s.clone())).unwrap();
+        ids.push(s.claims.id);
+    }
+    let db = ledger_db();
+    // KV fails part-way through the first request's deletes.
+    kv.failing.set(true);
+    let first = block_on(log(&kv, &db, &keys, NOW + 5_000).erase_subject(DASH_SUBJECT, "admin", [1; 10]));
+    assert!(matches!(first, Ok(Erased::Continuing(_))), "{first:?}");
+    kv.failing.set(false);
+    let (record, calls) = erase_all(&kv, &keys, DASH_SUBJECT, NOW + 6_000);
+    assert!(calls >= 2, "{calls}");
+    ids.sort();
+    assert_eq!(record.erasure.receipt_ids, ids);
+    assert_eq!(traces(&kv, DASH_SUBJECT), Vec::<String>::new());
+    assert_eq!(
+        count("SELECT COUNT(*) FROM leaf WHERE kind = 'erasure'"),
+        2,
+        "two entries (≤ one request's deletes each)"
+    );
+    assert_eq!(count("SELECT COUNT(*) FROM receipt_row"), 0);
+    assert_eq!(block_on(kv.list(&keys::erasure_prefix(SITE), 100, None)).unwrap().keys.len(), 1);
 }
 
 #[test]

@@ -13,6 +13,10 @@ use kelisim_edge::kv::MemoryKv;
 use kelisim_edge::service::{ReceiptQuery, Service};
 use pollster::block_on;
 
+#[path = "common/submit.rs"]
+mod submit;
+use submit::SubmitExt;
+
 const NOW: i64 = 1_795_398_005_123;
 const EDGE_SEED: &str = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A";
 const POLICY: &str = include_str!("../../www/demo/policies/services-demo.json");
@@ -114,38 +118,25 @@ fn storage_outage_is_503_with_retry_after_and_nothing_stored() {
 }
 
 #[test]
-fn a_failure_between_record_and_index_is_repaired_by_the_retry() {
+fn a_kv_failure_after_the_append_is_503_and_the_retry_completes_it() {
     let (kv, keys) = (MemoryKv::default(), ring());
     let sha = setup(&kv, &keys);
     let body = submission(&sha, 5, Action::AcceptAll);
     let svc = Service { kv: &kv, keys: &keys, cache: &IsolateCache::default(), now_ms: NOW };
-    kv.puts_before_failure.set(Some(1)); // the record is written, the indexes are not
+    let before = kv.len();
+    kv.puts_before_failure.set(Some(0)); // the leaf is appended, its KV record is not written
     assert_eq!(block_on(svc.submit_receipt("services-demo", &body)).unwrap_err().status, 503);
-    assert!(block_on(svc.list_receipts("services-demo", &ReceiptQuery { limit: 10, ..ReceiptQuery::default() }))
-        .unwrap()
-        .receipts
-        .is_empty());
+    assert_eq!(kv.len(), before);
     kv.puts_before_failure.set(None);
     let retried = block_on(svc.submit_receipt("services-demo", &body)).unwrap();
     assert!(retried.replayed);
-    let page =
-        block_on(svc.list_receipts("services-demo", &ReceiptQuery { limit: 10, ..ReceiptQuery::default() })).unwrap();
-    assert_eq!(page.receipts.len(), 1);
-    assert_eq!(page.receipts[0].id, retried.signed.receipt.claims.id);
-    let subject = &retried.signed.receipt.claims.subject;
-    assert_eq!(
-        block_on(svc.list_receipts(
-            "services-demo",
-            &ReceiptQuery { limit: 10, subject: Some(subject.clone()), ..ReceiptQuery::default() }
-        ))
-        .unwrap()
-        .receipts
-        .len(),
-        1
-    );
+    assert_eq!(kv.len(), before + 1);
+    let stored = block_on(svc.receipt("services-demo", &retried.signed.receipt.claims.id)).unwrap();
+    assert_eq!(stored, retried.signed);
 }
 
 #[test]
+#[ignore = "reads the KV time/subject index the receipt path no longer writes: ledger-queries (H2) moves this read to the ledger's tables"]
 fn pages_are_newest_first_with_a_cursor() {
     let (kv, keys) = (MemoryKv::default(), ring());
     let sha = setup(&kv, &keys);

@@ -44,7 +44,8 @@ before(async () => {
   }
   stack = await startStack({
     name: 'openapi',
-    editConfig: (toml) => toml.replace(/(name = "SUBJECT_LIMITER"[\s\S]*?simple = \{ limit = )\d+/, `$1${SUBJECT_LIMIT}`),
+    // The ledger's checkpoints every 300 ms instead of 10 s, so the log routes answer soon.
+    editConfig: (toml) => `${toml.replace(/(name = "SUBJECT_LIMITER"[\s\S]*?simple = \{ limit = )\d+/, `$1${SUBJECT_LIMIT}`)}\n[vars]\nLEDGER_CHECKPOINT_MS = "300"\n`,
   });
   const res = await stack.api('GET', '/v1/openapi.json');
   assert.equal(res.status, 200, res.text);
@@ -161,6 +162,8 @@ function checkAgainstDoc(method, template, res, documented) {
     assert.ok(content['x-line-schema'], `${what}: NDJSON without x-line-schema`);
     const first = res.text.split('\n')[0];
     if (first) assertValid(content['x-line-schema'], JSON.parse(first), `${what} first NDJSON line`);
+  } else if (media === 'text/plain') {
+    assert.ok(res.text.length > 0 && res.text.endsWith('\n'), `${what}: a text answer ends with a newline`);
   } else if (media === 'text/csv') {
     assert.equal(res.text.split('\n')[0], content['x-csv-header'], `${what}: CSV header line`);
   } else {
@@ -585,6 +588,35 @@ describe('every operation against the document', () => {
     assert.ok(limited, 'expected a 429 past the subject limit');
     assert.equal(limited.json.error.code, 'rate_limited');
     assert.ok(Number(limited.headers.get('retry-after')) > 0);
+  });
+
+  test('the log: checkpoint, key, inclusion and consistency proofs', async () => {
+    const L = '/v1/sites/{site}/log';
+    for (const method of ['GET', 'HEAD']) {
+      assert.equal((await call(method, `${L}/checkpoint`, { query: { x: '1' } })).status, 400);
+      assert.equal((await call(method, `${L}/key`, { params: { site: 'no-such-site' } })).status, 404);
+      assert.equal((await call(method, `${L}/proof/inclusion`, { query: { index: '01' } })).status, 400);
+      assert.equal((await call(method, `${L}/proof/consistency`, { query: { from: '2', to: '1' } })).status, 400);
+    }
+    // The receipts above are appended; the alarm signs their checkpoint shortly.
+    let checkpoint;
+    for (;;) {
+      checkpoint = await call('GET', `${L}/checkpoint`);
+      if (checkpoint.status === 200) break;
+      assert.equal(checkpoint.json.error.code, 'checkpoint_not_found');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const size = Number(checkpoint.text.split('\n')[1]);
+    assert.ok(size >= 2, checkpoint.text);
+    for (const method of ['GET', 'HEAD']) {
+      assert.equal((await call(method, `${L}/checkpoint`)).status, 200);
+      assert.equal((await call(method, `${L}/key`)).status, 200);
+      assert.equal((await call(method, `${L}/proof/inclusion`, { query: { index: '0' } })).status, 200);
+      assert.equal((await call(method, `${L}/proof/inclusion`, { query: { index: String(size) } })).status, 404);
+      assert.equal((await call(method, `${L}/proof/inclusion`, { query: { id: receipts.a1.receipt.claims.id, size: String(size) } })).status, 200);
+      assert.equal((await call(method, `${L}/proof/consistency`, { query: { from: '1', to: String(size) } })).status, 200);
+      assert.equal((await call(method, `${L}/proof/consistency`, { query: { from: '0', to: String(size + 1000) } })).status, 400);
+    }
   });
 
   test('receipt listing and one receipt', async () => {

@@ -9,7 +9,17 @@
 //! - [`sql`]: the seam and typed column readers. [`schema`]: the tables.
 //! - [`rows`]: the query-table rows of one receipt (insert on append, delete on erasure).
 //! - [`sqlite`]: the native implementation of the seam (tests, benches).
+//! - [`append`]: the receipt write path (dedupe, erased history, index, countersign, commit, KV).
+//! - [`hashes`]: the tree's stored hashes over SQL. [`log`]: checkpoints and the KV sweep (the
+//!   alarm). [`proofs`]: the public reads (checkpoint, proofs, tiles). [`erase`]: erasure in
+//!   the log. [`log_query`]: the log routes' query parsing.
 
+pub mod append;
+pub mod erase;
+pub mod hashes;
+pub mod log;
+pub mod log_query;
+pub mod proofs;
 pub mod rows;
 pub mod schema;
 pub mod sql;

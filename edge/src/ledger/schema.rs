@@ -30,8 +30,32 @@ const TABLES: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS stored_hash (idx INTEGER PRIMARY KEY, hash BLOB NOT NULL)",
     // Every checkpoint issued, kept.
     "CREATE TABLE IF NOT EXISTS checkpoint (size INTEGER PRIMARY KEY, root BLOB NOT NULL, note BLOB NOT NULL, issued_ms INTEGER NOT NULL)",
-    // Receipt ids erased (SHA-256 of the id): a replay of one answers 410.
-    "CREATE TABLE IF NOT EXISTS erased_id (id_sha256 BLOB PRIMARY KEY, erased_by INTEGER NOT NULL)",
+    // Receipt ids erased (SHA-256 of the id): a replay of one answers 410; `idx` is the erased
+    // leaf, so an inclusion proof asked by id still finds it.
+    "CREATE TABLE IF NOT EXISTS erased_id (id_sha256 BLOB PRIMARY KEY, idx INTEGER NOT NULL, erased_by INTEGER NOT NULL)",
+    // Erased subjects (SHA-256 of the subject id, never the id): a receipt of the erased history
+    // posted again is refused, and once any erased receipt was visitor-signed an unsigned one
+    // cannot take the id over (`append::refuse_erased`). One row per subject, raised on each
+    // erasure.
+    "CREATE TABLE IF NOT EXISTS erased_subject (
+        subject_sha256 BLOB PRIMARY KEY,
+        erasure_id TEXT NOT NULL,
+        erased_at_ms INTEGER NOT NULL,
+        subject_signed INTEGER NOT NULL
+    )",
+    // An erasure under way (one per subject, by the subject's SHA-256): the record it will sign.
+    "CREATE TABLE IF NOT EXISTS erasure_run (
+        subject_sha256 BLOB PRIMARY KEY,
+        erasure_id TEXT NOT NULL,
+        started_ms INTEGER NOT NULL,
+        requested_by TEXT NOT NULL
+    )",
+    // The receipt ids an erasure removed (what its operator-facing record names).
+    "CREATE TABLE IF NOT EXISTS erasure_receipt (erasure_id TEXT NOT NULL, receipt_id TEXT NOT NULL, PRIMARY KEY (erasure_id, receipt_id))",
+    // KV records of erased leaves still to delete (the id is kept only until the delete succeeds).
+    "CREATE TABLE IF NOT EXISTS kv_delete (idx INTEGER PRIMARY KEY, receipt_id TEXT NOT NULL, erasure_id TEXT NOT NULL)",
+    // The site this object's log is for (its alarm has no request to read it from).
+    "CREATE TABLE IF NOT EXISTS log_site (site TEXT PRIMARY KEY)",
     // schema_version, tree_size, last_server_ms.
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
     // ---- the query tables ----

@@ -3,9 +3,9 @@
 //! clock; tests run it natively over [`MemoryKv`](crate::kv::MemoryKv).
 //!
 //! - [`sites`]: site configuration. [`policies`]: publication and lookup of policy versions.
-//! - [`submission`]: checking, countersigning and storing a receipt.
+//! - [`submission`]: the stateless checks of a posted receipt (the ledger object stores it).
 //! - [`receipts`]: one receipt, listings and their query. [`subjects`]: a subject's state.
-//! - [`erasure`]: resumable erasure of a subject. [`stats`]: opt-in counts.
+//! - [`erasure`]: the listing of erasure records (erasure itself: `ledger/erase.rs`). [`stats`]: opt-in counts.
 //! - [`tokens`]: site tokens and authorisation. [`export`] and [`csv`]: export chunks.
 
 use serde::de::DeserializeOwned;
@@ -31,7 +31,7 @@ pub mod submission;
 pub mod tokens;
 
 pub use csv::csv_row;
-pub use erasure::{parse_erasures_query, ErasureOutcome, ERASURES_PER_PAGE};
+pub use erasure::{parse_erasures_query, ERASURES_PER_PAGE};
 pub use export::{parse_export_query, ExportChunk, ExportFormat, MAX_EXPORT_PAGE};
 pub use kelisim_core::api::erasure::{Erasure, ErasurePage, ErasureStatus, SignedErasure, ERASURE_JWS_TYP};
 pub use kelisim_core::api::export::{next_cursor_line, CSV_HEADER, NEXT_CURSOR_HEADER, NEXT_CURSOR_LINE};
@@ -43,7 +43,7 @@ pub use kelisim_core::api::subjects::{DecidedBy, SubjectState, SubjectView};
 pub use receipts::{ReceiptQuery, MAX_CURSOR_CHARS};
 pub use stats::{DEFAULT_STATS_DAYS, MAX_STATS_DAYS, MAX_STATS_PAGES};
 pub use subjects::MAX_SUBJECT_PAGES;
-pub use submission::{CheckedReceipt, Submitted};
+pub use submission::CheckedReceipt;
 
 /// Pages read at most for a listing of tokens or policy versions (20 000 entries: far beyond any
 /// deployment's tokens, or a site's versions).

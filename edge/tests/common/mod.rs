@@ -18,6 +18,10 @@ use kelisim_edge::router::Access;
 use kelisim_edge::service::{ReceiptSummary, Service};
 use pollster::block_on;
 
+pub mod submit;
+#[allow(unused_imports)]
+pub use submit::{ledger_db, SubmitExt, Submitted};
+
 pub const NOW: i64 = 1_795_398_005_123;
 pub const SITE: &str = "services-demo";
 /// An unsigned subject id (43 base64url characters) that starts with `-`, as about one in 64 do.
