@@ -12,6 +12,8 @@
 //! - `chain`: a subject's hash chain (current receipt, forks). `tombstone`: what erasure leaves.
 //! - `ledger/`: a site's log and query tables over SQL (the Durable Object's storage).
 //! - `cache`: what an isolate keeps between requests (policy versions, site configurations).
+//! - `ledger_object` (the site's Durable Object) and `ledger_client` (the worker forwarding to
+//!   it): wasm32 only.
 //! - `routes`, `store_kv`: the thin runtime layer (wasm32 only): parse the request, call one
 //!   service method, write the answer (with `Date` from the edge's clock).
 
@@ -29,6 +31,8 @@ pub mod router;
 pub mod service;
 pub mod tombstone;
 
+#[cfg(target_arch = "wasm32")]
+mod ledger_client;
 #[cfg(target_arch = "wasm32")]
 pub mod ledger_object;
 #[cfg(target_arch = "wasm32")]

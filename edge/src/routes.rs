@@ -16,9 +16,11 @@ use crate::cache::IsolateCache;
 use crate::cors;
 use crate::error::ApiError;
 use crate::keyring::Keyring;
+use crate::ledger::reads::CHAIN_LINK_PATH;
+use crate::ledger_client;
 use crate::router::{check_header_size, route, Method, Route};
 use crate::service::policies::PolicyReply;
-use crate::service::{parse_erasures_query, parse_json, ErasureOutcome, ReceiptQuery, Service, NEXT_CURSOR_HEADER};
+use crate::service::{parse_erasures_query, parse_json, ErasureOutcome, Service};
 use crate::store_kv::{WorkersKv, BINDING};
 
 /// Past a body cap, how much more of an upload is read and discarded before the connection is
@@ -187,7 +189,7 @@ fn var_or_secret(env: &Env, name: &str) -> String {
 }
 
 /// The keyring for the current secret and retired keys, parsed once per isolate.
-fn keyring(env: &Env) -> Result<Rc<Keyring>, ApiError> {
+pub(crate) fn keyring(env: &Env) -> Result<Rc<Keyring>, ApiError> {
     let signing = secret(env, "EDGE_SIGNING_KEYS");
     let retired = var_or_secret(env, "EDGE_RETIRED_KEYS");
     let raw = format!("{signing}\n{retired}");
@@ -204,6 +206,34 @@ fn keyring(env: &Env) -> Result<Rc<Keyring>, ApiError> {
         *cell.borrow_mut() = Some((raw, ring.clone()));
         Ok(ring)
     })
+}
+
+/// Forwards an operator read (listing, subject, statistics, export) to the site's ledger object
+/// as `https://ledger/<path after /v1/sites/{site}>?<query>` and relays its answer: status,
+/// body, and its content headers (an export's `Kelisim-Next-Cursor` among them).
+async fn relay_read(req: &Request, env: &Env, site: &str) -> Result<Reply, ApiError> {
+    let public = req.url().map_err(|_| ApiError::internal())?;
+    let path = public.path().strip_prefix(&format!("/v1/sites/{site}")).ok_or_else(ApiError::internal)?;
+    let mut url = ledger_client::internal_url(path)?;
+    url.set_query(public.query());
+    let answer = ledger_client::get(env, site, &url).await?;
+    Ok(Reply { status: answer.status, body: Body::Text(answer.body), headers: answer.headers })
+}
+
+/// Asks the site's ledger object whether a receipt of `subject` with hash `prev` is held.
+async fn ledger_prev_found(env: &Env, site: &str, subject: &str, prev: &str) -> Result<bool, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Link {
+        prev_found: bool,
+    }
+    let mut url = ledger_client::internal_url(CHAIN_LINK_PATH)?;
+    url.query_pairs_mut().append_pair("subject", subject).append_pair("prev", prev);
+    let answer = ledger_client::get(env, site, &url).await?;
+    if answer.status != 200 {
+        worker::console_error!("ledger chain link: {} {}", answer.status, answer.body);
+        return Err(ApiError::storage_unavailable());
+    }
+    serde_json::from_str::<Link>(&answer.body).map(|l| l.prev_found).map_err(|_| ApiError::internal())
 }
 
 /// Handles one request; never fails: every error becomes its JSON response.
@@ -351,13 +381,14 @@ async fn dispatch(
             service.revoke_token(&site, &id).await?;
             Ok(Reply::raw_json(204, String::new()))
         }
-        Route::ListReceipts { site } => {
-            let pairs = query_pairs(req);
-            let query = ReceiptQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
-            Ok(Reply::json(200, &service.list_receipts(&site, &query).await?)?)
+        Route::ListReceipts { site } | Route::GetSubject { site, .. } => relay_read(req, env, &site).await,
+        Route::GetReceipt { site, id } => {
+            let prev_found = |subject: String, prev: String| {
+                let site = site.clone();
+                async move { ledger_prev_found(env, &site, &subject, &prev).await }
+            };
+            Reply::json(200, &service.receipt_detail(&site, &id, prev_found).await?)
         }
-        Route::GetReceipt { site, id } => Reply::json(200, &service.receipt_detail(&site, &id).await?),
-        Route::GetSubject { site, subject } => Ok(Reply::json(200, &service.subject(&site, &subject).await?)?),
         Route::EraseSubject { site, subject } => {
             let by = principal.map(|p| p.audit_name()).unwrap_or_default();
             match service.erase_subject(&site, &subject, &by, random()?).await? {
@@ -370,21 +401,6 @@ async fn dispatch(
             let cursor = parse_erasures_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
             Reply::json(200, &service.erasures(&site, cursor.as_deref()).await?)
         }
-        Route::Stats { site } => {
-            let (from, to) = (query_param(req, "from"), query_param(req, "to"));
-            Reply::json(200, &service.stats_range(&site, from.as_deref(), to.as_deref()).await?)
-        }
-        Route::Export { site } => {
-            let pairs = query_pairs(req);
-            let chunk = service.export(&site, pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))).await?;
-            let reply = Reply { status: 200, body: Body::Text(chunk.body), headers: Vec::new() }
-                .header("Content-Type", chunk.content_type)
-                .header("Content-Disposition", format!("attachment; filename=\"{}\"", chunk.filename))
-                .header("Cache-Control", "no-store");
-            Ok(match chunk.next_cursor {
-                Some(cursor) => reply.header(NEXT_CURSOR_HEADER, cursor),
-                None => reply,
-            })
-        }
+        Route::Stats { site } | Route::Export { site } => relay_read(req, env, &site).await,
     }
 }

@@ -1,6 +1,9 @@
 //! The service logic natively over `MemoryKv`: idempotency, conflicts, storage faults.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod common;
+
+use common::ledger::{append, ledger_db, site_log};
 use kelisim_core::canonical::to_canonical_string;
 use kelisim_core::category::Decision;
 use kelisim_core::id::ulid_from_parts;
@@ -9,7 +12,7 @@ use kelisim_core::sign::{EdgeSigningKey, JwsHeader, JWS_ALG};
 use kelisim_core::time::format_millis;
 use kelisim_edge::cache::IsolateCache;
 use kelisim_edge::keyring::Keyring;
-use kelisim_edge::kv::MemoryKv;
+use kelisim_edge::kv::{Kv, MemoryKv};
 use kelisim_edge::service::{ReceiptQuery, Service};
 use pollster::block_on;
 
@@ -121,46 +124,30 @@ fn a_failure_between_record_and_index_is_repaired_by_the_retry() {
     let svc = Service { kv: &kv, keys: &keys, cache: &IsolateCache::default(), now_ms: NOW };
     kv.puts_before_failure.set(Some(1)); // the record is written, the indexes are not
     assert_eq!(block_on(svc.submit_receipt("services-demo", &body)).unwrap_err().status, 503);
-    assert!(block_on(svc.list_receipts("services-demo", &ReceiptQuery { limit: 10, ..ReceiptQuery::default() }))
-        .unwrap()
-        .receipts
-        .is_empty());
+    let time_index = |kv: &MemoryKv| block_on(kv.list("idx/t/services-demo/", 10, None)).unwrap().keys.len();
+    assert_eq!(time_index(&kv), 0);
     kv.puts_before_failure.set(None);
     let retried = block_on(svc.submit_receipt("services-demo", &body)).unwrap();
     assert!(retried.replayed);
-    let page =
-        block_on(svc.list_receipts("services-demo", &ReceiptQuery { limit: 10, ..ReceiptQuery::default() })).unwrap();
-    assert_eq!(page.receipts.len(), 1);
-    assert_eq!(page.receipts[0].id, retried.signed.receipt.claims.id);
+    assert_eq!(time_index(&kv), 1);
     let subject = &retried.signed.receipt.claims.subject;
-    assert_eq!(
-        block_on(svc.list_receipts(
-            "services-demo",
-            &ReceiptQuery { limit: 10, subject: Some(subject.clone()), ..ReceiptQuery::default() }
-        ))
-        .unwrap()
-        .receipts
-        .len(),
-        1
-    );
+    let subject_index = block_on(kv.list(&format!("idx/s/services-demo/{subject}/"), 10, None)).unwrap();
+    assert_eq!(subject_index.keys.len(), 1);
 }
 
 #[test]
 fn pages_are_newest_first_with_a_cursor() {
     let (kv, keys) = (MemoryKv::default(), ring());
+    let db = ledger_db();
     let sha = setup(&kv, &keys);
     for seed in 10..15u8 {
-        let svc = Service { kv: &kv, keys: &keys, cache: &IsolateCache::default(), now_ms: NOW + i64::from(seed) };
-        block_on(svc.submit_receipt("services-demo", &submission(&sha, seed, Action::RejectAll))).unwrap();
+        let submit: SubmitReceipt = serde_json::from_slice(&submission(&sha, seed, Action::RejectAll)).unwrap();
+        append(&kv, &db, &keys, submit, NOW + i64::from(seed));
     }
-    let svc = Service { kv: &kv, keys: &keys, cache: &IsolateCache::default(), now_ms: NOW + 100 };
-    let first =
-        block_on(svc.list_receipts("services-demo", &ReceiptQuery { limit: 3, ..ReceiptQuery::default() })).unwrap();
-    let second = block_on(svc.list_receipts(
-        "services-demo",
-        &ReceiptQuery { limit: 3, cursor: first.cursor.clone(), ..ReceiptQuery::default() },
-    ))
-    .unwrap();
+    let log = site_log("services-demo", &db, &kv, &keys, NOW + 100);
+    let first = log.list_receipts(&ReceiptQuery { limit: 3, ..ReceiptQuery::default() }).unwrap();
+    let second =
+        log.list_receipts(&ReceiptQuery { limit: 3, cursor: first.cursor.clone(), ..ReceiptQuery::default() }).unwrap();
     let times: Vec<_> = first.receipts.iter().chain(&second.receipts).map(|r| r.server_time.clone()).collect();
     assert_eq!(times.len(), 5);
     assert!(times.windows(2).all(|w| w[0] > w[1]), "{times:?}");

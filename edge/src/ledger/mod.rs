@@ -9,12 +9,18 @@
 //! - [`sql`]: the seam and typed column readers. [`schema`]: the tables.
 //! - [`rows`]: the query-table rows of one receipt (insert on append, delete on erasure).
 //! - [`sqlite`]: the native implementation of the seam (tests, benches).
+//! - Operator reads: [`query`] (listings, a subject's view, chain links), [`stats`] (exact day
+//!   counters), [`export`] (chunks from the leaves' entries), [`reads`] (their internal routes).
 
+pub mod export;
+pub mod query;
+pub mod reads;
 pub mod rows;
 pub mod schema;
 pub mod sql;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod sqlite;
+pub mod stats;
 
 use kelisim_ledger::origin::LogOrigin;
 
