@@ -47,7 +47,7 @@ pub(crate) fn canonical_int(digits: &str) -> Option<i64> {
 }
 
 pub(crate) fn bad_cursor() -> ApiError {
-    ApiError::new(ErrorCode::InvalidQuery, "cursor: not a cursor this listing answered")
+    ApiError::new(ErrorCode::InvalidQuery, "cursor: not one this route answered")
 }
 
 impl ListCursor {
