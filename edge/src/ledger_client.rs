@@ -17,7 +17,8 @@ pub const INTERNAL_ORIGIN: &str = "https://ledger";
 
 /// The headers of the object's answer the worker passes on (the rest it sets itself: `Date`,
 /// CORS, `X-Content-Type-Options`).
-const RELAYED_HEADERS: [&str; 4] = ["Content-Type", "Content-Disposition", "Cache-Control", NEXT_CURSOR_HEADER];
+const RELAYED_HEADERS: [&str; 5] =
+    ["Content-Type", "Content-Disposition", "Cache-Control", "Retry-After", NEXT_CURSOR_HEADER];
 
 /// The object's answer: status, body and the relayed headers it set.
 pub struct LedgerAnswer {
