@@ -60,9 +60,9 @@ impl<K: Kv, D: LedgerDb> SiteLog<'_, K, D> {
     pub fn export_chunk(&self, q: &ReceiptQuery, format: ExportFormat) -> Result<(String, Option<String>), ApiError> {
         let limit = q.limit.clamp(1, MAX_EXPORT_PAGE);
         let mut filter = Filter::of(q);
-        filter.conditions.push("l.entry IS NOT NULL");
+        filter.conditions.push("l.entry IS NOT NULL".into());
         if let Some(cursor) = q.cursor.as_deref().map(ExportCursor::parse).transpose()? {
-            filter.conditions.push("r.idx > ?");
+            filter.conditions.push("r.idx > ?".into());
             filter.params.push(cursor.0.into());
         }
         let sql = format!(

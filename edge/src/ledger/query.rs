@@ -70,18 +70,28 @@ impl ListCursor {
 }
 
 /// The `JOIN` and `WHERE` of a filtered read over `receipt_row r`: the listing's and the
-/// export's filters, written once. `decision_row` is joined only when a category is asked for;
-/// its primary key `(idx, category)` makes the join add no row.
+/// export's filters, written once. `decision_row d` is joined only when a category is asked for;
+/// its primary key `(idx, category)` makes the join add no row. With it joined and no subject
+/// asked, time bounds, order and cursor name `d`'s copies of `server_ms` and `idx` (equal to
+/// `r`'s), so SQLite walks `decision_by_category[_time]` in order and stops at the page's end
+/// instead of sorting every match; with a subject, `receipt_by_subject` is walked.
 pub(crate) struct Filter {
     pub join: String,
-    pub conditions: Vec<&'static str>,
+    pub conditions: Vec<String>,
     pub params: Vec<SqlValue>,
+    /// The table alias whose `server_ms` and `idx` order the rows (`r` or `d`).
+    pub by: &'static str,
 }
 
 impl Filter {
     pub(crate) fn of(q: &ReceiptQuery) -> Self {
-        let mut f = Self { join: String::new(), conditions: Vec::new(), params: Vec::new() };
+        let mut f = Self { join: String::new(), conditions: Vec::new(), params: Vec::new(), by: "r" };
         if let Some(category) = &q.category {
+            // A subject's rows are few: walk them (`receipt_by_subject`) and look each decision
+            // up by its key; without a subject, walk the category's index.
+            if q.subject.is_none() {
+                f.by = "d";
+            }
             f.join.push_str(" JOIN decision_row d ON d.idx = r.idx AND d.category = ?");
             f.params.push(category.as_str().into());
             if let Some(decision) = q.decision {
@@ -90,15 +100,15 @@ impl Filter {
             }
         }
         if let Some(from) = q.from_ms {
-            f.conditions.push("r.server_ms >= ?");
+            f.conditions.push(format!("{}.server_ms >= ?", f.by));
             f.params.push(from.into());
         }
         if let Some(to) = q.to_ms {
-            f.conditions.push("r.server_ms < ?");
+            f.conditions.push(format!("{}.server_ms < ?", f.by));
             f.params.push(to.into());
         }
         if let Some(subject) = &q.subject {
-            f.conditions.push("r.subject = ?");
+            f.conditions.push("r.subject = ?".into());
             f.params.push(subject.as_str().into());
         }
         f
@@ -111,6 +121,26 @@ impl Filter {
             format!(" WHERE {}", self.conditions.join(" AND "))
         }
     }
+}
+
+/// The one statement of a listing page and its bindings (`limit + 1` rows, newest first).
+///
+/// # Errors
+/// 400 `invalid_query` for a cursor a listing did not answer.
+pub fn list_sql(q: &ReceiptQuery) -> Result<(String, Vec<SqlValue>), ApiError> {
+    let mut filter = Filter::of(q);
+    let by = filter.by;
+    if let Some(cursor) = q.cursor.as_deref().map(ListCursor::parse).transpose()? {
+        filter.conditions.push(format!("({by}.server_ms < ? OR ({by}.server_ms = ? AND {by}.idx < ?))"));
+        filter.params.extend([cursor.server_ms.into(), cursor.server_ms.into(), cursor.idx.into()]);
+    }
+    let sql = format!(
+        "SELECT r.server_ms, r.idx, r.summary FROM receipt_row r{}{} ORDER BY {by}.server_ms DESC, {by}.idx DESC LIMIT ?",
+        filter.join,
+        filter.where_clause()
+    );
+    filter.params.push(limit_param(q.limit.saturating_add(1)));
+    Ok((sql, filter.params))
 }
 
 fn summary_of(row: &SqlRow, at: usize) -> Result<ReceiptSummary, ApiError> {
@@ -129,18 +159,8 @@ impl<K: Kv, D: LedgerDb> SiteLog<'_, K, D> {
     /// # Errors
     /// 400 `invalid_query` for a cursor this listing did not answer, 503 when SQL fails.
     pub fn list_receipts(&self, q: &ReceiptQuery) -> Result<ReceiptPage, ApiError> {
-        let mut filter = Filter::of(q);
-        if let Some(cursor) = q.cursor.as_deref().map(ListCursor::parse).transpose()? {
-            filter.conditions.push("(r.server_ms < ? OR (r.server_ms = ? AND r.idx < ?))");
-            filter.params.extend([cursor.server_ms.into(), cursor.server_ms.into(), cursor.idx.into()]);
-        }
-        let sql = format!(
-            "SELECT r.server_ms, r.idx, r.summary FROM receipt_row r{}{} ORDER BY r.server_ms DESC, r.idx DESC LIMIT ?",
-            filter.join,
-            filter.where_clause()
-        );
-        filter.params.push(limit_param(q.limit.saturating_add(1)));
-        let rows = self.db.exec(&sql, &filter.params)?;
+        let (sql, params) = list_sql(q)?;
+        let rows = self.db.exec(&sql, &params)?;
         let more = rows.len() > q.limit;
         let mut receipts = Vec::with_capacity(rows.len().min(q.limit));
         let mut last = None;
@@ -218,9 +238,55 @@ impl<K: Kv, D: LedgerDb> SiteLog<'_, K, D> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::ledger::schema::migrate;
+    use crate::ledger::sql::text;
+    use crate::ledger::sqlite::SqliteLedgerDb;
+
+    /// Every filter combination's page is read in an index's order and stops at the page's end:
+    /// SQLite's plan sorts nothing (`USE TEMP B-TREE FOR ORDER BY` would sort every match).
+    #[test]
+    fn no_listing_sorts_its_matches() {
+        let db = SqliteLedgerDb::new();
+        migrate(&db).unwrap();
+        let subject = "s".repeat(43);
+        for category in [None, Some("analytics")] {
+            for decision in [None, Some(Decision::Granted)] {
+                for subject in [None, Some(subject.clone())] {
+                    for (from_ms, to_ms) in [(None, None), (Some(1), Some(2))] {
+                        for cursor in [None, Some("5_3".to_owned())] {
+                            if decision.is_some() && category.is_none() {
+                                continue;
+                            }
+                            let q = ReceiptQuery {
+                                category: category.map(str::to_owned),
+                                decision,
+                                subject: subject.clone(),
+                                from_ms,
+                                to_ms,
+                                cursor,
+                                limit: 100,
+                            };
+                            let (sql, params) = list_sql(&q).unwrap();
+                            let plan = db.exec(&format!("EXPLAIN QUERY PLAN {sql}"), &params).unwrap();
+                            let plan: Vec<String> = plan.iter().map(|r| text(r, 3).unwrap()).collect();
+                            assert!(!plan.iter().any(|step| step.contains("TEMP B-TREE")), "{q:?}: {plan:?}");
+                            if q.subject.is_some() {
+                                assert!(plan[0].contains("receipt_by_subject"), "{q:?}: {plan:?}");
+                            } else if q.category.is_some() {
+                                assert!(plan[0].contains("decision_by_category"), "{q:?}: {plan:?}");
+                            } else {
+                                assert!(plan[0].contains("receipt_by_time"), "{q:?}: {plan:?}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn a_cursor_round_trips_and_only_its_own_spelling_parses() {
