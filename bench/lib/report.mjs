@@ -414,18 +414,22 @@ function nativeSection(n, lines) {
     ['POST receipt, replay', ops(k.submit_replay), 'site config from the isolate cache + 2 rate-limit calls', `${k.submit_replay.get} get + ${k.submit_replay.put} put`],
     ['POST receipt, wrong policy hash', ops(k.submit_wrong_hash), 'site config from the isolate cache + 2 rate-limit calls', `${k.submit_wrong_hash.get} get`],
     ['GET policy', ops(k.policy_current), 'site config from the isolate cache (for CORS)', `${k.policy_current.get} get`],
-    ['GET operator page, limit=100', ops(k.list_page_100), 'admin token: none (compared with the secret); a site token: 1 get (its record)', `${k.list_page_100.list} list (+1 get with a site token)`],
+    ['GET operator page, limit=100 (the ledger object\'s SQL)', ops(k.list_page_100), 'admin token: none (compared with the secret); a site token: 1 get (its record)', `${k.list_page_100.list + k.list_page_100.get} (+1 get with a site token)`],
   ]), '');
 }
 
 function scaleSection(s, n, lines, data) {
-  lines.push('### 2.4 Scale: one operator page of 100 at 1k, 10k and 100k stored receipts', '');
-  lines.push(`Site \`${s.site}\`, seeded straight into the edge's local KV store while the edge is stopped: a seeding worker under ` +
-    'Miniflare (`kvPersist` = the same persist dir, namespace id `kelisim-local` from edge/wrangler.toml) writes, per receipt, the three keys ' +
-    '`submit_receipt` writes (record, `idx/t/…` and `idx/s/…` index entries with the `ReceiptSummary` as metadata; key schema in ' +
-    'edge/src/keys.rs), copied from one real receipt the edge accepted, under new ULIDs one second apart. Then the edge restarts and ' +
-    '`GET /v1/sites/bench-scale/receipts?limit=100` (admin token) is timed from node, one request at a time after one warm-up ' +
-    'request, and under `wrk -t2 -c16`. KV operations per page: 1 `list` (limit 100) and nothing else (§2.3; admin token).', '');
+  lines.push('### 2.4 Scale: an operator page of 100 and the statistics at 1k, 10k and 100k stored receipts', '');
+  if (s.store !== 'ledger') {
+    lines.push('(A run from before the ledger: the page was a KV list of the time index.)', '');
+  }
+  lines.push(`Site \`${s.site}\`: both reads are answered by the site's ledger object (a Durable Object with SQLite) from its query ` +
+    'tables (`receipt_row`, one `SELECT … ORDER BY server_ms DESC, idx DESC LIMIT 101`) and day counters (`SUM` over `day_total` / ' +
+    '`day_count`). The receipts are seeded straight into the object\'s persisted SQLite file while the edge is stopped, by ' +
+    'bench/native\'s `seed_ledger` (the rows the object\'s append writes: leaf with entry bytes, `receipt_row`, `decision_row`, ' +
+    'counters), copied from one real receipt the edge accepted under new ids one second apart. Then the edge restarts and ' +
+    '`GET /v1/sites/bench-scale/receipts?limit=100` and `GET /v1/sites/bench-scale/stats` (30 days; admin token) are timed from node, ' +
+    'one request at a time after one warm-up request, and the page under `wrk -t2 -c16`. KV operations per read: none (§2.3; admin token).', '');
   if (data?.edge?.runs?.submitNew) {
     const rps = data.edge.runs.submitNew.rps;
     const top = s.levels[s.levels.length - 1].level;
@@ -433,10 +437,13 @@ function scaleSection(s, n, lines, data) {
       `about ${fmt(top / rps / 60, 1)} min, against ${fmt(s.levels.reduce((a, l) => a + l.seedMs, 0) / 60000, 1)} min for the direct seeding ` +
       'of all levels here.', '');
   }
-  const native = (lvl) => n?.shipped?.[`list_receipts/page of 100/${lvl}`]?.median ?? null;
-  lines.push(table(['receipts held', 'keys written', 'seeding time', 'first request', 'median', 'p90', 'requests/s at -c16', 'p99 at -c16', 'native Service time (MemoryKv)'],
-    s.levels.map((l) => [fmt(l.level), fmt(l.keysWritten), `${fmt(l.seedMs / 1000, 1)} s (${fmt(l.keysWritten / (l.seedMs / 1000))} keys/s)`,
-      ms(l.pages.first, 1), `**${ms(l.pages.median, 1)}**`, ms(l.pages.p90, 1), fmt(l.c16.rps), usToMs(l.c16.p99_us), nsToUs(native(l.level))])), '');
+  const native = (name, lvl) => n?.shipped?.[`list_receipts/${name}/${lvl}`]?.median ?? null;
+  lines.push(table(['receipts held', 'seeding time', 'page: first', 'page: median', 'page: p90', 'page: req/s at -c16', 'page: p99 at -c16',
+    'stats: median', 'stats: counted', 'native page (rusqlite)', 'native stats (rusqlite)'],
+    s.levels.map((l) => [fmt(l.level), `${fmt(l.seedMs / 1000, 1)} s`,
+      ms(l.pages.first, 1), `**${ms(l.pages.median, 1)}**`, ms(l.pages.p90, 1), fmt(l.c16.rps), usToMs(l.c16.p99_us),
+      l.stats ? `**${ms(l.stats.median, 1)}**` : '—', l.stats ? `${fmt(l.stats.counted)}${l.stats.truncated ? ' (truncated)' : ''}` : '—',
+      nsToUs(native('page of 100', l.level)), nsToUs(native('stats of 30 days', l.level))])), '');
 }
 
 /** The min–max of the native per-page Service time over the scale levels. */
@@ -517,12 +524,16 @@ function principal(data, lines) {
     const ls = data.scale.levels;
     const a = ls[0];
     const b = ls[ls.length - 1];
-    out.push(`**Operator pages:** one page is one KV \`list\` by design, and the Service's own time per page stays ` +
-      `${nativeRange(n, ls)} natively; ` +
-      `on the local store the page takes ${ms(a.pages.median, 1)} at ${fmt(a.level)} receipts and ${ms(b.pages.median, 1)} at ${fmt(b.level)}. ` +
-      'Growth there is the local KV\'s, not the edge\'s: Miniflare\'s SQLite store filters a prefix with `substr(key, 1, length(prefix)) = prefix`, ' +
-      'which cannot seek, so a list scans from the start of the key order — past every `idx/s/…` key, which sorts before `idx/t/…`. ' +
-      'Production Workers KV lists by key range; the local number says nothing about it.');
+    if (data.scale.store === 'ledger') {
+      out.push(`**Operator pages and statistics:** the site's ledger object answers both from its tables (one \`SELECT\` a page, ` +
+        `\`SUM\` over day counters for statistics; no KV call), natively ${nativeRange(n, ls)} a page; ` +
+        `through workerd the page takes ${ms(a.pages.median, 1)} at ${fmt(a.level)} receipts and ${ms(b.pages.median, 1)} at ${fmt(b.level)}` +
+        (a.stats && b.stats ? `, the statistics ${ms(a.stats.median, 1)} and ${ms(b.stats.median, 1)}, exact (\`truncated\` false).` : '.'));
+    } else {
+      out.push(`**Operator pages:** one page is one KV \`list\` by design, and the Service's own time per page stays ` +
+        `${nativeRange(n, ls)} natively; ` +
+        `on the local store the page takes ${ms(a.pages.median, 1)} at ${fmt(a.level)} receipts and ${ms(b.pages.median, 1)} at ${fmt(b.level)}.`);
+    }
   }
   if (w?.ours && w.products.kelisim) {
     const V = widgetVerdicts(w);
@@ -604,7 +615,7 @@ function headline(data, lines) {
     }
   }
   if (data.scale) {
-    items.push(`Operator page of 100: ${data.scale.levels.map((l) => `${ms(l.pages.median, 1)} at ${fmt(l.level)}`).join(', ')} receipts held (local KV; 1 list call each).`);
+    items.push(`Operator page of 100: ${data.scale.levels.map((l) => `${ms(l.pages.median, 1)} at ${fmt(l.level)}`).join(', ')} receipts held (${data.scale.store === 'ledger' ? 'the site\'s ledger object, no KV call' : 'local KV; 1 list call each'}).`);
   }
   if (items.length) {
     lines.push('## Headline', '');

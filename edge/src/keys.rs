@@ -14,8 +14,9 @@
 //! | `tomb/{site}/{sha256(subject)}` | [`SubjectTombstone`](crate::tombstone::SubjectTombstone) | — | first thing an erasure writes |
 //!
 //! `rev_ms` is `9999999999999 − server time in ms`, zero-padded to 13 digits, so a prefix list
-//! returns newest first and a time range is a key range. Index entries carry the summary as list
-//! metadata, so one page of results is one `list` call, never a `get` per item. Nothing is
+//! returns newest first. The `idx/…` indexes are no longer read by any operator query (the site's
+//! ledger answers those, `ledger::query`); the submission and erasure paths still write and walk
+//! them until they move into the ledger (issue 11). Nothing is
 //! read-modified-written except the rare `policy/{site}/current` on publish: receipts only ever
 //! create new keys, so concurrent visitors never contend for one key (KV allows 1 write/s/key).
 
@@ -104,13 +105,6 @@ pub fn erasure_progress(site: &str, subject_sha256: &str) -> String {
 #[must_use]
 pub fn policy_version_prefix(site: &str) -> String {
     format!("policy/{site}/v/")
-}
-
-/// The longest common prefix of the reversed-time encodings of a time range, to narrow a list.
-#[must_use]
-pub fn rev_range_prefix(from_ms: i64, to_ms: i64) -> String {
-    let (a, b) = (rev_ms(from_ms), rev_ms(to_ms));
-    a.chars().zip(b.chars()).take_while(|(x, y)| x == y).map(|(x, _)| x).collect()
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use worker::{
     State,
 };
 
+use kelisim_core::api::export::NEXT_CURSOR_HEADER;
 use kelisim_core::receipt::SubmitReceipt;
 use kelisim_core::ErrorCode;
 use kelisim_ledger::origin::LogOrigin;
@@ -22,6 +23,7 @@ use crate::error::{ApiError, StoreError};
 use crate::keyring::Keyring;
 use crate::ledger::erase::Erased;
 use crate::ledger::log::CHECKPOINT_INTERVAL_MS;
+use crate::ledger::reads::ReadAnswer;
 use crate::ledger::sql::{text, LedgerDb, SqlRow, SqlValue, Write};
 use crate::ledger::{log_query, schema, SiteLog};
 use crate::store_kv::{WorkersKv, BINDING};
@@ -137,6 +139,18 @@ impl Answer {
 
     fn bytes(content_type: &'static str, body: Vec<u8>, cache: &str) -> Self {
         Self { status: 200, content_type, body, headers: vec![("Cache-Control", cache.to_owned())] }
+    }
+
+    fn read(answer: ReadAnswer) -> Self {
+        let mut headers = Vec::new();
+        if let Some(filename) = answer.filename {
+            headers.push(("Content-Disposition", format!("attachment; filename=\"{filename}\"")));
+            headers.push(("Cache-Control", "no-store".to_owned()));
+        }
+        if let Some(cursor) = answer.next_cursor {
+            headers.push((NEXT_CURSOR_HEADER, cursor));
+        }
+        Self { status: 200, content_type: answer.content_type, body: answer.body.into_bytes(), headers }
     }
 
     fn error(e: &ApiError) -> Self {
@@ -263,8 +277,14 @@ impl SiteLedger {
         };
         let path = req.path();
         let pairs = query_pairs(&req);
+        // Operator reads (listings, subjects, statistics, export, chain links): `ledger::reads`.
+        // The worker authorised the caller.
+        if req.method() == Method::Get {
+            if let Some(read) = log.read(&path, &pairs) {
+                return read.map(Answer::read);
+            }
+        }
         let pairs = || pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-        // ---- H1 (ledger-write): receipts, the log, erasure ----
         match (req.method(), path.as_str()) {
             (Method::Post, "/receipts") => {
                 let body = req.bytes().await.map_err(|_| ApiError::malformed_body("body could not be read"))?;
@@ -322,7 +342,6 @@ impl SiteLedger {
                     Erased::Continuing(status) => Answer::json(202, &status),
                 }
             }
-            // ---- end H1 ----
             _ => Err(ApiError::new(ErrorCode::NotFound, "no such ledger operation")),
         }
     }

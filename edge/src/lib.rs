@@ -12,6 +12,7 @@
 //! - `chain`: a subject's hash chain (current receipt, forks). `tombstone`: what erasure leaves.
 //! - `ledger/`: a site's log and query tables over SQL (the Durable Object's storage).
 //! - `cache`: what an isolate keeps between requests (policy versions, site configurations).
+//! - `ledger_object`: the site's Durable Object (wasm32 only); `routes` forwards to it.
 //! - `routes`, `store_kv`: the thin runtime layer (wasm32 only): parse the request, call one
 //!   service method, write the answer (with `Date` from the edge's clock).
 

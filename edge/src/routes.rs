@@ -16,10 +16,11 @@ use crate::cache::IsolateCache;
 use crate::cors;
 use crate::error::ApiError;
 use crate::keyring::Keyring;
+use crate::ledger::reads::CHAIN_LINK_PATH;
 use crate::ledger_object::{LEDGER_BINDING, REQUESTED_BY_HEADER, SITE_HEADER};
 use crate::router::{check_header_size, route, Method, Route};
 use crate::service::policies::PolicyReply;
-use crate::service::{parse_erasures_query, parse_json, ReceiptQuery, Service, NEXT_CURSOR_HEADER};
+use crate::service::{parse_erasures_query, parse_json, Service, NEXT_CURSOR_HEADER};
 use crate::store_kv::{WorkersKv, BINDING};
 
 /// Past a body cap, how much more of an upload is read and discarded before the connection is
@@ -192,7 +193,7 @@ fn var_or_secret(env: &Env, name: &str) -> String {
 }
 
 /// The keyring for the current secret and retired keys, parsed once per isolate.
-fn keyring(env: &Env) -> Result<Rc<Keyring>, ApiError> {
+pub(crate) fn keyring(env: &Env) -> Result<Rc<Keyring>, ApiError> {
     let signing = secret(env, "EDGE_SIGNING_KEYS");
     let retired = var_or_secret(env, "EDGE_RETIRED_KEYS");
     let raw = format!("{signing}\n{retired}");
@@ -212,7 +213,8 @@ fn keyring(env: &Env) -> Result<Rc<Keyring>, ApiError> {
 }
 
 /// Headers of the ledger object's answer the worker relays.
-const RELAYED_HEADERS: &[&str] = &["Content-Type", "Cache-Control", "Retry-After", "Kelisim-Replayed"];
+const RELAYED_HEADERS: &[&str] =
+    &["Content-Type", "Content-Disposition", "Cache-Control", "Retry-After", "Kelisim-Replayed", NEXT_CURSOR_HEADER];
 
 /// Sends one internal request to `site`'s ledger object (`https://ledger<path>`, the public
 /// path after `/v1/sites/{site}` with its query) and turns its answer into a [`Reply`]: the
@@ -265,6 +267,27 @@ fn ledger_path(req: &Request, site: &str) -> String {
         Some(q) => format!("{rest}?{q}"),
         None => rest,
     }
+}
+
+/// Asks the site's ledger object whether a receipt of `subject` with hash `prev` is held.
+async fn ledger_prev_found(env: &Env, site: &str, subject: &str, prev: &str) -> Result<bool, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Link {
+        prev_found: bool,
+    }
+    let mut url = worker::Url::parse(&format!("https://ledger{CHAIN_LINK_PATH}")).map_err(|_| ApiError::internal())?;
+    url.query_pairs_mut().append_pair("subject", subject).append_pair("prev", prev);
+    let path = format!("{}?{}", url.path(), url.query().unwrap_or_default());
+    let reply = to_ledger(env, site, worker::Method::Get, &path, None, None).await?;
+    let body = match reply.body {
+        Body::Bytes(b) => b,
+        Body::Text(t) => t.into_bytes(),
+    };
+    if reply.status != 200 {
+        worker::console_error!("ledger chain link: {} {}", reply.status, String::from_utf8_lossy(&body));
+        return Err(ApiError::ledger_unavailable());
+    }
+    serde_json::from_slice::<Link>(&body).map(|l| l.prev_found).map_err(|_| ApiError::internal())
 }
 
 /// Handles one request; never fails: every error becomes its JSON response.
@@ -436,13 +459,16 @@ async fn dispatch(
             service.revoke_token(&site, &id).await?;
             Ok(Reply::raw_json(204, String::new()))
         }
-        Route::ListReceipts { site } => {
-            let pairs = query_pairs(req);
-            let query = ReceiptQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
-            Ok(Reply::json(200, &service.list_receipts(&site, &query).await?)?)
+        Route::ListReceipts { site } | Route::GetSubject { site, .. } => {
+            to_ledger(env, &site, worker::Method::Get, &ledger_path(req, &site), None, None).await
         }
-        Route::GetReceipt { site, id } => Reply::json(200, &service.receipt_detail(&site, &id).await?),
-        Route::GetSubject { site, subject } => Ok(Reply::json(200, &service.subject(&site, &subject).await?)?),
+        Route::GetReceipt { site, id } => {
+            let prev_found = |subject: String, prev: String| {
+                let site = site.clone();
+                async move { ledger_prev_found(env, &site, &subject, &prev).await }
+            };
+            Reply::json(200, &service.receipt_detail(&site, &id, prev_found).await?)
+        }
         Route::EraseSubject { site, subject } => {
             // Erasure is the log's: an erasure entry, the leaves' data removed, the KV records deleted.
             let by = principal.map(|p| p.audit_name()).unwrap_or_default();
@@ -453,21 +479,8 @@ async fn dispatch(
             let cursor = parse_erasures_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
             Reply::json(200, &service.erasures(&site, cursor.as_deref()).await?)
         }
-        Route::Stats { site } => {
-            let (from, to) = (query_param(req, "from"), query_param(req, "to"));
-            Reply::json(200, &service.stats_range(&site, from.as_deref(), to.as_deref()).await?)
-        }
-        Route::Export { site } => {
-            let pairs = query_pairs(req);
-            let chunk = service.export(&site, pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))).await?;
-            let reply = Reply { status: 200, body: Body::Text(chunk.body), headers: Vec::new() }
-                .header("Content-Type", chunk.content_type)
-                .header("Content-Disposition", format!("attachment; filename=\"{}\"", chunk.filename))
-                .header("Cache-Control", "no-store");
-            Ok(match chunk.next_cursor {
-                Some(cursor) => reply.header(NEXT_CURSOR_HEADER, cursor),
-                None => reply,
-            })
+        Route::Stats { site } | Route::Export { site } => {
+            to_ledger(env, &site, worker::Method::Get, &ledger_path(req, &site), None, None).await
         }
     }
 }

@@ -6,9 +6,9 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
-use common::SubmitExt;
 
-use common::{body, claims, ring, setup, NOW, SITE};
+use common::ledger::{append, ledger_db, site_log};
+use common::{claims, ring, setup, NOW, SITE};
 use kelisim_core::api::policies::PolicyBody;
 use kelisim_core::policy::Policy;
 use kelisim_core::receipt::Action;
@@ -53,52 +53,62 @@ fn an_operator_route_on_an_unknown_site_is_404_only_after_authorisation() {
 }
 
 #[test]
-#[ignore = "reads the KV time/subject index the receipt path no longer writes: ledger-queries (H2) moves this read to the ledger's tables"]
 fn a_receipt_detail_is_checked_and_names_its_chain_link() {
-    let (kv, keys, cache) = (MemoryKv::default(), ring(), IsolateCache::default());
+    let (kv, keys, cache, db) = (MemoryKv::default(), ring(), IsolateCache::default(), ledger_db());
     let (sha, _) = setup(&kv, &keys);
     let s = Service { kv: &kv, keys: &keys, cache: &cache, now_ms: NOW };
     let first = claims(&sha, Some(1), 1, NOW - 2_000, Action::RejectAll, None);
-    let stored = block_on(s.submit_receipt(SITE, &body(&first))).unwrap().signed;
+    let stored = append(&kv, &db, &keys, first.clone(), NOW - 1_500);
     let second = claims(&sha, Some(1), 2, NOW - 1_000, Action::AcceptAll, Some(stored.receipt.hash.clone()));
-    block_on(s.submit_receipt(SITE, &body(&second))).unwrap();
+    append(&kv, &db, &keys, second.clone(), NOW - 500);
+    // The chain link is the ledger's answer (the worker asks the site's object).
+    let log = site_log(SITE, &db, &kv, &keys, NOW);
+    let asked = std::cell::Cell::new(0);
+    let prev_found = |subject: String, prev: String| {
+        asked.set(asked.get() + 1);
+        std::future::ready(log.prev_found(&subject, &prev))
+    };
 
-    let detail = block_on(s.receipt_detail(SITE, &first.claims.id)).unwrap();
+    let detail = block_on(s.receipt_detail(SITE, &first.claims.id, prev_found)).unwrap();
     assert!(detail.valid && detail.verification.is_valid());
     assert_eq!((detail.chain.prev, detail.chain.prev_found), (None, None));
     assert_eq!(detail.signed, stored);
-    let detail = block_on(s.receipt_detail(SITE, &second.claims.id)).unwrap();
+    assert_eq!(asked.get(), 0, "no chain link, no question to the ledger");
+    let detail = block_on(s.receipt_detail(SITE, &second.claims.id, prev_found)).unwrap();
     assert_eq!((detail.chain.prev, detail.chain.prev_found), (Some(stored.receipt.hash.clone()), Some(true)));
     let missing = claims(&sha, Some(1), 3, NOW, Action::AcceptAll, None);
-    let err = block_on(s.receipt_detail(SITE, &missing.claims.id)).unwrap_err();
+    let err = block_on(s.receipt_detail(SITE, &missing.claims.id, prev_found)).unwrap_err();
     assert_eq!((err.status, err.code.as_str()), (404, "receipt_not_found"));
+    // A ledger that cannot answer makes the detail fail as storage does, not claim a link.
+    let down = |_: String, _: String| std::future::ready(Err(kelisim_edge::error::ApiError::storage_unavailable()));
+    let err = block_on(s.receipt_detail(SITE, &second.claims.id, down)).unwrap_err();
+    assert_eq!((err.status, err.code.as_str()), (503, "storage_unavailable"));
 }
 
 #[test]
 fn statistics_default_to_the_last_days_by_the_edge_clock() {
-    let (kv, keys, cache) = (MemoryKv::default(), ring(), IsolateCache::default());
+    let (kv, keys, db) = (MemoryKv::default(), ring(), ledger_db());
     setup(&kv, &keys);
-    let s = Service { kv: &kv, keys: &keys, cache: &cache, now_ms: NOW };
-    let view = block_on(s.stats_range(SITE, None, None)).unwrap();
+    let s = site_log(SITE, &db, &kv, &keys, NOW);
+    let view = s.stats_range(None, None).unwrap();
     assert_eq!(view.to, format_millis(NOW)[..10]);
     assert_eq!(view.from, format_millis(NOW - DEFAULT_STATS_DAYS * 86_400_000)[..10]);
-    let view = block_on(s.stats_range(SITE, Some("2026-11-01"), None)).unwrap();
+    let view = s.stats_range(Some("2026-11-01"), None).unwrap();
     assert_eq!((view.from.as_str(), view.to.as_str()), ("2026-11-01", &format_millis(NOW)[..10]));
-    let err = block_on(s.stats_range(SITE, Some("2026-11-30"), Some("2026-11-01"))).unwrap_err();
+    let err = s.stats_range(Some("2026-11-30"), Some("2026-11-01")).unwrap_err();
     assert_eq!(err.code.as_str(), "invalid_range");
 }
 
 #[test]
-#[ignore = "reads the KV time/subject index the receipt path no longer writes: ledger-queries (H2) moves this read to the ledger's tables"]
 fn export_chunks_concatenate_into_one_file() {
-    let (kv, keys, cache) = (MemoryKv::default(), ring(), IsolateCache::default());
+    let (kv, keys, db) = (MemoryKv::default(), ring(), ledger_db());
     let (sha, _) = setup(&kv, &keys);
-    let s = Service { kv: &kv, keys: &keys, cache: &cache, now_ms: NOW };
     for n in 0..3u8 {
         let c = claims(&sha, Some(10 + n), n, NOW - 3_000 + i64::from(n), Action::AcceptAll, None);
-        block_on(s.submit_receipt(SITE, &body(&c))).unwrap();
+        append(&kv, &db, &keys, c, NOW - 2_000 + i64::from(n));
     }
-    let first = block_on(s.export(SITE, [("format", "csv"), ("limit", "2")])).unwrap();
+    let s = site_log(SITE, &db, &kv, &keys, NOW);
+    let first = s.export([("format", "csv"), ("limit", "2")]).unwrap();
     assert_eq!((first.content_type, first.filename), ("text/csv; charset=utf-8", "receipts.csv"));
     assert!(first.body.starts_with(CSV_HEADER), "the first CSV chunk starts with the header");
     let cursor = first.next_cursor.clone().unwrap();
@@ -107,13 +117,13 @@ fn export_chunks_concatenate_into_one_file() {
         "{NEXT_CURSOR_HEADER} also ends the body"
     );
     assert_eq!(first.body.lines().count(), 1 + 2 + 1);
-    let last = block_on(s.export(SITE, [("format", "csv"), ("limit", "2"), ("cursor", cursor.as_str())])).unwrap();
+    let last = s.export([("format", "csv"), ("limit", "2"), ("cursor", cursor.as_str())]).unwrap();
     assert!(!last.body.contains("id,server_time"), "later chunks carry no header");
     assert_eq!((last.next_cursor, last.body.lines().count()), (None, 1));
-    let ndjson = block_on(s.export(SITE, [])).unwrap();
+    let ndjson = s.export([]).unwrap();
     assert_eq!((ndjson.content_type, ndjson.filename), ("application/x-ndjson", "receipts.ndjson"));
     assert_eq!(ndjson.body.lines().count(), 3);
-    assert_eq!(block_on(s.export(SITE, [("format", "xml")])).unwrap_err().code.as_str(), "invalid_query");
+    assert_eq!(s.export([("format", "xml")]).unwrap_err().code.as_str(), "invalid_query");
 }
 
 #[test]

@@ -1,6 +1,9 @@
 //! The service logic natively over `MemoryKv`: idempotency, conflicts, storage faults.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod common;
+
+use common::ledger::{append, ledger_db, site_log};
 use kelisim_core::canonical::to_canonical_string;
 use kelisim_core::category::Decision;
 use kelisim_core::id::ulid_from_parts;
@@ -136,22 +139,18 @@ fn a_kv_failure_after_the_append_is_503_and_the_retry_completes_it() {
 }
 
 #[test]
-#[ignore = "reads the KV time/subject index the receipt path no longer writes: ledger-queries (H2) moves this read to the ledger's tables"]
 fn pages_are_newest_first_with_a_cursor() {
     let (kv, keys) = (MemoryKv::default(), ring());
+    let db = ledger_db();
     let sha = setup(&kv, &keys);
     for seed in 10..15u8 {
-        let svc = Service { kv: &kv, keys: &keys, cache: &IsolateCache::default(), now_ms: NOW + i64::from(seed) };
-        block_on(svc.submit_receipt("services-demo", &submission(&sha, seed, Action::RejectAll))).unwrap();
+        let submit: SubmitReceipt = serde_json::from_slice(&submission(&sha, seed, Action::RejectAll)).unwrap();
+        append(&kv, &db, &keys, submit, NOW + i64::from(seed));
     }
-    let svc = Service { kv: &kv, keys: &keys, cache: &IsolateCache::default(), now_ms: NOW + 100 };
-    let first =
-        block_on(svc.list_receipts("services-demo", &ReceiptQuery { limit: 3, ..ReceiptQuery::default() })).unwrap();
-    let second = block_on(svc.list_receipts(
-        "services-demo",
-        &ReceiptQuery { limit: 3, cursor: first.cursor.clone(), ..ReceiptQuery::default() },
-    ))
-    .unwrap();
+    let log = site_log("services-demo", &db, &kv, &keys, NOW + 100);
+    let first = log.list_receipts(&ReceiptQuery { limit: 3, ..ReceiptQuery::default() }).unwrap();
+    let second =
+        log.list_receipts(&ReceiptQuery { limit: 3, cursor: first.cursor.clone(), ..ReceiptQuery::default() }).unwrap();
     let times: Vec<_> = first.receipts.iter().chain(&second.receipts).map(|r| r.server_time.clone()).collect();
     assert_eq!(times.len(), 5);
     assert!(times.windows(2).all(|w| w[0] > w[1]), "{times:?}");

@@ -33,7 +33,7 @@ const tokens = {}; // name → created token (json)
 const read = (path) => readFile(join(ROOT, path), 'utf8');
 const rust = {};
 /** The service, one file per concept, and the shared answer types of core. */
-const SERVICE_FILES = ['mod', 'sites', 'policies', 'submission', 'receipts', 'subjects', 'erasure', 'stats', 'tokens', 'export', 'csv']
+const SERVICE_FILES = ['mod', 'sites', 'policies', 'submission', 'receipts', 'erasure', 'stats', 'tokens', 'export', 'csv']
   .map((f) => `edge/src/service/${f}.rs`);
 const API_FILES = ['sites', 'policies', 'receipts', 'subjects', 'erasure', 'stats', 'tokens', 'export'].map((f) => `core/src/api/${f}.rs`);
 

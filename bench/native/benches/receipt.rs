@@ -1,7 +1,8 @@
 //! CPU per receipt, natively: the core pieces (canonical JSON, the visitor's signature, the edge's
-//! countersignature) and the whole `Service::submit_receipt` over the in-memory KV, plus one
-//! operator page at 1k / 10k / 100k stored receipts. The Service code is the code the worker
-//! runs; only the KV behind the `Kv` seam differs (memory here, Workers KV there).
+//! countersignature) and the whole `Service::submit_receipt` over the in-memory KV, plus the
+//! operator reads of the site's ledger (page, filtered page, subject, statistics, export chunk)
+//! at 1k / 10k / 100k receipts over rusqlite. The Service and ledger code is the code the worker
+//! and its Durable Object run; only the stores behind the seams differ.
 //!
 //! Before the timings, the KV operations each path makes are counted through a counting `Kv`
 //! and written as JSON to `$KELISIM_BENCH_KVOPS` (when set).
@@ -22,7 +23,14 @@ use kelisim_edge::cache::IsolateCache;
 use kelisim_edge::error::StoreError;
 use kelisim_edge::keyring::Keyring;
 use kelisim_edge::kv::{Kv, ListPage, MemoryKv};
-use kelisim_edge::service::{ReceiptQuery, Service};
+use kelisim_edge::ledger::rows;
+use kelisim_edge::ledger::schema::migrate;
+use kelisim_edge::ledger::sql::{LedgerDb, SqlValue, Write};
+use kelisim_edge::ledger::sqlite::SqliteLedgerDb;
+use kelisim_edge::ledger::SiteLog;
+use kelisim_edge::service::{ExportFormat, ReceiptQuery, Service};
+use kelisim_ledger::leaf::{leaf_hash, ReceiptEntry};
+use kelisim_ledger::origin::LogOrigin;
 use pollster::block_on;
 use serde_json::Value;
 
@@ -124,28 +132,47 @@ fn body(s: &SubmitReceipt) -> Vec<u8> {
     serde_json::to_vec(s).unwrap()
 }
 
-/// Stores `n` receipts' index entries (and records) the way `submit_receipt` writes them, but
-/// without signing each one (that would dominate the setup): a real signed receipt is stored
-/// first, and its record and summary are copied under new ids and times.
-fn fill(kv: &MemoryKv, keys: &Keyring, sha: &str, n: usize) {
-    let svc = Service { kv, keys, cache: &IsolateCache::default(), now_ms: NOW };
-    let first = block_on(svc.submit_receipt(SITE, &body(&submission(sha, 0)))).unwrap();
-    let record = serde_json::to_string(&first.signed).unwrap();
-    let page = block_on(svc.list_receipts(SITE, &ReceiptQuery { limit: 1, ..ReceiptQuery::default() })).unwrap();
-    let summary = serde_json::to_value(&page.receipts[0]).unwrap();
-    for i in 1..n {
+/// A site's ledger holding `n` receipts, as the object's append leaves it (leaf with the entry
+/// bytes, query rows, day counters), without signing each one (that would dominate the setup): one
+/// real countersigned receipt is copied under new ids, subjects and times, one a second back in
+/// time, its decisions varied so the category filters and counters have work to do.
+fn fill(keys: &Keyring, sha: &str, n: usize) -> SqliteLedgerDb {
+    let db = SqliteLedgerDb::new();
+    migrate(&db).unwrap();
+    let template = Receipt::accept(submission(sha, 0), NOW).unwrap().countersign(keys.current()).unwrap();
+    let mut writes = Vec::new();
+    for i in 0..n {
         let ms = NOW - i as i64 * 1000;
         let mut random = [0u8; 10];
         random[..8].copy_from_slice(&(i as u64).to_le_bytes());
-        let id = ulid_from_parts(ms as u64, random);
-        let mut meta = summary.clone();
-        meta["id"] = Value::from(id.clone());
-        meta["server_time"] = Value::from(format_millis(ms));
-        block_on(kv.put(&kelisim_edge::keys::receipt(SITE, &id), &record, None)).unwrap();
-        block_on(kv.put(&kelisim_edge::keys::time_index(SITE, ms, &id), "", Some(&meta))).unwrap();
-        let subject = format!("s{i:042}");
-        block_on(kv.put(&kelisim_edge::keys::subject_index(SITE, &subject, ms, &id), "", Some(&meta))).unwrap();
+        let mut signed = template.clone();
+        let claims = &mut signed.receipt.claims;
+        claims.id = ulid_from_parts(ms as u64, random);
+        claims.subject = format!("s{:042}", i % 5_000);
+        for (k, c) in CATEGORIES.iter().enumerate().skip(1) {
+            let d = if (i >> k) & 1 == 1 { Decision::Granted } else { Decision::Denied };
+            claims.decisions.insert((*c).to_owned(), d);
+        }
+        signed.receipt.server_time = format_millis(ms);
+        let idx = i as i64;
+        let entry = ReceiptEntry::new(idx as u64, &signed.receipt.claims.id, &signed.jws).unwrap().to_bytes();
+        writes.push(Write::new(
+            "INSERT INTO leaf (idx, kind, receipt_id, entry, leaf_hash, server_ms, kv_done) VALUES (?, 'receipt', ?, ?, ?, ?, 1)",
+            vec![
+                idx.into(),
+                signed.receipt.claims.id.as_str().into(),
+                SqlValue::Blob(entry.clone()),
+                SqlValue::Blob(leaf_hash(&entry).0.to_vec()),
+                ms.into(),
+            ],
+        ));
+        writes.extend(rows::insert(&signed, idx, ms).unwrap());
+        if writes.len() > 20_000 {
+            db.commit(std::mem::take(&mut writes)).unwrap();
+        }
     }
+    db.commit(writes).unwrap();
+    db
 }
 
 /// Counts the KV operations of each path once, through the Service, and writes them as JSON.
@@ -179,7 +206,10 @@ fn count_kv_ops() {
     block_on(svc.site(SITE)).unwrap();
     out.insert("site_config".into(), kv.counts());
     kv.reset();
-    let page = block_on(svc.list_receipts(SITE, &ReceiptQuery { limit: 100, ..ReceiptQuery::default() })).unwrap();
+    // An operator page is the site's ledger object's SQL (no KV call); counted over the same KV.
+    let db = fill(&keys, &sha, 200);
+    let log = site_log(&db, &kv, &keys);
+    let page = log.list_receipts(&ReceiptQuery { limit: 100, ..ReceiptQuery::default() }).unwrap();
     out.insert("list_page_100".into(), kv.counts());
     out.insert("list_page_100_returned".into(), Value::from(page.receipts.len()));
     kv.reset();
@@ -246,17 +276,45 @@ fn service(c: &mut Criterion) {
     g.finish();
 }
 
+fn site_log<'a, K: Kv>(db: &'a SqliteLedgerDb, kv: &'a K, keys: &'a Keyring) -> SiteLog<'a, K, SqliteLedgerDb> {
+    SiteLog { site: SITE, origin: LogOrigin::new("127.0.0.1", SITE).unwrap(), db, kv, keys, now_ms: NOW }
+}
+
+/// Operator reads of the site's ledger (rusqlite: the engine the object runs) at 1k / 10k / 100k
+/// receipts: a page of 100, a filtered page, a subject's view, 30 days of statistics, one export
+/// chunk of 900.
 fn list_page(c: &mut Criterion) {
     let mut g = c.benchmark_group("list_receipts");
+    let keys = ring();
+    let sha = setup(&MemoryKv::default(), &keys);
+    let kv = MemoryKv::default();
     for n in [1_000usize, 10_000, 100_000] {
-        let keys = ring();
-        let kv = MemoryKv::default();
-        let sha = setup(&kv, &keys);
-        fill(&kv, &keys, &sha, n);
-        let svc = Service { kv: &kv, keys: &keys, cache: &IsolateCache::default(), now_ms: NOW };
+        let db = fill(&keys, &sha, n);
+        let log = site_log(&db, &kv, &keys);
         let q = ReceiptQuery { limit: 100, ..ReceiptQuery::default() };
         g.bench_with_input(BenchmarkId::new("page of 100", n), &n, |b, _| {
-            b.iter(|| block_on(svc.list_receipts(SITE, black_box(&q))).unwrap());
+            b.iter(|| log.list_receipts(black_box(&q)).unwrap());
+        });
+        let filtered = ReceiptQuery {
+            limit: 100,
+            category: Some("marketing".into()),
+            decision: Some(Decision::Granted),
+            ..ReceiptQuery::default()
+        };
+        g.bench_with_input(BenchmarkId::new("page of 100, category and decision", n), &n, |b, _| {
+            b.iter(|| log.list_receipts(black_box(&filtered)).unwrap());
+        });
+        let subject = format!("s{:042}", 7);
+        g.bench_with_input(BenchmarkId::new("subject view", n), &n, |b, _| {
+            b.iter(|| log.subject_view(black_box(&subject)).unwrap());
+        });
+        let (from, to) = (format_millis(NOW - 29 * 86_400_000), format_millis(NOW));
+        g.bench_with_input(BenchmarkId::new("stats of 30 days", n), &n, |b, _| {
+            b.iter(|| log.stats(black_box(&from[..10]), &to[..10]).unwrap());
+        });
+        let export = ReceiptQuery { limit: 900, ..ReceiptQuery::default() };
+        g.bench_with_input(BenchmarkId::new("export chunk of 900 (NDJSON)", n), &n, |b, _| {
+            b.iter(|| log.export_chunk(black_box(&export), ExportFormat::Ndjson).unwrap());
         });
     }
     g.finish();

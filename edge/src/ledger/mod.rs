@@ -13,18 +13,24 @@
 //! - [`hashes`]: the tree's stored hashes over SQL. [`log`]: checkpoints and the KV sweep (the
 //!   alarm). [`proofs`]: the public reads (checkpoint, proofs, tiles). [`erase`]: erasure in
 //!   the log. [`log_query`]: the log routes' query parsing.
+//! - Operator reads: [`query`] (listings, a subject's view, chain links), [`stats`] (exact day
+//!   counters), [`export`] (chunks from the leaves' entries), [`reads`] (their internal routes).
 
 pub mod append;
 pub mod erase;
+pub mod export;
 pub mod hashes;
 pub mod log;
 pub mod log_query;
 pub mod proofs;
+pub mod query;
+pub mod reads;
 pub mod rows;
 pub mod schema;
 pub mod sql;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod sqlite;
+pub mod stats;
 
 use kelisim_ledger::origin::LogOrigin;
 

@@ -82,6 +82,8 @@ const TABLES: &[&str] = &[
         PRIMARY KEY (idx, category)
     )",
     "CREATE INDEX IF NOT EXISTS decision_by_category ON decision_row(category, decision, server_ms DESC, idx DESC)",
+    // A category filter without a decision: its page in time order without sorting every match.
+    "CREATE INDEX IF NOT EXISTS decision_by_category_time ON decision_row(category, server_ms DESC, idx DESC)",
     // Exact counters, kept in the append and erasure blocks. `day` is the UTC date of server time.
     "CREATE TABLE IF NOT EXISTS day_count (day TEXT NOT NULL, category TEXT NOT NULL, decision TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (day, category, decision))",
     "CREATE TABLE IF NOT EXISTS day_total (day TEXT PRIMARY KEY, n INTEGER NOT NULL)",

@@ -1,19 +1,14 @@
-//! Export: one chunk of full receipts (one index page), in NDJSON or CSV, with the cursor of the
-//! next chunk.
+//! Export's request and answer: the query (listing filters, format, chunk size, cursor) and one
+//! chunk as sent. The site's ledger reads the chunk (`ledger::export`).
 
-use kelisim_core::receipt::SignedReceipt;
 use kelisim_core::ErrorCode;
 
-use kelisim_core::api::export::{next_cursor_line, CSV_HEADER};
-
-use super::csv::csv_row;
-use super::{get_json, to_json, ReceiptQuery, Service};
+use super::ReceiptQuery;
 use crate::error::ApiError;
-use crate::keys;
-use crate::kv::Kv;
 
-/// Index entries one export request reads at most: one list and a get per entry, plus the
-/// route's own reads (token, site), stay under [`MAX_KV_OPS_PER_REQUEST`](crate::kv::MAX_KV_OPS_PER_REQUEST).
+/// Receipts one export chunk holds at most. The chunk is read from the ledger's entries (no KV
+/// operation); this keeps one answer to a few MB (a receipt is 2–3 KB) and was the chunk size
+/// when each receipt cost a KV get, so clients see the same chunking.
 pub const MAX_EXPORT_PAGE: usize = 900;
 
 /// Export formats.
@@ -35,7 +30,7 @@ pub struct ExportChunk {
 }
 
 /// Parses an export's query: the listing filters, `format` (`ndjson` or `csv`), `cursor`, and
-/// `limit` (index entries per chunk, 1 to [`MAX_EXPORT_PAGE`], which is also the default).
+/// `limit` (receipts per chunk, 1 to [`MAX_EXPORT_PAGE`], which is also the default).
 ///
 /// # Errors
 /// 400 `invalid_query`.
@@ -66,58 +61,4 @@ pub fn parse_export_query<'a>(
     let mut query = ReceiptQuery::parse(rest)?;
     query.limit = limit.unwrap_or(MAX_EXPORT_PAGE);
     Ok((query, format))
-}
-
-impl<K: Kv> Service<'_, K> {
-    /// One export chunk: the full receipts of one index page of at most [`MAX_EXPORT_PAGE`]
-    /// entries (one list, then a get per entry: within one request's KV operations), formatted,
-    /// and the cursor where the next chunk starts (`None` after the last). The cursor is the one a
-    /// listing with the same filters and `limit` answers.
-    ///
-    /// # Errors
-    /// 503 when KV fails.
-    pub async fn export_chunk(
-        &self,
-        site: &str,
-        query: &ReceiptQuery,
-        format: ExportFormat,
-    ) -> Result<(String, Option<String>), ApiError> {
-        let query = ReceiptQuery { limit: query.limit.min(MAX_EXPORT_PAGE), ..query.clone() };
-        let page = self.list_receipts(site, &query).await?;
-        let mut out = String::new();
-        for summary in &page.receipts {
-            // An entry whose record was erased between list and get is skipped.
-            if let Some(signed) = get_json::<K, SignedReceipt>(self.kv, &keys::receipt(site, &summary.id)).await? {
-                match format {
-                    ExportFormat::Ndjson => {
-                        out.push_str(&to_json(&signed)?);
-                        out.push('\n');
-                    }
-                    ExportFormat::Csv => out.push_str(&csv_row(&signed)),
-                }
-            }
-        }
-        Ok((out, page.cursor))
-    }
-
-    /// One export chunk for an export's query string: the chunks concatenate into one file (the
-    /// CSV header comes only with the first chunk, the one without `cursor`).
-    ///
-    /// # Errors
-    /// 400 `invalid_query`, 503 when KV fails.
-    pub async fn export<'q>(
-        &self,
-        site: &str,
-        pairs: impl IntoIterator<Item = (&'q str, &'q str)>,
-    ) -> Result<ExportChunk, ApiError> {
-        let (query, format) = parse_export_query(pairs)?;
-        let (records, next_cursor) = self.export_chunk(site, &query, format).await?;
-        let header = if format == ExportFormat::Csv && query.cursor.is_none() { CSV_HEADER } else { "" };
-        let (content_type, filename) = match format {
-            ExportFormat::Ndjson => ("application/x-ndjson", "receipts.ndjson"),
-            ExportFormat::Csv => ("text/csv; charset=utf-8", "receipts.csv"),
-        };
-        let trailer = next_cursor.as_deref().map(next_cursor_line).unwrap_or_default();
-        Ok(ExportChunk { body: format!("{header}{records}{trailer}"), content_type, filename, next_cursor })
-    }
 }

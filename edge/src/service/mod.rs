@@ -4,9 +4,11 @@
 //!
 //! - [`sites`]: site configuration. [`policies`]: publication and lookup of policy versions.
 //! - [`submission`]: the stateless checks of a posted receipt (the ledger object stores it).
-//! - [`receipts`]: one receipt, listings and their query. [`subjects`]: a subject's state.
-//! - [`erasure`]: the listing of erasure records (erasure itself: `ledger/erase.rs`). [`stats`]: opt-in counts.
-//! - [`tokens`]: site tokens and authorisation. [`export`] and [`csv`]: export chunks.
+//! - [`receipts`]: one receipt, and the listing query. Listings, subject views, statistics and
+//!   export chunks answer from the site's ledger (`crate::ledger`); here are their queries.
+//! - [`erasure`]: the listing of erasure records (erasure itself: `ledger/erase.rs`). [`stats`]:
+//!   the statistics' day range.
+//! - [`tokens`]: site tokens and authorisation. [`export`] and [`csv`]: export query and rows.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -26,7 +28,6 @@ pub mod policies;
 pub mod receipts;
 pub mod sites;
 pub mod stats;
-pub mod subjects;
 pub mod submission;
 pub mod tokens;
 
@@ -41,8 +42,7 @@ pub use kelisim_core::api::sites::SiteConfig;
 pub use kelisim_core::api::stats::{CategoryCounts, DayView, StatsView};
 pub use kelisim_core::api::subjects::{DecidedBy, SubjectState, SubjectView};
 pub use receipts::{ReceiptQuery, MAX_CURSOR_CHARS};
-pub use stats::{DEFAULT_STATS_DAYS, MAX_STATS_DAYS, MAX_STATS_PAGES};
-pub use subjects::MAX_SUBJECT_PAGES;
+pub use stats::{DEFAULT_STATS_DAYS, MAX_STATS_DAYS};
 pub use submission::CheckedReceipt;
 
 /// Pages read at most for a listing of tokens or policy versions (20 000 entries: far beyond any

@@ -1,8 +1,9 @@
-//! Receipts: one stored receipt, a filtered page of the indexes, and the query that filters it.
+//! Receipts: one stored receipt (a KV get) with its checked detail, and the query that filters
+//! a listing (the site's ledger answers it: `ledger::query`).
 
-use serde_json::Value;
+use std::future::Future;
 
-use kelisim_core::api::receipts::{ChainLink, ReceiptDetail, ReceiptPage, ReceiptSummary};
+use kelisim_core::api::receipts::{ChainLink, ReceiptDetail};
 use kelisim_core::category::Decision;
 use kelisim_core::id::{check_slug, is_subject_id};
 use kelisim_core::limits::{DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT};
@@ -15,7 +16,8 @@ use crate::error::ApiError;
 use crate::keys;
 use crate::kv::Kv;
 
-/// Longest cursor accepted back from a client (KV cursors are a few hundred characters).
+/// Longest cursor accepted back from a client (the ledger's are under 40 characters; the bound
+/// is the API's documented one).
 pub const MAX_CURSOR_CHARS: usize = 2_048;
 
 /// Filters of a receipt listing, parsed from the query string.
@@ -91,19 +93,6 @@ impl ReceiptQuery {
         }
         Ok(q)
     }
-
-    /// Whether a summary passes the category/decision filter. A summary whose lists did not
-    /// fit the metadata cap is kept (the caller can open the receipt).
-    #[must_use]
-    pub fn matches(&self, summary: &ReceiptSummary) -> bool {
-        let Some(category) = &self.category else { return true };
-        let in_list = |list: &Option<Vec<String>>| list.as_ref().map(|l| l.contains(category));
-        match self.decision {
-            Some(Decision::Granted) => in_list(&summary.granted).unwrap_or(true),
-            Some(Decision::Denied) => in_list(&summary.denied).unwrap_or(true),
-            None => in_list(&summary.granted).unwrap_or(true) || in_list(&summary.denied).unwrap_or(true),
-        }
-    }
 }
 
 impl<K: Kv> Service<'_, K> {
@@ -118,60 +107,29 @@ impl<K: Kv> Service<'_, K> {
     }
 
     /// One stored receipt, checked: its signatures against the edge's JWKS, and whether the
-    /// receipt its chain link names is held for the same subject.
+    /// receipt its chain link names is held for the same subject (`prev_found(subject, prev)`:
+    /// the site's ledger answers it; not asked when the receipt names no `prev`).
     ///
     /// # Errors
-    /// 404 `receipt_not_found`, 503 when KV fails.
-    pub async fn receipt_detail(&self, site: &str, id: &str) -> Result<ReceiptDetail, ApiError> {
+    /// 404 `receipt_not_found`, 503 when KV or the ledger fails.
+    pub async fn receipt_detail<F, Fut>(&self, site: &str, id: &str, prev_found: F) -> Result<ReceiptDetail, ApiError>
+    where
+        F: FnOnce(String, String) -> Fut,
+        Fut: Future<Output = Result<bool, ApiError>>,
+    {
         let signed = self.receipt(site, id).await?;
         let verification = signed.verify(&self.keys.jwks());
-        let prev_found = self.chain_link(&signed).await?;
+        let claims = &signed.receipt.claims;
+        let prev_found = match &claims.prev {
+            None => None,
+            Some(prev) => Some(prev_found(claims.subject.clone(), prev.clone()).await?),
+        };
         Ok(ReceiptDetail {
             valid: verification.is_valid(),
             chain: ChainLink { prev: signed.receipt.claims.prev.clone(), prev_found },
             verification,
             signed,
         })
-    }
-
-    /// A page of a site's receipts, newest first, filtered by `query`: one KV list call.
-    ///
-    /// # Errors
-    /// 503 when KV fails.
-    pub async fn list_receipts(&self, site: &str, query: &ReceiptQuery) -> Result<ReceiptPage, ApiError> {
-        let base = query
-            .subject
-            .as_deref()
-            .map_or_else(|| keys::time_index_prefix(site), |s| keys::subject_index_prefix(site, s));
-        let narrowed = match (query.from_ms, query.to_ms) {
-            (Some(from), Some(to)) if to > from => keys::rev_range_prefix(from, to - 1),
-            _ => String::new(),
-        };
-        let page = self.kv.list(&format!("{base}{narrowed}"), query.limit, query.cursor.as_deref()).await?;
-        let mut receipts = Vec::new();
-        let mut cursor = page.cursor;
-        for key in page.keys {
-            let time = key.name.rsplit('/').nth(1).and_then(keys::from_rev_ms);
-            if let (Some(t), Some(from)) = (time, query.from_ms) {
-                if t < from {
-                    cursor = None; // newest first: everything after this is older still
-                    break;
-                }
-            }
-            if let (Some(t), Some(to)) = (time, query.to_ms) {
-                if t >= to {
-                    continue;
-                }
-            }
-            let Some(summary) = key.metadata.and_then(|m: Value| serde_json::from_value::<ReceiptSummary>(m).ok())
-            else {
-                continue;
-            };
-            if query.matches(&summary) {
-                receipts.push(summary);
-            }
-        }
-        Ok(ReceiptPage { receipts, cursor })
     }
 }
 

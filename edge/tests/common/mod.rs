@@ -3,6 +3,8 @@
 //! under the production limit of KV operations.
 #![allow(dead_code, clippy::unwrap_used, clippy::panic)]
 
+pub mod ledger;
+
 use kelisim_core::canonical::to_canonical_string;
 use kelisim_core::category::Decision;
 use kelisim_core::id::ulid_from_parts;
