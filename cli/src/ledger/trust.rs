@@ -31,7 +31,8 @@ const ALG_ED25519: u8 = 1;
 pub fn parse_verifier_key(text: &str, source: &str) -> Result<CheckpointVerifier> {
     let bad =
         |why: &str| Error::Input(format!("{source}: not a Kelisim log verifier key ({why}): {:?}", one_line(text)));
-    let parts: Vec<&str> = text.split('+').collect();
+    // <name>+<id>+<key>: name and id hold no '+', the base64 key may.
+    let parts: Vec<&str> = text.splitn(3, '+').collect();
     let [name, _id, key] = parts.as_slice() else { return Err(bad("expected <origin>+<key id>+<key>")) };
     let origin = LogOrigin::parse(name).map_err(|e| bad(&e.to_string()))?;
     let bytes = Base64::decode_vec(key).map_err(|_| bad("the key is not base64"))?;
@@ -121,5 +122,16 @@ mod tests {
         ] {
             assert!(matches!(parse_verifier_key(&bad, "k"), Err(Error::Input(_))), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_key_whose_base64_holds_a_plus_parses() {
+        // Standard base64 uses '+': the key part is everything after the second '+'.
+        let origin = LogOrigin::new("127.0.0.1:8787", "crm-demo").unwrap();
+        let with_plus = (0u8..=255)
+            .map(|seed| CheckpointSigner::from_seed(origin.clone(), &[seed; 32]).verifier())
+            .find(|v| v.verifier_key().matches('+').count() > 2)
+            .expect("some seed's key has a '+' in its base64");
+        assert_eq!(parse_verifier_key(&with_plus.verifier_key(), "k").unwrap(), with_plus);
     }
 }
