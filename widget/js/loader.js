@@ -700,7 +700,12 @@
   /*GLUE*/
   guard(function () {
     var url = new URL('assets/WASM_FILE', script.src);
-    wasm_bindgen({ module_or_path: url }).then(function () {
+    // Fetched at once, beside the first layer, but compiled and started only once the first
+    // layer has been handled (the banner painted or not): its start does not hold up the paint.
+    var bytes = fetch(url);
+    bytes.catch(function () { /* the glue's await below sees the failure */ });
+    var painting = early ? early[1] : Promise.resolve();
+    painting.then(function () { return wasm_bindgen({ module_or_path: bytes }); }).then(function () {
       var attributes = {};
       Array.prototype.forEach.call(script.attributes, function (a) { attributes[a.name] = a.value; });
       var W = new wasm_bindgen.Widget(host(function () { return W; }), origin, JSON.stringify(attributes),
