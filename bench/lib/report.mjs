@@ -64,7 +64,11 @@ export function widgetVerdicts(w) {
   out.codeAimMet = code === null ? null : code <= WIDGET_TARGETS.codeAimKiB * 1024;
   const all = (k) => { const v = Object.values(out.profiles).map((p) => p[k]); return v.includes(null) ? null : v.every(Boolean); };
   out.visibleMet = all('visibleMet');
-  out.waitedMet = all('waitedMet');
+  // "Waited for" is an upper bound (every request finished before visible). On loopback the wasm
+  // finishes before the banner whether or not the banner waits for it, so the verdict is the
+  // phone profile's, where the chain's round trips separate what the banner needs from the rest
+  // (the Chromium test "the banner is on screen while the wasm is still loading" holds the wasm).
+  out.waitedMet = out.profiles.phone ? out.profiles.phone.waitedMet : all('waitedMet');
   out.repeatMet = all('repeatMet');
   return out;
 }
@@ -202,7 +206,9 @@ function widgetSection(w, lines, head) {
     lines.push(table(['product', ...pids.map((pid) => profileLabel(w, pid))], wRows), '');
     if (P.kelisim) {
       lines.push(`Target: Kelisim's bytes the banner waits for ≤ ${WIDGET_TARGETS.waitedKiB} KiB brotli — ` +
-        pids.map((pid) => `${profileLabel(w, pid)} **${kb(V.profiles[pid].waitedBytes)}**`).join(', ') + `: ${mark(V.waitedMet)}.`, '');
+        pids.map((pid) => `${profileLabel(w, pid)} **${kb(V.profiles[pid].waitedBytes)}**`).join(', ') + `: ${mark(V.waitedMet)}` +
+        (V.profiles.phone ? ' (judged on the phone profile: on loopback every file, the wasm too, finishes before the banner, ' +
+          'so the upper bound there counts files the banner does not wait for).' : '.'), '');
     }
   }
 
@@ -549,7 +555,7 @@ function principal(data, lines) {
       (phone ? `In the ${profileLabel(w, pid)} profile the banner is visible at a median ${ms(phone.visible)} after waiting for ` +
         `${kb(phone.waitedFor.codeBrotli + phone.waitedFor.dataBrotli)} (code ${kb(phone.waitedFor.codeBrotli)} + data ${kb(phone.waitedFor.dataBrotli)}; ` +
         `target ≤ ${WIDGET_TARGETS.waitedKiB} KiB): page HTML until ${ms(phone.html.end)}, then ${chain.join(', ')}` +
-        (lastEnd !== null ? `; the banner shows ${ms(phone.visible - lastEnd)} after the last of them arrives (compiling and starting the wasm, rendering).` : '.') + ' ' : '') +
+        (lastEnd !== null ? `; the banner shows ${ms(phone.visible - lastEnd)} after the last of them arrives (script work and rendering).` : '.') + ' ' : '') +
       'On loopback these round trips are nearly free; on a phone the length of this chain and the bytes on it set the time to banner.');
   }
   if (out.length) {

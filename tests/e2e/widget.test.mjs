@@ -559,6 +559,123 @@ test('the banner waits only for the policy\'s first layer; the whole policy come
   assert.deepEqual(ctx.errors, []);
 });
 
+/** Holds every request for the widget's wasm until `release()` is called; `requested` resolves
+ * once the page asked for it. */
+async function holdWasm(ctx, { fail = false } = {}) {
+  let release;
+  const released = new Promise((r) => { release = r; });
+  let asked;
+  const requested = new Promise((r) => { asked = r; });
+  await ctx.route(/\/v1\/assets\/kelisim-[0-9a-f]+\.wasm$/, async (route) => {
+    asked();
+    await released;
+    await (fail ? route.abort() : route.continue());
+  });
+  return { requested, release };
+}
+
+/** Records, from before any page script, whether the widget's host element was ever added. */
+const watchMount = () => {
+  window.__kelisimMounted = false;
+  new MutationObserver((records) => {
+    if (records.some((r) => [...r.addedNodes].some((n) => n.nodeName === 'KELISIM-CONSENT'))) window.__kelisimMounted = true;
+  }).observe(document, { childList: true, subtree: true });
+};
+
+test('the banner is on screen while the wasm is still loading; a press made then is recorded once', async () => {
+  const ctx = await browser();
+  const wasm = await holdWasm(ctx);
+  const page = await open(ctx, stack.pageUrl('crm'));
+  await wasm.requested;
+  await banner(page).waitFor();
+  assert.ok(await banner(page).isVisible());
+  const labels = await page.locator('kelisim-consent section .actions button').allInnerTexts();
+  assert.deepEqual(labels, ['Принять все', 'Отклонить все', 'Настроить']);
+  assert.equal(await page.evaluate(() => window.kelisim.get('analytics')), null, 'the wasm is not there yet');
+  await page.evaluate(() => {
+    window.__changes = 0;
+    document.addEventListener('kelisim:change', () => { window.__changes += 1; });
+  });
+
+  // Accept, then press again (and reject) before the wasm arrives: the first press waits for it.
+  await button(page, 'accept').click();
+  await page.evaluate(() => {
+    const root = document.querySelector('kelisim-consent').shadowRoot;
+    root.querySelector('[data-action=accept]').click();
+    root.querySelector('[data-action=reject]').click();
+  });
+  assert.equal(await banner(page).getAttribute('aria-busy'), 'true');
+  assert.equal(await page.locator('kelisim-consent section button:not([disabled])').count(), 0);
+  assert.equal(await page.evaluate(() => window.__changes), 0, 'nothing takes effect before its receipt is made');
+  assert.equal(await page.evaluate(() => window.kelisim.get('analytics')), null);
+  assert.equal(ctx.requests.filter((u) => u.includes('/receipts')).length, 0);
+
+  wasm.release();
+  const [kept] = await keptReceipts(page, 1);
+  await banner(page).waitFor({ state: 'detached' });
+  assert.equal(kept.receipt.claims.action, 'accept_all');
+  assert.equal(await page.evaluate(() => window.kelisim.get('analytics')), true);
+  assert.equal(await page.evaluate(() => window.__changes), 1);
+  const atEdge = await until(async () => {
+    const list = await subjectReceipts('crm-demo', kept.receipt.claims.subject);
+    return list.length > 0 && list;
+  }, 'the receipt at the edge');
+  assert.equal(atEdge.length, 1, 'recorded once at the edge');
+  assert.equal(ctx.requests.filter((u) => u.endsWith('/v1/sites/crm-demo/receipts')).length, 1, 'posted once');
+  assert.deepEqual(ctx.errors, []);
+});
+
+test('the settings pressed before the wasm arrives open once it is there', async () => {
+  const ctx = await browser();
+  const wasm = await holdWasm(ctx);
+  const page = await open(ctx, stack.pageUrl('crm'));
+  await banner(page).waitFor();
+  await button(page, 'settings').click();
+  assert.equal(await dialog(page).count(), 0);
+  wasm.release();
+  await dialog(page).waitFor();
+  assert.equal(await page.locator('kelisim-consent section button:not([disabled])').count(), 4, 'the banner answers again');
+  await page.locator('kelisim-consent input[data-category=analytics]').check();
+  await button(page, 'save').click();
+  const [kept] = await keptReceipts(page, 1);
+  assert.equal(kept.receipt.claims.action, 'custom');
+  assert.equal(kept.receipt.claims.decisions.analytics, 'granted');
+  assert.deepEqual(ctx.errors, []);
+});
+
+test('a remembered choice: no banner is painted, not even while the wasm is loading', async () => {
+  const ctx = await browser();
+  const first = await open(ctx, stack.pageUrl('crm'));
+  await button(first, 'reject').click();
+  await keptReceipts(first, 1);
+  await first.close();
+
+  await ctx.addInitScript(watchMount);
+  const wasm = await holdWasm(ctx);
+  const page = await ctx.newPage();
+  const layer = page.waitForResponse((r) => r.url().includes('layer=banner'));
+  await page.goto(stack.pageUrl('crm'));
+  await (await layer).finished();
+  wasm.release();
+  // The wasm puts the remembered choice in force after the loader has seen the same first layer.
+  await page.waitForFunction(() => window.kelisim.get('analytics') === false);
+  assert.equal(await page.evaluate(() => window.__kelisimMounted), false, 'never mounted');
+  assert.deepEqual(ctx.errors, []);
+});
+
+test('a wasm that cannot load takes its painted banner away: nothing to press that cannot be recorded', async () => {
+  const ctx = await browser();
+  const wasm = await holdWasm(ctx, { fail: true });
+  const page = await open(ctx, stack.pageUrl('crm'));
+  await banner(page).waitFor();
+  await button(page, 'accept').click();
+  wasm.release();
+  await banner(page).waitFor({ state: 'detached' });
+  assert.deepEqual(await page.evaluate(() => window.kelisim.receipts()), []);
+  assert.equal(await page.evaluate(() => window.kelisim.get('analytics')), null);
+  assert.ok(ctx.errors.some((e) => e.includes('[kelisim] the consent widget stopped')), ctx.errors.join('\n'));
+});
+
 test('storage that throws: the widget still works for the session and records unsigned receipts', async () => {
   const ctx = await browser({ locale: 'en-US' });
   await ctx.addInitScript(() => {
@@ -622,6 +739,13 @@ test('theme and position from the tag; page styles do not leak in', async () => 
       bg: s.backgroundColor, radius: s.borderTopLeftRadius, fontSize: s.fontSize };
   });
   assert.deepEqual(looks, { top: 16, display: 'block', bg: 'rgb(11, 122, 75)', radius: '2px', fontSize: '15px' });
+  // Values that could load a resource or end the declaration are dropped (the loader's themeValue).
+  const theme = await page.evaluate(() => {
+    const style = document.querySelector('kelisim-consent').style;
+    return ['--kelisim-accent', '--kelisim-radius', '--kelisim-border', '--kelisim-bg', '--kelisim-text']
+      .map((p) => style.getPropertyValue(p));
+  });
+  assert.deepEqual(theme, ['#0b7a4b', '2px', '', '', '']);
   // And the widget's styles do not leak out.
   assert.equal(await page.evaluate(() => getComputedStyle(document.getElementById('page-button')).fontSize), '40px');
 });

@@ -203,11 +203,34 @@
     var lang = '';
     for (var i = 0; i < tags.length && !lang; i++) {
       var primary = tags[i] == null ? '' : String(tags[i]).trim().split(/[-_]/)[0].toLowerCase();
-      if (/^[a-z]{2,3}$/.test(primary)) lang = '?lang=' + primary + '&';
+      if (/^[a-z]{2,3}$/.test(primary)) lang = primary;
     }
-    var url = origin + '/v1/sites/' + site + '/policy' + (lang || '?') + 'layer=banner';
-    return [url, request(url, { cache: 'no-cache' }).catch(noAnswer)];
+    var url = origin + '/v1/sites/' + site + '/policy' + (lang ? '?lang=' + lang + '&' : '?') + 'layer=banner';
+    var answered = request(url, { cache: 'no-cache' }).catch(noAnswer);
+    answered.then(function (a) { guard(function () { paintEarly(a, lang); }); });
+    return [url, answered];
   });
+  // The banner, painted from the first layer as soon as it arrives, before the wasm is ready:
+  // when the edge answered in the visitor's first language (so the wasm will not ask again in
+  // another) and no remembered choice holds (what the wasm stores under kelisim:{site}: its
+  // policy version against the first layer's last material version, its expiry; see
+  // widget/src/state.rs). The wasm still decides: once it has the first layer (handOver), a
+  // banner it does not want goes, and a press made before it was ready is handed to it then.
+  function paintEarly(a, lang) {
+    if (bannerWanted !== null || a[0] !== 200 || !lang) return;
+    var doc = JSON.parse(a[1]);
+    if (doc.language !== lang || remembered(doc.last_material_version)) return;
+    language = lang;
+    withView(function (v) {
+      if (bannerWanted === null) paint(v, a[1]);
+    });
+  }
+  function remembered(lastMaterial) {
+    try {
+      var r = JSON.parse(local.getItem('kelisim:' + site));
+      return r.version >= lastMaterial && Date.now() < r.expires;
+    } catch (_) { return false; }
+  }
   function policy(W) {
     var root = documentElement(d);
     var languages = JSON.stringify(Array.prototype.slice.call(navigator.languages || []));
@@ -216,30 +239,131 @@
     early = null;
     first.then(function (a) {
       W.on('clock', a[2], '');
-      var again = W.on('policy', String(a[0]), a[1]);
-      return again && request(again, { cache: 'no-cache' }).catch(noAnswer).then(function (b) {
+      var again = W.on('policy', String(a[0]), hand(a));
+      if (!again) return handOver(W);
+      return request(again, { cache: 'no-cache' }).catch(noAnswer).then(function (b) {
         W.on('clock', b[2], '');
-        W.on('policy-again', String(b[0]), b[1]);
+        W.on('policy-again', String(b[0]), hand(b));
+        handOver(W);
       });
     }).catch(report);
   }
+  // The first layer the wasm gets: the banner it may ask for is painted from it.
+  function hand(a) {
+    layer = a[1];
+    guard(function () { language = a[0] === 200 && JSON.parse(layer).language || language; });
+    return layer;
+  }
+  // The wasm has its first layer and has decided about the banner.
+  function handOver(W) {
+    handed = true;
+    if (bannerWanted !== true) {
+      bannerWanted = false;
+      if (view && view.banner) { view.banner.remove(); view.banner = null; }
+    }
+    busy(false);
+    var p = pressed;
+    pressed = null;
+    if (p) W.on('press', p[0], p[1]);
+  }
 
   // 4. The widget's DOM: a host element with an open shadow root (one constructable stylesheet,
-  // so no CSP 'unsafe-inline'), the banner and a stack of modal dialogs. The wasm describes what
-  // is shown as a tree, ["tag", {attributes}, children…] in JSON (widget/src/ui.rs); build()
-  // makes it elements and text nodes, never markup.
+  // so no CSP 'unsafe-inline'), the banner and a stack of modal dialogs. The wasm describes its
+  // dialogs as trees, ["tag", {attributes}, children…] in JSON (widget/src/ui.rs); the banner's
+  // tree is made here from the first layer (bannerTree). build() makes a tree elements and text
+  // nodes, never markup: no text of a policy is ever parsed as HTML.
   var FOCUSABLE = 'button:not([disabled]), input:not([disabled]), a[href], [tabindex="0"]';
   var view = null;
   var unmounted = [];
-  function build(json) {
+  // The stylesheet, widget/src/widget.css minified (scripts/build-widget.sh puts it here).
+  var CSS = 'CSS_TEXT';
+  // The banner's words per interface language: [title (its accessible name), before the
+  // operator's name, the policy link, accept all, reject all, settings]; any other language gets
+  // English, as in widget/src/i18n.rs, whose native test pins these to the words it shares.
+  var BANNER_WORDS = {
+    "ru": ["Согласие на обработку данных", "Оператор персональных данных:", "Читать политику конфиденциальности", "Принять все", "Отклонить все", "Настроить"],
+    "kk": ["Деректерді өңдеуге келісім", "Дербес деректер операторы:", "Құпиялылық саясатын оқу", "Барлығын қабылдау", "Барлығынан бас тарту", "Баптау"],
+    "en": ["Consent to data processing", "Data controller:", "Read the privacy policy", "Accept all", "Reject all", "Settings"]
+  };
+  // The theme: each attribute of the tag sets a custom property on the host element (the page's
+  // CSS may set them too). A value is set with style.setProperty (CSSOM, fine under a strict
+  // CSP), which parses it as one value; anything that could end a declaration or a block, or
+  // load a resource, is still refused, so a value can only be a colour, a length or a font list.
+  var THEME = [['data-accent', '--kelisim-accent'], ['data-accent-text', '--kelisim-accent-text'],
+    ['data-background', '--kelisim-bg'], ['data-text', '--kelisim-text'], ['data-border', '--kelisim-border'],
+    ['data-radius', '--kelisim-radius'], ['data-font', '--kelisim-font']];
+  var MAX_THEME_VALUE_CHARS = 120; // longer is not a colour, length or font list
+  function themeValue(v) {
+    v = v == null ? '' : String(v).trim();
+    var ok = v !== '' && Array.from(v).length <= MAX_THEME_VALUE_CHARS && !/[;{}<>\\@\u0000-\u001f\u007f-\u009f]/.test(v) &&
+      !/url\(|image|expression/.test(v.toLowerCase());
+    return ok ? v : '';
+  }
+  var position = (script.getAttribute('data-position') || '').trim();
+  var bannerClass = 'banner ' + (position === 'top' || position === 'center' ? position : 'bottom');
+  var language = ''; // of the first layer shown: the host element's lang
+  var layer = null; // the text of the first layer last handed to the wasm
+  var painted = null; // the text of the first layer the banner on screen was made from
+  var bannerWanted = null; // the wasm's decision, once it has the first layer
+  var handed = false; // the wasm has the first layer (handOver)
+  var pressed = null; // [action, switches]: the press made before handOver, honoured then, once
+  function build(tree) {
     function node(n) {
       if (typeof n === 'string') return createTextNode(d, n);
       var e = createElement(d, n[0]);
       for (var name in n[1]) e.setAttribute(name, n[1][name]);
-      for (var i = 2; i < n.length; i++) e.appendChild(node(n[i]));
+      for (var i = 2; i < n.length; i++) if (n[i] !== '') e.appendChild(node(n[i]));
       return e;
     }
-    return node(JSON.parse(json));
+    return node(typeof tree === 'string' ? JSON.parse(tree) : tree);
+  }
+  // A localised text of the first layer ({lang: text}): the language's, else the first one's.
+  function localized(m, lang) {
+    if (!m || typeof m !== 'object') return '';
+    var v = Object.prototype.hasOwnProperty.call(m, lang) ? m[lang] : m[Object.keys(m)[0]];
+    return typeof v === 'string' ? v : '';
+  }
+  // The banner: a labelled region with the operator, the summary, a link to the whole policy and
+  // three equal buttons, from the first layer's text.
+  function bannerTree(text) {
+    var doc = JSON.parse(text);
+    var lang = doc.language;
+    var p = doc.policy;
+    var words = BANNER_WORDS[lang] || BANNER_WORDS.en;
+    var button = function (cls, action, label) {
+      return ['button', { class: cls, type: 'button', 'data-action': action }, label];
+    };
+    var name = p.operator && p.operator.legal_name;
+    return ['section', { class: bannerClass, role: 'region', 'aria-labelledby': 'k-banner-title', tabindex: '-1' },
+      ['h2', { id: 'k-banner-title' }, words[0]],
+      ['p', { class: 'op' }, words[1], ' ', typeof name === 'string' ? name : ''],
+      ['p', {}, localized(p.summary, lang)],
+      ['p', {}, button('link', 'policy', words[2])],
+      ['div', { class: 'actions' }, button('btn', 'accept', words[3]), button('btn', 'reject', words[4]),
+        button('btn', 'settings', words[5])]];
+  }
+  function paint(v, text) {
+    if (v.banner) v.banner.remove();
+    v.banner = v.root.appendChild(build(bannerTree(text)));
+    painted = text;
+    // Focus moves into the banner only if the visitor is not already somewhere on the page.
+    if (!activeElement(d) || activeElement(d) === body(d)) focus(v.banner);
+  }
+  // A press on the widget: the wasm's once it has the first layer; before, the first press waits
+  // for it, the banner's buttons disabled meanwhile (so it counts once).
+  function press(action) {
+    var on = JSON.stringify(switches());
+    if (handed) return void ready.on('press', action, on);
+    if (pressed) return;
+    pressed = [action, on];
+    busy(true);
+  }
+  function busy(on) {
+    var b = view && view.banner;
+    if (!b) return;
+    if (on) b.setAttribute('aria-busy', 'true');
+    else b.removeAttribute('aria-busy');
+    [].forEach.call(b.querySelectorAll('button'), function (x) { x.disabled = on; });
   }
   function focus(e) {
     try { e.focus({ preventScroll: true }); } catch (_) { /* not focusable */ }
@@ -248,24 +372,26 @@
     var a = activeElement(d);
     return a === v.host ? v.root.activeElement : a;
   }
-  function withView(W, fn) {
+  function withView(fn) {
     if (view) return fn(view);
     // The tag may run before <body> is parsed.
     if (!body(d)) {
       if (unmounted.push(fn) === 1) {
         on(d, 'DOMContentLoaded', function () {
-          guard(function () { unmounted.splice(0).forEach(function (f) { withView(W, f); }); });
+          guard(function () { unmounted.splice(0).forEach(function (f) { withView(f); }); });
         });
       }
       return;
     }
-    var m = JSON.parse(W.on('mount', '', '')); // [css, lang, property, value, …]
     var host = createElement(d, 'kelisim-consent');
-    for (var i = 2; i < m.length; i += 2) host.style.setProperty(m[i], m[i + 1]);
-    host.setAttribute('lang', m[1]);
+    THEME.forEach(function (t) {
+      var value = themeValue(script.getAttribute(t[0]));
+      if (value) host.style.setProperty(t[1], value);
+    });
+    host.setAttribute('lang', language);
     var root = host.attachShadow({ mode: 'open' });
     var sheet = new CSSStyleSheet();
-    sheet.replaceSync(m[0]);
+    sheet.replaceSync(CSS);
     root.adoptedStyleSheets = [sheet];
     // A polite live region, there from the start: says "saved" after a choice.
     var status = root.appendChild(build('["p",{"class":"sr","role":"status"}]'));
@@ -276,7 +402,7 @@
         if (!b) return;
         var action = b.getAttribute('data-action');
         if (action === 'close') pop(view);
-        else W.on('press', action, JSON.stringify(switches()));
+        else press(action);
       });
     });
     view = { host: host, root: root, status: status, banner: null, dialogs: [] };
@@ -285,15 +411,11 @@
   function top(v) {
     return v && v.dialogs[v.dialogs.length - 1];
   }
-  function show(W, kind, tree) {
-    withView(W, function (v) {
-      if (kind === 'banner') {
-        if (v.banner) v.banner.remove();
-        v.banner = v.root.appendChild(build(tree));
-        // Focus moves into the banner only if the visitor is not already somewhere on the page.
-        if (!activeElement(d) || activeElement(d) === body(d)) focus(v.banner);
-        return;
-      }
+  function show(kind, tree) {
+    if (kind === 'banner') bannerWanted = true;
+    withView(function (v) {
+      // The banner painted from this same first layer before the wasm was ready stays as it is.
+      if (kind === 'banner') return v.banner && painted === layer || paint(v, layer);
       if (v.dialogs.some(function (x) { return x.kind === kind; })) return;
       var overlay = build(tree);
       var back = focused(v);
@@ -530,7 +652,7 @@
       remove: function (k) {
         try { local.removeItem(k); delete memory[k]; } catch (_) { memory[k] = null; }
       },
-      show: function (kind, tree) { show(W(), kind, tree); },
+      show: show,
       closeAll: function () {
         var v = view;
         if (!v) return;
@@ -538,6 +660,7 @@
         v.dialogs.splice(0).forEach(function (x) { x.overlay.remove(); });
         if (v.banner) v.banner.remove();
         v.banner = null;
+        painted = null;
         if (back && back.isConnected && !v.host.contains(back)) focus(back);
       },
       status: function (message) { if (view) view.status.textContent = message; },
@@ -577,7 +700,12 @@
   /*GLUE*/
   guard(function () {
     var url = new URL('assets/WASM_FILE', script.src);
-    wasm_bindgen({ module_or_path: url }).then(function () {
+    // Fetched at once, beside the first layer, but compiled and started only once the first
+    // layer has been handled (the banner painted or not): its start does not hold up the paint.
+    var bytes = fetch(url);
+    bytes.catch(function () { /* the glue's await below sees the failure */ });
+    var painting = early ? early[1] : Promise.resolve();
+    painting.then(function () { return wasm_bindgen({ module_or_path: bytes }); }).then(function () {
       var attributes = {};
       Array.prototype.forEach.call(script.attributes, function (a) { attributes[a.name] = a.value; });
       var W = new wasm_bindgen.Widget(host(function () { return W; }), origin, JSON.stringify(attributes),
@@ -615,6 +743,11 @@
     }).catch(function (e) {
       report(e);
       settle(false);
+      // Nothing can be recorded without the wasm: a painted banner goes, unanswered, and none is
+      // painted later.
+      bannerWanted = false;
+      pressed = null;
+      if (view && view.banner) { view.banner.remove(); view.banner = null; }
     });
   });
 })();

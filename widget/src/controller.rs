@@ -25,8 +25,6 @@ use crate::sha256;
 use crate::state::{self, Choice, Remembered, Status, DAY_MS};
 use crate::ui::{self, SettingsModel};
 
-/// The stylesheet, compiled into the binary (minified by `build.rs`).
-const CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.min.css"));
 /// Countersigned receipts kept in the browser (the newest; older ones stay at the edge).
 pub const MAX_KEPT_RECEIPTS: usize = 50;
 const UNFETCHED: &str = "the policy could not be fetched";
@@ -70,8 +68,10 @@ pub trait Host {
     fn load(&self, key: &str) -> Option<String>;
     /// Stores `value` under `key`; `None` removes it.
     fn save(&self, key: &str, value: Option<&str>);
-    /// Shows an element tree of [`crate::ui`]: the banner (`"banner"`) or a dialog
-    /// (`"settings"`, `"policy"`; not twice), mounting the widget first.
+    /// Shows the banner (`"banner"`, with no tree: the loader builds it from the first layer it
+    /// last handed over with the `policy` event, or keeps the one it painted from that same
+    /// document before the wasm was ready) or a dialog of [`crate::ui`] (`"settings"`,
+    /// `"policy"`; not twice), mounting the widget first.
     fn show(&self, kind: &str, tree: &str);
     /// Closes the banner and every dialog, returning focus where it was.
     fn close_all(&self);
@@ -188,7 +188,6 @@ impl<H: Host> Controller<H> {
     /// | `languages` | `<html lang>`, `navigator.languages` (JSON) | the policy URL to fetch |
     /// | `policy`, `policy-again` | HTTP status (0: none), body (the first layer) | another URL to fetch, for a better language (then `policy-again`) |
     /// | `full` | HTTP status (0: none), body: the whole policy the loader fetched on `host.fetch` | |
-    /// | `mount` | | `[css, lang, property, value, …]` (JSON) |
     /// | `script` | a marked script's category, its handle | |
     /// | `next-script` | | the handle of the next script to run |
     /// | `copies` | an attribute name | `""` if a runnable copy gets it |
@@ -212,7 +211,6 @@ impl<H: Host> Controller<H> {
             "languages" => return Some(self.policy_url(a, b)),
             "policy" | "policy-again" => return self.policy(status(), b, event == "policy-again"),
             "full" => self.full(status(), b),
-            "mount" => return Some(self.mount()),
             "script" => {
                 if let Some(handle) = json::parse(b).and_then(|v| u32::try_from(v.as_u64()?).ok()) {
                     self.scripts.borrow_mut().add(a.into(), handle);
@@ -286,12 +284,7 @@ impl<H: Host> Controller<H> {
             (Status::Remembered, Some(r)) => self.apply(state::effective(&categories, &r.decisions), r.action),
             _ => {
                 self.host.warm();
-                let tree = self.with_served(|s, served| {
-                    ui::banner(&served.policy, i18n::strings(&s.lang), self.config.position.class())
-                });
-                if let Some(tree) = tree {
-                    self.host.show("banner", &tree);
-                }
+                self.host.show("banner", "");
             }
         }
         let (open, withdraw) = {
@@ -305,23 +298,6 @@ impl<H: Host> Controller<H> {
             self.open();
         }
         None
-    }
-
-    /// What the widget's mount needs, JSON: `[css, lang, property, value, property, value, …]`
-    /// (the theme's custom properties).
-    fn mount(&self) -> String {
-        let mut out = String::from("[");
-        json::string(&mut out, CSS);
-        out.push(',');
-        json::string(&mut out, &self.session.borrow().lang);
-        for (property, value) in &self.config.theme {
-            out.push(',');
-            json::string(&mut out, property);
-            out.push(',');
-            json::string(&mut out, value);
-        }
-        out.push(']');
-        out
     }
 
     /// A button of the widget was pressed (`data-action`); `switches` (a JSON array) are the

@@ -15,13 +15,8 @@ pub const DEFAULT_LANGUAGE: &str = "ru";
 /// Every interface string.
 #[derive(Debug)]
 pub struct Strings {
-    /// The banner's heading, also its accessible name.
-    pub banner_title: &'static str,
-    /// Before the operator's legal name in the banner.
-    pub operator_label: &'static str,
     pub accept_all: &'static str,
     pub reject_all: &'static str,
-    pub settings: &'static str,
     pub read_policy: &'static str,
     pub settings_title: &'static str,
     pub settings_intro: &'static str,
@@ -48,11 +43,8 @@ pub struct Strings {
 }
 
 const RU: Strings = Strings {
-    banner_title: "Согласие на обработку данных",
-    operator_label: "Оператор персональных данных:",
     accept_all: "Принять все",
     reject_all: "Отклонить все",
-    settings: "Настроить",
     read_policy: "Читать политику конфиденциальности",
     settings_title: "Настройки конфиденциальности",
     settings_intro: "Выберите, на что вы даёте согласие. Решение можно изменить или отозвать в любой момент.",
@@ -77,11 +69,8 @@ const RU: Strings = Strings {
 };
 
 const KK: Strings = Strings {
-    banner_title: "Деректерді өңдеуге келісім",
-    operator_label: "Дербес деректер операторы:",
     accept_all: "Барлығын қабылдау",
     reject_all: "Барлығынан бас тарту",
-    settings: "Баптау",
     read_policy: "Құпиялылық саясатын оқу",
     settings_title: "Құпиялылық баптаулары",
     settings_intro:
@@ -107,11 +96,8 @@ const KK: Strings = Strings {
 };
 
 const EN: Strings = Strings {
-    banner_title: "Consent to data processing",
-    operator_label: "Data controller:",
     accept_all: "Accept all",
     reject_all: "Reject all",
-    settings: "Settings",
     read_policy: "Read the privacy policy",
     settings_title: "Privacy settings",
     settings_intro: "Choose what you consent to. You can change or withdraw your decision at any time.",
@@ -213,11 +199,8 @@ mod tests {
         for lang in UI_LANGUAGES {
             let s = strings(lang);
             let all = [
-                s.banner_title,
-                s.operator_label,
                 s.accept_all,
                 s.reject_all,
-                s.settings,
                 s.read_policy,
                 s.settings_title,
                 s.settings_intro,
@@ -235,11 +218,30 @@ mod tests {
             ];
             assert!(all.iter().all(|t| !t.trim().is_empty()), "{lang}");
             assert_ne!(s.accept_all, s.reject_all);
-            assert_ne!(s.reject_all, s.settings);
         }
         assert_eq!(strings("ru").accept_all, "Принять все");
         assert_eq!(strings("kk").reject_all, "Барлығынан бас тарту");
-        assert_eq!(strings("en").settings, "Settings");
-        assert_eq!(strings("de").settings, "Settings");
+        assert_eq!(strings("de").accept_all, "Accept all");
+    }
+
+    /// The banner is the loader's (painted before the wasm is ready): its words are
+    /// `BANNER_WORDS` in `js/loader.js`, `[title, operator label, policy link, accept all, reject
+    /// all, settings]` per language. The words the settings dialog shares with it are these.
+    #[test]
+    fn the_loaders_banner_words_are_these_in_every_language() {
+        let loader = include_str!("../js/loader.js");
+        let start = loader.find("var BANNER_WORDS = ").expect("loader.js has BANNER_WORDS") + 19;
+        let end = start + loader[start..].find(";\n").unwrap();
+        let words: std::collections::BTreeMap<String, Vec<String>> = serde_json::from_str(&loader[start..end]).unwrap();
+        assert_eq!(words.keys().map(String::as_str).collect::<Vec<_>>(), ["en", "kk", "ru"]);
+        for lang in UI_LANGUAGES {
+            let (w, s) = (&words[lang], strings(lang));
+            assert_eq!(w.len(), 6, "{lang}");
+            assert!(w.iter().all(|t| !t.trim().is_empty()), "{lang}");
+            assert_eq!([&w[2], &w[3], &w[4]], [s.read_policy, s.accept_all, s.reject_all], "{lang}");
+            assert!(w[3] != w[4] && w[4] != w[5] && w[3] != w[5], "{lang}: the three buttons differ");
+        }
+        assert_eq!(words["ru"][0], "Согласие на обработку данных");
+        assert_eq!(words["en"][5], "Settings");
     }
 }

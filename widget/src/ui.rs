@@ -1,4 +1,5 @@
-//! What the widget shows, as data: the banner, the settings and the full policy as element trees,
+//! What the widget shows, as data: the settings and the full policy as element trees (the banner
+//! is the loader's, painted from the policy's first layer before the wasm is ready),
 //! written as JSON (`["tag", {"attribute": "value"}, child…]`, a child being an element or a
 //! string). The loader's `build` turns a tree into DOM with `createElement`, `setAttribute` and
 //! text nodes only, so no text of a policy is ever parsed as markup. Pure, so every rule of what
@@ -9,9 +10,6 @@ use alloc::string::String;
 use crate::i18n::Strings;
 use crate::json;
 use crate::model::{is_safe_href, is_slug, Block, Policy, NECESSARY};
-
-/// The banner's heading id (its accessible name).
-pub const BANNER_TITLE_ID: &str = "k-banner-title";
 
 /// An element tree being written.
 #[derive(Debug, Default)]
@@ -74,28 +72,6 @@ impl Tree {
     pub fn finish(self) -> String {
         self.json
     }
-}
-
-/// The first-visit banner: a labelled region with the operator, the summary, a link to the full
-/// policy and three equal buttons.
-#[must_use]
-pub fn banner(policy: &Policy, s: &Strings, class: &str) -> String {
-    let mut t = Tree::default();
-    t.open(
-        "section",
-        &[("class", class), ("role", "region"), ("aria-labelledby", BANNER_TITLE_ID), ("tabindex", "-1")],
-    );
-    t.leaf("h2", &[("id", BANNER_TITLE_ID)], s.banner_title);
-    t.open("p", &[("class", "op")]).text(s.operator_label).text(" ").text(&policy.operator.legal_name).close();
-    t.leaf("p", &[], &policy.summary);
-    t.open("p", &[]).button("link", "policy", s.read_policy).close();
-    t.open("div", &[("class", "actions")])
-        .button("btn", "accept", s.accept_all)
-        .button("btn", "reject", s.reject_all)
-        .button("btn", "settings", s.settings)
-        .close();
-    t.close();
-    t.finish()
 }
 
 /// Opens `<div class="overlay"><div role="dialog" aria-modal="true" …>` with a heading and a
@@ -358,24 +334,6 @@ mod tests {
         assert_eq!(tree(&t.finish()), json!(["div", {"class": "a\"b", "data-x": ""}, "1 < 2", ["b", {}]]));
     }
 
-    #[test]
-    fn the_banner_is_a_labelled_region_with_three_equal_buttons() {
-        let p = crm();
-        let b = tree(&banner(&p, strings("ru"), "banner bottom"));
-        assert_eq!(b[0], "section");
-        assert_eq!(
-            b[1],
-            json!({"class": "banner bottom", "role": "region", "aria-labelledby": BANNER_TITLE_ID, "tabindex": "-1"})
-        );
-        assert_eq!(text(by(&b, "id", BANNER_TITLE_ID)[0]), "Согласие на обработку данных");
-        assert!(text(&b).contains(&p.summary));
-        assert!(text(&b).contains(&format!("Оператор персональных данных: {}", p.operator.legal_name)));
-        let buttons: Vec<_> =
-            by(&b, "class", "btn").iter().map(|e| e[1]["data-action"].as_str().unwrap().to_owned()).collect();
-        assert_eq!(buttons, ["accept", "reject", "settings"]);
-        assert_eq!(by(&b, "data-action", "policy").len(), 1);
-    }
-
     fn model<'a>(p: &'a Policy, switches: &'a [String], gpc: bool, can_withdraw: bool) -> SettingsModel<'a> {
         SettingsModel { policy: p, lang: "ru", strings: strings("ru"), switches, gpc, can_withdraw }
     }
@@ -481,8 +439,6 @@ mod tests {
                 .count(),
             1
         );
-        let b = tree(&banner(&p, strings("ru"), "banner top"));
-        assert!(text(&b).contains(hostile));
         let s = tree(&settings(&model(&p, &[], false, false)));
         assert!(text(&s).contains(hostile));
     }
