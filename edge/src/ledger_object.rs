@@ -298,6 +298,12 @@ impl SiteLedger {
                 }
                 Ok(answer)
             }
+            (Method::Post, "/receipts/check") => {
+                let body = req.bytes().await.map_err(|_| ApiError::malformed_body("body could not be read"))?;
+                let submit: SubmitReceipt = serde_json::from_slice(&body).map_err(ApiError::malformed_body)?;
+                log.precheck(&submit)?;
+                Ok(Answer { status: 204, content_type: "text/plain", body: Vec::new(), headers: Vec::new() })
+            }
             (Method::Get, "/log/checkpoint") => {
                 log_query::parse_none(pairs())?;
                 let checkpoint = log.checkpoint()?;

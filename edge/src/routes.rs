@@ -424,10 +424,19 @@ async fn dispatch(
             // Budgets are spent only by receipts the edge would store: junk (malformed, for an
             // unknown policy, badly signed, naming someone else's subject) costs visitors nothing.
             let checked = service.check_receipt(&site, parse_json::<SubmitReceipt>(&body)?).await?;
+            let canonical = serde_json::to_vec(checked.submit()).map_err(|_| ApiError::internal())?;
+            if checked.submit().claims.subject_key.is_none() {
+                // An unsigned receipt proves no subject: the log's refusals first (ledger::append).
+                let check =
+                    to_ledger(env, &site, worker::Method::Post, "/receipts/check", Some(canonical.clone()), None)
+                        .await?;
+                if check.status != 204 {
+                    return Ok(check);
+                }
+            }
             rate_limit(env, "SITE_LIMITER", &site, 10).await?;
             rate_limit(env, "SUBJECT_LIMITER", &format!("{site}/{}", checked.subject()), 60).await?;
             // The ordered part (dedupe, index, countersignature, the one KV write) is the object's.
-            let canonical = serde_json::to_vec(checked.submit()).map_err(|_| ApiError::internal())?;
             to_ledger(env, &site, worker::Method::Post, "/receipts", Some(canonical), None).await
         }
         Route::LogCheckpoint { ref site }

@@ -205,14 +205,21 @@ fn an_erased_id_is_410_and_an_unsigned_takeover_of_a_signed_subject_is_409() {
     block_on(w.at(NOW).append(signed.clone())).unwrap();
     let mut unsigned = w.receipt(None, 2, NOW - 1000);
     unsigned.claims.subject = signed.claims.subject.clone();
+    // The worker asks first (before charging budgets), and the append refuses the same way.
+    let err = w.at(NOW).precheck(&unsigned).unwrap_err();
+    assert_eq!((err.status, err.code.as_str()), (409, "subject_requires_signature"));
     let err = block_on(w.at(NOW).append(unsigned)).unwrap_err();
     assert_eq!((err.status, err.code.as_str()), (409, "subject_requires_signature"));
+    // A stored receipt sent again, and a new receipt of another subject, pass the precheck.
+    assert_eq!(w.at(NOW).precheck(&signed), Ok(()));
+    assert_eq!(w.at(NOW).precheck(&w.receipt(None, 4, NOW - 1000)), Ok(()));
 
     // An erased id (as the erasure leaves it): a replay is refused.
     let gone = w.receipt(None, 3, NOW - 1000);
     let sha = kelisim_core::canonical::sha256_hex(gone.claims.id.as_bytes());
     let bytes: Vec<u8> = (0..32).map(|i| u8::from_str_radix(&sha[2 * i..2 * i + 2], 16).unwrap()).collect();
     w.db.exec("INSERT INTO erased_id (id_sha256, idx, erased_by) VALUES (?, 7, 8)", &[bytes.into()]).unwrap();
+    assert_eq!(w.at(NOW).precheck(&gone).unwrap_err().code.as_str(), "receipt_erased");
     let err = block_on(w.at(NOW).append(gone)).unwrap_err();
     assert_eq!((err.status, err.code.as_str()), (410, "receipt_erased"));
     assert_eq!(w.count("SELECT COUNT(*) FROM leaf"), 1);

@@ -51,7 +51,8 @@ pub fn parse_verifier_key(text: &str, source: &str) -> Result<CheckpointVerifier
 /// The public key of a verifier key, as a JWK, to compare with the JWKS.
 fn public_jwk(verifier: &CheckpointVerifier) -> Result<PublicJwk> {
     let key = verifier.verifier_key();
-    let encoded = key.rsplit('+').next().unwrap_or_default();
+    // <name>+<id>+<key>: the base64 key may itself hold '+'.
+    let encoded = key.splitn(3, '+').nth(2).unwrap_or_default();
     let bytes = Base64::decode_vec(encoded).map_err(|_| Error::Protocol("verifier key".into()))?;
     let public: &[u8; 32] =
         bytes.get(1..).and_then(|b| b.try_into().ok()).ok_or_else(|| Error::Protocol("verifier key".into()))?;
@@ -128,10 +129,11 @@ mod tests {
     fn a_key_whose_base64_holds_a_plus_parses() {
         // Standard base64 uses '+': the key part is everything after the second '+'.
         let origin = LogOrigin::new("127.0.0.1:8787", "crm-demo").unwrap();
-        let with_plus = (0u8..=255)
-            .map(|seed| CheckpointSigner::from_seed(origin.clone(), &[seed; 32]).verifier())
-            .find(|v| v.verifier_key().matches('+').count() > 2)
+        let (seed, with_plus) = (0u8..=255)
+            .map(|seed| (seed, CheckpointSigner::from_seed(origin.clone(), &[seed; 32]).verifier()))
+            .find(|(_, v)| v.verifier_key().matches('+').count() > 2)
             .expect("some seed's key has a '+' in its base64");
         assert_eq!(parse_verifier_key(&with_plus.verifier_key(), "k").unwrap(), with_plus);
+        assert_eq!(public_jwk(&with_plus).unwrap(), EdgeSigningKey::from_seed("k1", [seed; 32]).public_jwk());
     }
 }

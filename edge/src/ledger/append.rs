@@ -126,6 +126,29 @@ impl<K: Kv, D: LedgerDb> SiteLog<'_, K, D> {
         Ok(Appended { signed, index, replayed: false })
     }
 
+    /// The refusals an unsigned receipt can meet in the log, checked without writing: the worker
+    /// asks before it charges the rate limits, so a stranger naming a signed visitor's subject
+    /// in unsigned posts spends neither that visitor's budget nor the site's. (A signed receipt
+    /// proves its subject; its refusals are the visitor's own, so it is not asked twice.)
+    ///
+    /// # Errors
+    /// As [`SiteLog::append`], except storage faults of the write.
+    pub fn precheck(&self, submit: &SubmitReceipt) -> Result<(), ApiError> {
+        match self.stored_receipt(&submit.claims.id)? {
+            Some(stored)
+                if stored.signed.receipt.claims == submit.claims
+                    && stored.signed.receipt.visitor_signature == submit.visitor_signature =>
+            {
+                Ok(())
+            }
+            Some(_) => {
+                self.refuse_unsigned_takeover(submit)?;
+                Err(ApiError::new(ErrorCode::ReceiptConflict, "another receipt was stored under this id"))
+            }
+            None => self.refuse_new(submit),
+        }
+    }
+
     /// The one KV write of a receipt, then its leaf's `kv_done` flag.
     ///
     /// # Errors
