@@ -166,6 +166,8 @@ describe('kelisim mirror', () => {
   test('without an export token the mirror is refused with exit 2 and the copy unchanged', async () => {
     const before = query(db(), 'SELECT COUNT(*) FROM entry');
     await postReceipts(1);
+    // Something new to copy (a checkpoint past what the copy holds): only then is a token needed.
+    await checkpointCovering(before[0][0] + 1);
     const res = await runCli(['mirror', '--site', SITE, '--db', db()],
       { env: { ...process.env, KELISIM_EDGE: stack.edgeUrl, KELISIM_TOKEN: undefined } });
     assert.equal(res.code, 2, res.stderr);
