@@ -76,12 +76,22 @@ else
   cp "$tmp/loader.js" "$DIST/v1/kelisim.js"
 fi
 cp "$tmp/kelisim.opt.wasm" "$DIST/v1/assets/$wasm_name"
+# The receipt prover (kelisim.prove): an ES module loaded only when a page asks, never on the
+# banner's path.
+if [ -x "$ESBUILD" ]; then
+  "$ESBUILD" "$ROOT/widget/js/prove.js" --minify --format=esm --target=es2020 --log-level=warning \
+    --outfile="$DIST/v1/kelisim-prove.js"
+else
+  cp "$ROOT/widget/js/prove.js" "$DIST/v1/kelisim-prove.js"
+fi
 cat > "$DIST/_headers" <<'EOF'
 /v1/*
   Access-Control-Allow-Origin: *
 /v1/assets/*
   Cache-Control: public, max-age=31536000, immutable
 /v1/kelisim.js
+  Cache-Control: public, max-age=300
+/v1/kelisim-prove.js
   Cache-Control: public, max-age=300
 /dashboard
   Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'

@@ -171,6 +171,15 @@
     withdraw: function () { return later(function (x) { x.on('withdraw', '', ''); }, undefined); },
     /** This browser's countersigned receipts for the site, oldest first. */
     receipts: function () { return later(function (x) { return JSON.parse(x.on('receipts', '', '')); }, []); },
+    /** Proves a kept receipt is in the site's log: checkpoint signed by the edge's key, the leaf
+     * rebuilt from the receipt, its inclusion proof (js/prove.js, loaded only when asked). */
+    prove: function (id) {
+      return api.receipts().then(function (all) {
+        var kept = all.filter(function (r) { return r && r.receipt && r.receipt.claims && r.receipt.claims.id === id; })[0];
+        if (!kept) return { verified: false, reason: 'no such receipt kept in this browser' };
+        return import(origin + '/v1/kelisim-prove.js').then(function (m) { return m.prove(origin, site, kept); });
+      }).catch(function (e) { return { verified: false, reason: String(e && e.message || e) }; });
+    },
     /** Adds a marked script the page's own code made (a <script type="text/plain"
      * data-category>, in the document); returns whether it was taken. */
     register: function (element) { return guard(function () { return trust(element); }, false); }
