@@ -5,18 +5,13 @@
 //! | `site/{site}` | [`SiteConfig`](kelisim_core::api::sites::SiteConfig) JSON | — | by the admin |
 //! | `policy/{site}/current` | current [`StoredPolicy`](kelisim_core::api::policies::StoredPolicy) | — | on publish |
 //! | `policy/{site}/v/{version:010}` | that version, write-once | `{sha256}` | on publish |
-//! | `receipt/{site}/{id}` | [`SignedReceipt`](kelisim_core::receipt::SignedReceipt), write-once | — | on submit |
-//! | `idx/t/{site}/{rev_ms}/{id}` | `""` | [`ReceiptSummary`](kelisim_core::api::receipts::ReceiptSummary) | on submit |
-//! | `idx/s/{site}/{subject}/{rev_ms}/{id}` | `""` | [`ReceiptSummary`](kelisim_core::api::receipts::ReceiptSummary) | on submit |
+//! | `receipt/{site}/{id}` | [`SignedReceipt`](kelisim_core::receipt::SignedReceipt) (its `log` names the index), write-once | `{"index":n}` | by the site's ledger object on submit: the one KV write of a receipt |
 //! | `token/{token_id}` | [`TokenRecord`](crate::auth::TokenRecord) (SHA-256 only) | the record without the hash | by the admin |
 //! | `erasure/{site}/{rev_ms}/{erasure_id}` | signed erasure record | — | when an erasure ends (a retry rewrites the same) |
-//! | `erasing/{site}/{sha256(subject)}` | progress of an erasure under way | — | per erasure request; deleted at the end |
-//! | `tomb/{site}/{sha256(subject)}` | [`SubjectTombstone`](crate::tombstone::SubjectTombstone) | — | first thing an erasure writes |
 //!
 //! `rev_ms` is `9999999999999 − server time in ms`, zero-padded to 13 digits, so a prefix list
-//! returns newest first. The `idx/…` indexes are no longer read by any operator query (the site's
-//! ledger answers those, `ledger::query`); the submission and erasure paths still write and walk
-//! them until they move into the ledger (issue 11). Nothing is
+//! returns newest first. Listings, subject histories, statistics, erasure progress and erased
+//! subjects are tables of the site's ledger object (`ledger/schema.rs`), not KV keys. Nothing is
 //! read-modified-written except the rare `policy/{site}/current` on publish: receipts only ever
 //! create new keys, so concurrent visitors never contend for one key (KV allows 1 write/s/key).
 
@@ -58,26 +53,6 @@ pub fn receipt(site: &str, id: &str) -> String {
     format!("receipt/{site}/{id}")
 }
 
-#[must_use]
-pub fn time_index_prefix(site: &str) -> String {
-    format!("idx/t/{site}/")
-}
-
-#[must_use]
-pub fn time_index(site: &str, server_ms: i64, id: &str) -> String {
-    format!("{}{}/{id}", time_index_prefix(site), rev_ms(server_ms))
-}
-
-#[must_use]
-pub fn subject_index_prefix(site: &str, subject: &str) -> String {
-    format!("idx/s/{site}/{subject}/")
-}
-
-#[must_use]
-pub fn subject_index(site: &str, subject: &str, server_ms: i64, id: &str) -> String {
-    format!("{}{}/{id}", subject_index_prefix(site, subject), rev_ms(server_ms))
-}
-
 /// Tokens are keyed by id alone so a token presented on another site is recognised (403, not 401).
 pub const TOKEN_PREFIX: &str = "token/";
 
@@ -96,12 +71,6 @@ pub fn erasure(site: &str, server_ms: i64, id: &str) -> String {
     format!("{}{}/{id}", erasure_prefix(site), rev_ms(server_ms))
 }
 
-/// Where an erasure under way keeps its progress between requests (the subject as its SHA-256).
-#[must_use]
-pub fn erasure_progress(site: &str, subject_sha256: &str) -> String {
-    format!("erasing/{site}/{subject_sha256}")
-}
-
 #[must_use]
 pub fn policy_version_prefix(site: &str) -> String {
     format!("policy/{site}/v/")
@@ -113,8 +82,8 @@ mod tests {
 
     #[test]
     fn newer_sorts_first_and_round_trips() {
-        let older = time_index("s", 1_795_398_005_123, "A");
-        let newer = time_index("s", 1_795_398_005_124, "A");
+        let older = erasure("s", 1_795_398_005_123, "A");
+        let newer = erasure("s", 1_795_398_005_124, "A");
         assert!(newer < older);
         assert_eq!(from_rev_ms(&rev_ms(1_795_398_005_123)), Some(1_795_398_005_123));
         assert_eq!(from_rev_ms("12"), None);

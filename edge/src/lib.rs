@@ -9,7 +9,7 @@
 //!   `kv::MemoryKv`). Its answers are the types of `kelisim_core::api`, shared with the CLI.
 //! - `keys`: the KV key schema (documented there). `keyring`, `auth` (tokens, scopes, route
 //!   access), `cors`: pure helpers.
-//! - `chain`: a subject's hash chain (current receipt, forks). `tombstone`: what erasure leaves.
+//! - `chain`: a subject's hash chain (current receipt, forks).
 //! - `ledger/`: a site's log and query tables over SQL (the Durable Object's storage).
 //! - `cache`: what an isolate keeps between requests (policy versions, site configurations).
 //! - `ledger_object`: the site's Durable Object (wasm32 only); `routes` forwards to it.
@@ -28,7 +28,6 @@ pub mod kv;
 pub mod ledger;
 pub mod router;
 pub mod service;
-pub mod tombstone;
 
 #[cfg(target_arch = "wasm32")]
 pub mod ledger_object;

@@ -16,9 +16,7 @@ use kelisim_edge::kv::MemoryKv;
 use kelisim_edge::service::{ReceiptQuery, Service};
 use pollster::block_on;
 
-#[path = "common/submit.rs"]
-mod submit;
-use submit::SubmitExt;
+use common::SubmitExt;
 
 const NOW: i64 = 1_795_398_005_123;
 const EDGE_SEED: &str = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A";

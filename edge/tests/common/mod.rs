@@ -8,16 +8,15 @@ pub mod ledger;
 use kelisim_core::canonical::to_canonical_string;
 use kelisim_core::category::Decision;
 use kelisim_core::id::ulid_from_parts;
-use kelisim_core::receipt::{Action, PolicyRef, Receipt, ReceiptClaims, SignedReceipt, SubmitReceipt};
+use kelisim_core::receipt::{Action, PolicyRef, ReceiptClaims, SubmitReceipt};
 use kelisim_core::sign::{EdgeSigningKey, JwsHeader, JWS_ALG};
 use kelisim_core::time::format_millis;
 use kelisim_edge::auth::Scope;
 use kelisim_edge::cache::IsolateCache;
 use kelisim_edge::keyring::Keyring;
-use kelisim_edge::keys;
 use kelisim_edge::kv::{Kv, MemoryKv, OpBudget, MAX_KV_OPS_PER_REQUEST};
 use kelisim_edge::router::Access;
-use kelisim_edge::service::{ReceiptSummary, Service};
+use kelisim_edge::service::Service;
 use pollster::block_on;
 
 pub mod submit;
@@ -86,35 +85,6 @@ pub fn body(submit: &SubmitReceipt) -> Vec<u8> {
     serde_json::to_vec(submit).unwrap()
 }
 
-/// Stores `count` receipts of `subject` straight into KV (record and both index entries, as the
-/// submit path writes them), one millisecond apart from `start_ms`: a large site without paying
-/// for thousands of signatures (one countersigned receipt is copied under new ids, so the copies
-/// do not verify; these tests count and find, they do not verify). Returns their ids.
-pub fn seed(
-    kv: &MemoryKv,
-    keys: &Keyring,
-    template: &SubmitReceipt,
-    subject: &str,
-    start_ms: i64,
-    count: usize,
-) -> Vec<String> {
-    let signed = Receipt::accept(template.clone(), start_ms).unwrap().countersign(keys.current()).unwrap();
-    let mut ids = Vec::with_capacity(count);
-    for n in 0..count {
-        let server_ms = start_ms + n as i64;
-        let mut copy = signed.clone();
-        let mut random = [0u8; 10];
-        random[..8].copy_from_slice(&(n as u64).to_be_bytes());
-        random[8] = subject.as_bytes()[0];
-        copy.receipt.claims.id = ulid_from_parts(server_ms as u64, random);
-        copy.receipt.claims.subject = subject.to_owned();
-        copy.receipt.server_time = format_millis(server_ms);
-        store(kv, &copy, true, true);
-        ids.push(copy.receipt.claims.id.clone());
-    }
-    ids
-}
-
 /// Every stored key (with its value) whose name or value mentions `needle`.
 pub fn traces(kv: &MemoryKv, needle: &str) -> Vec<String> {
     let all = block_on(kv.list("", usize::MAX - 1, None)).unwrap();
@@ -128,40 +98,6 @@ pub fn traces(kv: &MemoryKv, needle: &str) -> Vec<String> {
         })
         .map(|k| k.name)
         .collect()
-}
-
-/// Writes a receipt's record and the index entries asked for (a missing one is an index write
-/// that failed).
-pub fn store(kv: &MemoryKv, signed: &SignedReceipt, time_index: bool, subject_index: bool) {
-    let c = &signed.receipt.claims;
-    let server_ms = kelisim_core::time::parse_millis("t", &signed.receipt.server_time).unwrap();
-    let meta = serde_json::to_value(summary(signed)).unwrap();
-    block_on(async {
-        kv.put(&keys::receipt(&c.site, &c.id), &serde_json::to_string(signed).unwrap(), None).await.unwrap();
-        if time_index {
-            kv.put(&keys::time_index(&c.site, server_ms, &c.id), "", Some(&meta)).await.unwrap();
-        }
-        if subject_index {
-            kv.put(&keys::subject_index(&c.site, &c.subject, server_ms, &c.id), "", Some(&meta)).await.unwrap();
-        }
-    });
-}
-
-fn summary(signed: &SignedReceipt) -> ReceiptSummary {
-    let c = &signed.receipt.claims;
-    let ids = |want: Decision| Some(c.decisions.iter().filter(|(_, d)| **d == want).map(|(k, _)| k.clone()).collect());
-    ReceiptSummary {
-        id: c.id.clone(),
-        hash: signed.receipt.hash.clone(),
-        prev: c.prev.clone(),
-        subject: c.subject.clone(),
-        action: c.action.as_str().to_owned(),
-        server_time: signed.receipt.server_time.clone(),
-        policy_version: c.policy.version,
-        visitor_signed: signed.receipt.visitor_signature.is_some(),
-        granted: ids(Decision::Granted),
-        denied: ids(Decision::Denied),
-    }
 }
 
 /// One operator request as the runtime makes it: every KV operation (the authorisation's token
