@@ -308,7 +308,10 @@ mod tests {
         // A tombstone and a leaf hash that agree, but are not the tree's leaf: the proof fails.
         let mut swapped = erased(&|e| e.tombstone = String::from_utf8(other.clone()).unwrap());
         swapped.leaf_hash = leaf_hash(&entries[2]);
-        assert!(matches!(swapped.verify(3, 6, leaf_hash(&entries[2]), root), Err(AnswerError::Erasure(ErasureError::Proof(_)))));
+        assert!(matches!(
+            swapped.verify(3, 6, leaf_hash(&entries[2]), root),
+            Err(AnswerError::Erasure(ErasureError::Proof(_)))
+        ));
 
         // The erasure entry must name this index: leaf 2 was not erased by the entry at 5.
         let mut unnamed = erased(&|e| {

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use kelisim_core::category::Decision;
 use kelisim_core::receipt::{Action, LogPosition, PolicyRef, Receipt, ReceiptClaims, SignedReceipt, SubmitReceipt};
 use kelisim_core::sign::{EdgeSigningKey, Jwks};
-use kelisim_ledger::api::{ErasedAnswer, ErasedWrapper, InclusionAnswer, LeafProofAnswer};
+use kelisim_ledger::api::InclusionAnswer;
 use kelisim_ledger::checkpoint::{CheckpointSigner, CheckpointVerifier};
 use kelisim_ledger::erasure::{ErasedLeafProof, ServedEntry, Tombstone};
 use kelisim_ledger::leaf::{leaf_hash, Entry, ErasureEntry, ReceiptEntry};
@@ -224,7 +224,7 @@ impl LogSource for FakeLog {
         Ok(proof)
     }
 
-    fn inclusion(&self, id: &str, size: u64) -> Result<LeafProofAnswer> {
+    fn inclusion(&self, id: &str, size: u64) -> Result<InclusionAnswer> {
         let index = self.index_of(id).ok_or_else(|| Error::Api {
             status: 404,
             code: "receipt_not_found".into(),
@@ -232,12 +232,7 @@ impl LogSource for FakeLog {
         })?;
         let proof = prove_inclusion(index, size, &self.hashes).map_err(|e| Error::Protocol(e.to_string()))?;
         match ServedEntry::parse_at(index, &self.served[index as usize]).unwrap() {
-            ServedEntry::Present(entry) => Ok(LeafProofAnswer::Present(InclusionAnswer {
-                index,
-                tree_size: size,
-                leaf_hash: entry.leaf_hash(),
-                hashes: proof.hashes,
-            })),
+            ServedEntry::Present(entry) => Ok(InclusionAnswer::present(proof, entry.leaf_hash())),
             ServedEntry::Erased(tombstone) => {
                 let Entry::Erasure(erasure) = Entry::parse(&self.entries[tombstone.erased_by() as usize]).unwrap()
                 else {
@@ -249,7 +244,7 @@ impl LogSource for FakeLog {
                     leaf_proof: proof,
                     erasure,
                 };
-                Ok(LeafProofAnswer::Erased(ErasedWrapper { erased: ErasedAnswer::new(&erased).unwrap() }))
+                Ok(InclusionAnswer::erased(&erased))
             }
         }
     }
