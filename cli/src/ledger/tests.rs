@@ -154,7 +154,8 @@ fn an_erased_receipts_proof_is_verified_not_believed() {
         "erased from the log: index 1, erased by the erasure at index 5 (2026-12-02T10:00:00.000Z)"
     );
 
-    let tampers: [(&str, fn(&mut InclusionAnswer)); 6] = [
+    type Tamper = fn(&mut InclusionAnswer);
+    let tampers: [(&str, Tamper); 6] = [
         ("tombstone not canonical", |a| a.erased.as_mut().unwrap().tombstone.push(' ')),
         ("tombstone names another erasure", |a| {
             let e = a.erased.as_mut().unwrap();
