@@ -31,7 +31,8 @@ const ALG_ED25519: u8 = 1;
 pub fn parse_verifier_key(text: &str, source: &str) -> Result<CheckpointVerifier> {
     let bad =
         |why: &str| Error::Input(format!("{source}: not a Kelisim log verifier key ({why}): {:?}", one_line(text)));
-    let parts: Vec<&str> = text.split('+').collect();
+    // The origin and the hex key id hold no '+'; the base64 key may.
+    let parts: Vec<&str> = text.splitn(3, '+').collect();
     let [name, _id, key] = parts.as_slice() else { return Err(bad("expected <origin>+<key id>+<key>")) };
     let origin = LogOrigin::parse(name).map_err(|e| bad(&e.to_string()))?;
     let bytes = Base64::decode_vec(key).map_err(|_| bad("the key is not base64"))?;
@@ -50,7 +51,7 @@ pub fn parse_verifier_key(text: &str, source: &str) -> Result<CheckpointVerifier
 /// The public key of a verifier key, as a JWK, to compare with the JWKS.
 fn public_jwk(verifier: &CheckpointVerifier) -> Result<PublicJwk> {
     let key = verifier.verifier_key();
-    let encoded = key.rsplit('+').next().unwrap_or_default();
+    let encoded = key.splitn(3, '+').nth(2).unwrap_or_default();
     let bytes = Base64::decode_vec(encoded).map_err(|_| Error::Protocol("verifier key".into()))?;
     let public: &[u8; 32] =
         bytes.get(1..).and_then(|b| b.try_into().ok()).ok_or_else(|| Error::Protocol("verifier key".into()))?;
@@ -121,5 +122,16 @@ mod tests {
         ] {
             assert!(matches!(parse_verifier_key(&bad, "k"), Err(Error::Input(_))), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_key_whose_base64_holds_a_plus_parses() {
+        let origin = LogOrigin::new("127.0.0.1:8787", "crm-demo").unwrap();
+        let (seed, verifier) = (0..=u8::MAX)
+            .map(|b| (b, CheckpointSigner::from_seed(origin.clone(), &[b; 32]).verifier()))
+            .find(|(_, v)| v.verifier_key().splitn(3, '+').nth(2).is_some_and(|key| key.contains('+')))
+            .unwrap();
+        assert_eq!(parse_verifier_key(&verifier.verifier_key(), "k").unwrap(), verifier);
+        assert_eq!(public_jwk(&verifier).unwrap(), EdgeSigningKey::from_seed("k1", [seed; 32]).public_jwk());
     }
 }
