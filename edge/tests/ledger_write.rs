@@ -249,10 +249,6 @@ fn ed25519_public(keys: &Keyring) -> [u8; 32] {
     kelisim_core::sign::b64url_decode(&x).unwrap().try_into().unwrap()
 }
 
-fn hashes(list: &[String]) -> Vec<Hash> {
-    list.iter().map(|h| Hash::parse_hash(h).unwrap()).collect()
-}
-
 /// Every size up to 300: the root and the proofs the object serves (from its SQL stored hashes)
 /// equal an RFC 6962 reference computed in the test from the entry bytes, and verify.
 #[test]
@@ -285,8 +281,8 @@ fn proofs_from_the_database_match_the_reference_at_every_size_up_to_300() {
             let proof = l.inclusion(&LeafRef::Index(m as u64), None).unwrap();
             assert_eq!((proof.index, proof.tree_size), (m as u64, n as u64));
             let expected: Vec<Hash> = reference.path(m, 0, n).into_iter().map(Hash).collect();
-            assert_eq!(hashes(&proof.hashes), expected, "path of {m} in {n}");
-            let leaf = Hash::parse_hash(&proof.leaf_hash).unwrap();
+            assert_eq!(proof.hashes, expected, "path of {m} in {n}");
+            let leaf = proof.leaf_hash;
             assert_eq!(leaf, Hash(reference.mth(m, m + 1)));
             InclusionProof { index: m as u64, tree_size: n as u64, hashes: expected }.verify(leaf, root).unwrap();
         }
@@ -294,7 +290,7 @@ fn proofs_from_the_database_match_the_reference_at_every_size_up_to_300() {
             let proof = l.consistency(m as u64, n as u64).unwrap();
             let expected: Vec<Hash> =
                 if m == 0 || m == n { vec![] } else { reference.proof(m, n).into_iter().map(Hash).collect() };
-            assert_eq!(hashes(&proof.hashes), expected, "proof {m}→{n}");
+            assert_eq!(proof.hashes, expected, "proof {m}→{n}");
             ConsistencyProof { old_size: m as u64, new_size: n as u64, hashes: expected }
                 .verify(roots[m], root)
                 .unwrap();

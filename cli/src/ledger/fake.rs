@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use kelisim_core::category::Decision;
 use kelisim_core::receipt::{Action, LogPosition, PolicyRef, Receipt, ReceiptClaims, SignedReceipt, SubmitReceipt};
 use kelisim_core::sign::{EdgeSigningKey, Jwks};
-use kelisim_ledger::api::{ErasedAnswer, ErasedWrapper, InclusionAnswer, LeafProofAnswer};
+use kelisim_ledger::api::InclusionAnswer;
 use kelisim_ledger::checkpoint::{CheckpointSigner, CheckpointVerifier};
 use kelisim_ledger::erasure::{ErasedLeafProof, ServedEntry, Tombstone};
 use kelisim_ledger::leaf::{leaf_hash, Entry, ErasureEntry, ReceiptEntry};
@@ -41,6 +41,8 @@ pub struct FakeLog {
     pub checkpoint_override: Option<Vec<u8>>,
     /// Flip a bit in every non-empty consistency proof.
     pub tamper_consistency: bool,
+    /// Alter every inclusion answer this way before serving it.
+    pub tamper_inclusion: Option<fn(&mut InclusionAnswer)>,
     /// Fail every bundle fetch after this many (a run killed half way).
     pub fail_after_bundles: Option<usize>,
     /// Paths of the bundles fetched, in order.
@@ -64,6 +66,7 @@ impl FakeLog {
             published: None,
             checkpoint_override: None,
             tamper_consistency: false,
+            tamper_inclusion: None,
             fail_after_bundles: None,
             fetched: RefCell::new(Vec::new()),
             next_id: 0,
@@ -224,20 +227,15 @@ impl LogSource for FakeLog {
         Ok(proof)
     }
 
-    fn inclusion(&self, id: &str, size: u64) -> Result<LeafProofAnswer> {
+    fn inclusion(&self, id: &str, size: u64) -> Result<InclusionAnswer> {
         let index = self.index_of(id).ok_or_else(|| Error::Api {
             status: 404,
             code: "receipt_not_found".into(),
             message: id.into(),
         })?;
         let proof = prove_inclusion(index, size, &self.hashes).map_err(|e| Error::Protocol(e.to_string()))?;
-        match ServedEntry::parse_at(index, &self.served[index as usize]).unwrap() {
-            ServedEntry::Present(entry) => Ok(LeafProofAnswer::Present(InclusionAnswer {
-                index,
-                tree_size: size,
-                leaf_hash: entry.leaf_hash(),
-                hashes: proof.hashes,
-            })),
+        let mut answer = match ServedEntry::parse_at(index, &self.served[index as usize]).unwrap() {
+            ServedEntry::Present(entry) => InclusionAnswer::present(proof, entry.leaf_hash()),
             ServedEntry::Erased(tombstone) => {
                 let Entry::Erasure(erasure) = Entry::parse(&self.entries[tombstone.erased_by() as usize]).unwrap()
                 else {
@@ -249,9 +247,13 @@ impl LogSource for FakeLog {
                     leaf_proof: proof,
                     erasure,
                 };
-                Ok(LeafProofAnswer::Erased(ErasedWrapper { erased: ErasedAnswer::new(&erased).unwrap() }))
+                InclusionAnswer::erased(&erased)
             }
+        };
+        if let Some(tamper) = self.tamper_inclusion {
+            tamper(&mut answer);
         }
+        Ok(answer)
     }
 
     fn record(&self, id: &str) -> Result<Record> {

@@ -3,9 +3,9 @@
 //! inclusion proof checked against a verified checkpoint.
 
 use kelisim_core::receipt::SignedReceipt;
-use kelisim_ledger::api::LeafProofAnswer;
+use kelisim_ledger::api::AnswerError;
 use kelisim_ledger::checkpoint::Checkpoint;
-use kelisim_ledger::erasure::{LeafProof, LeafStatus};
+use kelisim_ledger::erasure::LeafStatus;
 use kelisim_ledger::leaf::{leaf_hash, ReceiptEntry};
 
 use crate::error::Result;
@@ -37,7 +37,7 @@ impl Inclusion {
                 format!("index {index} is not in the latest checkpoint (size {size}) yet; run again in a few seconds")
             }
             Self::Erased { index, by, time } => {
-                format!("erased from the log: index {index}, erasure entry {by} at {time}")
+                format!("erased from the log: index {index}, erased by the erasure at index {by} ({time})")
             }
             Self::Refused(why) => format!("not proven in the log: {why}"),
         }
@@ -66,39 +66,13 @@ pub fn check_inclusion(source: &impl LogSource, checkpoint: &Checkpoint, signed:
         Err(e) => return Ok(Inclusion::Refused(format!("no log entry can hold this receipt: {e}"))),
     };
     let answer = source.inclusion(id, size)?;
-    let refused = |why: String| Ok(Inclusion::Refused(why));
-    match &answer {
-        LeafProofAnswer::Present(present) => {
-            let leaf = leaf_hash(&entry.to_bytes());
-            if present.index != index || present.tree_size != size {
-                return refused(format!("the proof is for index {} of size {}", present.index, present.tree_size));
-            }
-            if present.leaf_hash != leaf {
-                return refused("the log's leaf at this index is another entry".into());
-            }
-            match present.to_proof().verify(leaf, checkpoint.root()) {
-                Ok(()) => Ok(Inclusion::Included { index, size }),
-                Err(e) => refused(format!("inclusion proof: {e}")),
-            }
-        }
-        LeafProofAnswer::Erased(_) => {
-            let proof = match answer.erased_proof() {
-                Ok(Some(proof)) => proof,
-                Ok(None) => return refused("no proof".into()),
-                Err(e) => return refused(format!("erased proof: {e}")),
-            };
-            if let LeafProof::Erased(erased) = &proof {
-                if erased.tombstone.leaf_hash() != leaf_hash(&entry.to_bytes()) {
-                    return refused("the erased leaf at this index was another entry".into());
-                }
-            }
-            match proof.verify(index, size, checkpoint.root()) {
-                Ok(LeafStatus::Erased { erasure_index, time, .. }) => {
-                    Ok(Inclusion::Erased { index, by: erasure_index, time })
-                }
-                Ok(LeafStatus::Present) => refused("the proof says erased and present".into()),
-                Err(e) => refused(format!("erased proof: {e}")),
-            }
-        }
+    // Present: the proof of this entry's hash. Erased: the tombstone keeps this entry's hash, the
+    // erasure entry names this index, and both are proven in the checkpoint's tree.
+    match answer.verify(index, size, leaf_hash(&entry.to_bytes()), checkpoint.root()) {
+        Ok(LeafStatus::Present) => Ok(Inclusion::Included { index, size }),
+        Ok(LeafStatus::Erased { erasure_index, time, .. }) => Ok(Inclusion::Erased { index, by: erasure_index, time }),
+        Err(AnswerError::OtherLeaf) => Ok(Inclusion::Refused(AnswerError::OtherLeaf.to_string())),
+        Err(e) if answer.erased.is_some() => Ok(Inclusion::Refused(format!("erased proof: {e}"))),
+        Err(e) => Ok(Inclusion::Refused(format!("inclusion proof: {e}"))),
     }
 }

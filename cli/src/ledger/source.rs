@@ -6,7 +6,7 @@ use std::io::Read;
 
 use kelisim_core::api::receipts::ReceiptDetail;
 use kelisim_core::sign::Jwks;
-use kelisim_ledger::api::{ConsistencyAnswer, LeafProofAnswer};
+use kelisim_ledger::api::{ConsistencyAnswer, InclusionAnswer};
 use kelisim_ledger::tiles::TilePath;
 use kelisim_ledger::tree::ConsistencyProof;
 
@@ -61,7 +61,7 @@ pub trait LogSource {
     ///
     /// # Errors
     /// As [`LogSource::checkpoint`].
-    fn inclusion(&self, id: &str, size: u64) -> Result<LeafProofAnswer>;
+    fn inclusion(&self, id: &str, size: u64) -> Result<InclusionAnswer>;
     /// The KV record of receipt `id`.
     ///
     /// # Errors
@@ -129,7 +129,7 @@ impl LogSource for HttpLogSource<'_> {
         Ok(answer.into())
     }
 
-    fn inclusion(&self, id: &str, size: u64) -> Result<LeafProofAnswer> {
+    fn inclusion(&self, id: &str, size: u64) -> Result<InclusionAnswer> {
         let what = format!("read an inclusion proof of site {}", self.site);
         let req = Req::get(self.log_path("proof/inclusion"), Access::Public, what)
             .query("id", id)

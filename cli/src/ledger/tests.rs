@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 
 use kelisim_core::sign::EdgeSigningKey;
+use kelisim_ledger::api::InclusionAnswer;
 use kelisim_ledger::checkpoint::CheckpointSigner;
+use kelisim_ledger::leaf::leaf_hash;
 
 use crate::error::{EXIT_BAD_SIGNATURE, EXIT_INCONSISTENT};
 use crate::ledger::fake::{FakeLog, EDGE_SEED};
@@ -137,4 +139,47 @@ fn receipts_are_proven_in_the_log() {
     old.receipt.log = None;
     assert_eq!(check_inclusion(&log, &checkpoint, &old).unwrap(), Inclusion::NoPosition);
     assert!(log.checkpoint().is_ok());
+}
+
+#[test]
+fn an_erased_receipts_proof_is_verified_not_believed() {
+    let mut log = FakeLog::new();
+    let a = log.add_receipts(3, 'A');
+    log.add_receipts(2, 'B');
+    log.erase_subject('A');
+    let checkpoint = latest_checkpoint(&log, &log.verifier(), None).unwrap();
+    let verdict = check_inclusion(&log, &checkpoint, &a[1]).unwrap();
+    assert_eq!(
+        verdict.describe(),
+        "erased from the log: index 1, erased by the erasure at index 5 (2026-12-02T10:00:00.000Z)"
+    );
+
+    type Tamper = fn(&mut InclusionAnswer);
+    let tampers: [(&str, Tamper); 6] = [
+        ("tombstone not canonical", |a| a.erased.as_mut().unwrap().tombstone.push(' ')),
+        ("tombstone names another erasure", |a| {
+            let e = a.erased.as_mut().unwrap();
+            e.tombstone = e.tombstone.replace(r#""erased_by":5"#, r#""erased_by":4"#);
+        }),
+        ("the tombstone keeps another leaf hash", |a| a.leaf_hash.0[0] ^= 1),
+        ("entry does not name the index", |a| {
+            let e = a.erased.as_mut().unwrap();
+            e.erasure_entry = e.erasure_entry.replace(r#""erased":[0,1,2]"#, r#""erased":[0,2]"#);
+            e.erasure_proof.leaf_hash = leaf_hash(e.erasure_entry.as_bytes());
+        }),
+        ("erasure proof altered", |a| a.erased.as_mut().unwrap().erasure_proof.hashes[0].0[0] ^= 1),
+        ("leaf proof altered", |a| a.hashes[0].0[0] ^= 1),
+    ];
+    let mut reasons = Vec::new();
+    for (what, tamper) in tampers {
+        log.tamper_inclusion = Some(tamper);
+        match check_inclusion(&log, &checkpoint, &a[1]).unwrap() {
+            Inclusion::Refused(why) => reasons.push(why),
+            other => panic!("{what}: {other:?}"),
+        }
+    }
+    assert!(reasons[0].contains("tombstone is not canonical"), "{reasons:?}");
+    assert!(reasons[1].contains("erasure entry 5 does not remove leaf 1"), "{reasons:?}");
+    assert!(reasons[3].contains("erasure entry 5 does not remove leaf 1"), "{reasons:?}");
+    assert!(reasons[4].starts_with("erased proof: "), "{reasons:?}");
 }

@@ -3,12 +3,11 @@
 //! proofs, hash tiles and entry bundles. Every answer is against a checkpoint already issued:
 //! nothing is signed on a read.
 
-use serde::Serialize;
-
 use kelisim_core::ErrorCode;
+use kelisim_ledger::api::{ConsistencyAnswer, ErasedAnswer, InclusionAnswer};
 use kelisim_ledger::erasure::Tombstone;
 use kelisim_ledger::tiles::{encode_entry_bundle, hash_tile_data, TileError, TilePath};
-use kelisim_ledger::tree::{self, InclusionProof};
+use kelisim_ledger::tree;
 use kelisim_ledger::Hash;
 
 use super::append::{id_sha256, internal};
@@ -24,51 +23,6 @@ use crate::kv::Kv;
 pub enum LeafRef {
     Id(String),
     Index(u64),
-}
-
-/// `GET …/log/proof/inclusion`: leaf `index` is in the tree of `tree_size` leaves.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct InclusionAnswer {
-    pub index: u64,
-    pub tree_size: u64,
-    /// Base64 of the leaf hash (the verifier hashes the entry it holds and compares).
-    pub leaf_hash: String,
-    pub hashes: Vec<String>,
-    /// Present when the leaf was erased by an erasure inside this tree.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub erased: Option<ErasedAnswer>,
-}
-
-/// Which erasure removed a leaf's data, with the erasure entry's own inclusion proof.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ErasedAnswer {
-    /// The tombstone served in place of the entry (`kelisim_ledger::erasure::Tombstone` bytes).
-    pub tombstone: String,
-    /// The erasure entry's exact bytes (it names this leaf's index).
-    pub erasure_entry: String,
-    pub erasure_proof: Box<InclusionAnswer>,
-}
-
-/// `GET …/log/proof/consistency`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ConsistencyAnswer {
-    pub old_size: u64,
-    pub new_size: u64,
-    pub hashes: Vec<String>,
-}
-
-fn b64(hashes: &[Hash]) -> Vec<String> {
-    hashes.iter().map(ToString::to_string).collect()
-}
-
-fn answer(proof: &InclusionProof, leaf_hash: Hash) -> InclusionAnswer {
-    InclusionAnswer {
-        index: proof.index,
-        tree_size: proof.tree_size,
-        leaf_hash: leaf_hash.to_string(),
-        hashes: b64(&proof.hashes),
-        erased: None,
-    }
 }
 
 fn hash_of(bytes: Vec<u8>) -> Result<Hash, ApiError> {
@@ -142,7 +96,7 @@ impl<K: Kv, D: LedgerDb> SiteLog<'_, K, D> {
         let leaf_hash = hash_of(blob(row, 0)?)?;
         let storage = SqlHashes(self.db);
         let proof = tree::prove_inclusion(index, tree_size, &storage).map_err(internal)?;
-        let mut out = answer(&proof, leaf_hash);
+        let mut out = InclusionAnswer::present(proof, leaf_hash);
         if let Some(by) = opt_int(row, 1)?.and_then(|b| u64::try_from(b).ok()).filter(|b| *b < tree_size) {
             let by_idx = i64::try_from(by).map_err(internal)?;
             let rows = self.db.exec("SELECT entry, leaf_hash FROM leaf WHERE idx = ?", &[by_idx.into()])?;
@@ -154,7 +108,7 @@ impl<K: Kv, D: LedgerDb> SiteLog<'_, K, D> {
             out.erased = Some(ErasedAnswer {
                 tombstone: String::from_utf8(tombstone.to_bytes()).map_err(internal)?,
                 erasure_entry: String::from_utf8(entry).map_err(internal)?,
-                erasure_proof: Box::new(answer(&erasure_proof, erasure_hash)),
+                erasure_proof: Box::new(InclusionAnswer::present(erasure_proof, erasure_hash)),
             });
         }
         Ok(out)
@@ -171,7 +125,7 @@ impl<K: Kv, D: LedgerDb> SiteLog<'_, K, D> {
         }
         let to = self.proof_size(Some(to))?;
         let proof = tree::prove_consistency(from, to, &SqlHashes(self.db)).map_err(internal)?;
-        Ok(ConsistencyAnswer { old_size: proof.old_size, new_size: proof.new_size, hashes: b64(&proof.hashes) })
+        Ok(ConsistencyAnswer::from(proof))
     }
 
     /// A tile's bytes: a hash tile, or an entry bundle (erased positions hold tombstones), within
