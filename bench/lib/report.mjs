@@ -7,6 +7,8 @@ const nsToUs = (ns, d = 1) => (ns === null || ns === undefined ? '—' : `${fmt(
 const pct = (x, d = 0) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : `${fmt(x * 100, d)} %`);
 const mark = (ok) => (ok === null || ok === undefined ? '—' : ok ? 'met' : '**not met**');
 const table = (head, rows) => [`| ${head.join(' | ')} |`, `|${head.map((h, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+/** One KV write per receipt: only receipt records added, and no more than the counted 201s plus wrk's 16 connections in flight. */
+const oneWrite = (kw) => kw.keysAdded === kw.receiptKeysAdded && kw.keysAdded >= kw.newReceipts && kw.keysAdded - kw.newReceipts <= 16;
 /** The criterion id of a whole new receipt natively (bench/native/benches/receipt.rs). */
 const NEW_RECEIPT = 'service/check_receipt + SiteLog::append (new, MemoryKv + SQLite)';
 
@@ -352,7 +354,9 @@ function edgeSection(e, n, lines) {
     lines.push(`KV writes per accepted receipt, **counted on the real stack**: the keys in wrangler's local KV store ` +
       '(`v3/kv/miniflare-KVNamespaceObject/*.sqlite`, table `_mf_entries`) before and after the new-receipt run: ' +
       `${fmt(kw.keysAdded)} keys added (${fmt(kw.receiptKeysAdded)} of them \`receipt/crm-demo/…\`) for ${fmt(kw.newReceipts)} new receipts ` +
-      `(201 not replayed) = **${fmt(kw.perReceipt, 3)} KV writes per receipt** (target 1: ${mark(kw.perReceipt !== null && Math.abs(kw.perReceipt - 1) < 0.005)}). ` +
+      `(201 not replayed) = **${fmt(kw.perReceipt, 3)} KV writes per receipt**; every key added is a receipt record, and the ` +
+      `${fmt(kw.keysAdded - kw.newReceipts)} beyond the counted 201s are at most the 16 requests in flight when wrk stopped (stored, their answers not read): ` +
+      `one write per receipt (target 1: ${mark(oneWrite(kw))}). ` +
       (lv ? `At the end of the section the site holds ${fmt(lv.receiptKeys)} \`receipt/\` keys and its log's checkpoint (signed by the object's alarm) ` +
         `covers ${fmt(lv.logSize)} entries (${lv.receiptKeys === lv.logSize ? 'equal: every receipt is in both' : 'not equal'}).` : ''), '');
   }
@@ -637,7 +641,7 @@ function headline(data, lines) {
       `(target ≥ 80 %: ${mark(ratio >= 0.8)}), p99 **${fmt(p99r, 2)} ×** bare (target ≤ 1.5: ${mark(p99r <= 1.5)}).`);
     if (e.kvWrites) {
       items.push(`KV writes per accepted receipt, counted in the local KV store: **${fmt(e.kvWrites.perReceipt, 3)}** ` +
-        `(${fmt(e.kvWrites.keysAdded)} keys for ${fmt(e.kvWrites.newReceipts)} new receipts; target 1: ${mark(e.kvWrites.perReceipt !== null && Math.abs(e.kvWrites.perReceipt - 1) < 0.005)})` +
+        `(${fmt(e.kvWrites.keysAdded)} keys, all \`receipt/\` records, for ${fmt(e.kvWrites.newReceipts)} counted 201s; the rest ≤ the 16 requests in flight when wrk stopped; target 1: ${mark(oneWrite(e.kvWrites))})` +
         (e.logVsKv ? `; ${fmt(e.logVsKv.receiptKeys)} \`receipt/\` keys, log checkpoint at ${fmt(e.logVsKv.logSize)}.` : '.'));
     }
     items.push(`One site's ceiling (all bench receipts go to \`crm-demo\`, one Durable Object): **${fmt(e.runs.submitNew.rps)} new receipts/s** here; ` +
