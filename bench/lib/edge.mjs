@@ -12,6 +12,55 @@ import { log, run, sleep } from './util.mjs';
 const WRANGLER = join(ROOT, 'node_modules/.bin/wrangler');
 const WRK = process.env.WRK_BIN ?? '/usr/bin/wrk';
 const LUA = join(ROOT, 'bench/wrk/bench.lua');
+// wrangler dev's local KV: <persist>/v3/kv/miniflare-KVNamespaceObject/<namespace>.sqlite, one row
+// per key in `_mf_entries`. Read with python3's sqlite3 (Node 20 has none).
+const KV_DIR = 'v3/kv/miniflare-KVNamespaceObject';
+const COUNT_KV = `
+import glob, json, sqlite3, sys
+total, receipts = 0, {}
+for f in glob.glob(sys.argv[1] + '/*.sqlite'):
+    if f.endswith('/metadata.sqlite'):
+        continue
+    db = sqlite3.connect('file:' + f + '?mode=ro', uri=True)
+    try:
+        for (key,) in db.execute('SELECT key FROM _mf_entries'):
+            total += 1
+            if key.startswith('receipt/'):
+                site = key.split('/')[1]
+                receipts[site] = receipts.get(site, 0) + 1
+    except sqlite3.OperationalError:
+        pass
+    db.close()
+print(json.dumps({'total': total, 'receipts': receipts}))
+`;
+
+/** The keys in the stack's local KV: { total, receipts: { site: n } } (`receipt/{site}/{id}` keys). */
+export async function countKvKeys(persistDir) {
+  const res = await run('python3', ['-c', COUNT_KV, join(persistDir, KV_DIR)]);
+  if (res.code !== 0) throw new Error(`counting KV keys failed: ${res.stderr}`);
+  return JSON.parse(res.stdout);
+}
+
+/** The size in the site's latest checkpoint (a signed note: origin, size, root hash, …), or 0. */
+async function checkpointSize(edgeUrl, site) {
+  const res = await fetch(`${edgeUrl}/v1/sites/${site}/log/checkpoint`);
+  if (res.status !== 200) return 0;
+  return Number((await res.text()).split('\n')[1]) || 0;
+}
+
+/**
+ * Waits for the site's checkpoint to cover `want` entries (the object's alarm signs one every 10 s
+ * while the log grows), at most `ms`; returns the last size seen.
+ */
+async function awaitCheckpoint(edgeUrl, site, want, ms) {
+  const deadline = Date.now() + ms;
+  let size = await checkpointSize(edgeUrl, site);
+  while (size < want && Date.now() < deadline) {
+    await sleep(1000);
+    size = await checkpointSize(edgeUrl, site);
+  }
+  return size;
+}
 
 /** Starts bench/bare-worker on wrangler dev with a fresh KV dir. Returns { url, stop() }. */
 export async function startBare(logDir) {
@@ -128,6 +177,8 @@ export async function benchEdge(stack, { quick, logDir }) {
   const post = `${edge}/v1/sites/${site}/receipts`;
   const runs = {};
   const ladder = {};
+  let kvWrites = null;
+  let logVsKv = null;
   try {
     // Warm both runtimes before any timing: isolate start, wasm compile, and V8's tier-up of the
     // hot wasm functions from the baseline compiler to the optimising one, on every path timed.
@@ -143,7 +194,17 @@ export async function benchEdge(stack, { quick, logDir }) {
     log(`edge: throughput runs, ${seconds} s each at -t2 -c16`);
     runs.bare = await wrk(`${bare.url}/`, { ...c16, bodies: uniqueWarm });
     runs.bareShape = await wrk(`${bare.url}/?shape=receipt`, { ...c16, bodies: uniqueWarm });
+    // KV writes per accepted receipt, counted in the local KV store itself around the run.
+    const kvBefore = await countKvKeys(stack.persistDir);
     runs.submitNew = await wrk(post, { ...c16, bodies: unique });
+    const kvAfter = await countKvKeys(stack.persistDir);
+    const created = (runs.submitNew.statuses['201'] ?? 0) - (runs.submitNew.replayed ?? 0);
+    kvWrites = {
+      newReceipts: created,
+      keysAdded: kvAfter.total - kvBefore.total,
+      receiptKeysAdded: (kvAfter.receipts[site] ?? 0) - (kvBefore.receipts[site] ?? 0),
+      perReceipt: created ? (kvAfter.total - kvBefore.total) / created : null,
+    };
     runs.submitReplay = await wrk(post, { ...c16, bodies: replay });
     runs.submitWrongHash = await wrk(post, { ...c16, bodies: wrongHash });
     runs.getPolicy = await wrk(`${edge}/v1/sites/${site}/policy?lang=ru`, c16);
@@ -163,5 +224,13 @@ export async function benchEdge(stack, { quick, logDir }) {
   } finally {
     await bare.stop();
   }
-  return { seconds, ladderSeconds, bodies: n, setupMs, warmSeconds: quick ? 1 : 2, runs, ladder };
+  // Every receipt of the section is in both: the site's `receipt/` keys against its log's size
+  // (the checkpoint the alarm signs; waited for, up to 40 s).
+  const kvEnd = await countKvKeys(stack.persistDir);
+  const receiptKeys = kvEnd.receipts[site] ?? 0;
+  const t1 = Date.now();
+  const logSize = await awaitCheckpoint(edge, site, receiptKeys, 40_000);
+  logVsKv = { receiptKeys, logSize, waitedMs: Date.now() - t1 };
+  log(`edge: ${kvWrites?.keysAdded} KV keys for ${kvWrites?.newReceipts} new receipts; ${receiptKeys} receipt keys, log size ${logSize}`);
+  return { seconds, ladderSeconds, bodies: n, setupMs, warmSeconds: quick ? 1 : 2, runs, ladder, kvWrites, logVsKv };
 }

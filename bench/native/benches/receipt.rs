@@ -1,5 +1,7 @@
 //! CPU per receipt, natively: the core pieces (canonical JSON, the visitor's signature, the edge's
-//! countersignature) and the whole `Service::submit_receipt` over the in-memory KV, plus the
+//! countersignature) and the whole receipt path — the worker's `Service::check_receipt`, then the
+//! site ledger object's `SiteLog::append` (dedupe, index, countersignature, one SQL commit, one KV
+//! put) over the in-memory KV and an in-memory SQLite (edge/tests/common/submit.rs), plus the
 //! operator reads of the site's ledger (page, filtered page, subject, statistics, export chunk)
 //! at 1k / 10k / 100k receipts over rusqlite. The Service and ledger code is the code the worker
 //! and its Durable Object run; only the stores behind the seams differ.
@@ -7,6 +9,11 @@
 //! Before the timings, the KV operations each path makes are counted through a counting `Kv`
 //! and written as JSON to `$KELISIM_BENCH_KVOPS` (when set).
 #![allow(clippy::unwrap_used, clippy::panic)]
+
+/// The receipt path as the edge runs it (check in the worker, append in the object), shared with
+/// the edge's native tests.
+#[path = "../../../edge/tests/common/submit.rs"]
+mod submit;
 
 use std::cell::Cell;
 use std::hint::black_box;
@@ -33,6 +40,7 @@ use kelisim_ledger::leaf::{leaf_hash, ReceiptEntry};
 use kelisim_ledger::origin::LogOrigin;
 use pollster::block_on;
 use serde_json::Value;
+use submit::SubmitExt;
 
 const NOW: i64 = 1_795_398_005_123;
 const SITE: &str = "crm-demo";
@@ -175,7 +183,9 @@ fn fill(keys: &Keyring, sha: &str, n: usize) -> SqliteLedgerDb {
     db
 }
 
-/// Counts the KV operations of each path once, through the Service, and writes them as JSON.
+/// Counts the KV operations of each path once and writes them as JSON. A receipt POST is what
+/// the route does: the site config (origin check), the worker's `check_receipt`, then the
+/// object's `SiteLog::append`, all over the one counting KV.
 fn count_kv_ops() {
     let Ok(path) = std::env::var("KELISIM_BENCH_KVOPS") else { return };
     let keys = ring();
@@ -184,20 +194,25 @@ fn count_kv_ops() {
     // Steady state: the isolate has read the site config and the policy version once before.
     let cache = IsolateCache::default();
     let svc = Service { kv: &kv, keys: &keys, cache: &cache, now_ms: NOW };
-    block_on(svc.site(SITE)).unwrap();
-    block_on(svc.submit_receipt(SITE, &body(&submission(&sha, 99)))).unwrap();
+    let post = |body: &[u8]| {
+        block_on(async {
+            svc.site(SITE).await?;
+            svc.submit_receipt(SITE, body).await
+        })
+    };
+    post(&body(&submission(&sha, 99))).unwrap();
     let sub = body(&submission(&sha, 1));
     let mut out = serde_json::Map::new();
     kv.reset();
-    block_on(svc.submit_receipt(SITE, &sub)).unwrap();
+    assert!(!post(&sub).unwrap().replayed);
     out.insert("submit_new".into(), kv.counts());
     kv.reset();
-    block_on(svc.submit_receipt(SITE, &sub)).unwrap();
+    assert!(post(&sub).unwrap().replayed);
     out.insert("submit_replay".into(), kv.counts());
     kv.reset();
     let mut wrong = submission(&sha, 2);
     wrong.claims.policy.sha256 = "0".repeat(64);
-    assert!(block_on(svc.submit_receipt(SITE, &body(&wrong))).is_err());
+    assert!(post(&body(&wrong)).is_err());
     out.insert("submit_wrong_hash".into(), kv.counts());
     kv.reset();
     block_on(svc.policy(SITE, None)).unwrap();
@@ -249,7 +264,7 @@ fn service(c: &mut Criterion) {
     let svc = Service { kv: &kv, keys: &keys, cache: &cache, now_ms: NOW };
     let mut g = c.benchmark_group("service");
     let mut n = 1_000_000u64;
-    g.bench_function("submit_receipt (new, MemoryKv)", |b| {
+    g.bench_function("check_receipt + SiteLog::append (new, MemoryKv + SQLite)", |b| {
         b.iter_batched(
             || {
                 n += 1;
@@ -261,13 +276,13 @@ fn service(c: &mut Criterion) {
     });
     let replay = body(&submission(&sha, 3));
     block_on(svc.submit_receipt(SITE, &replay)).unwrap();
-    g.bench_function("submit_receipt (replay, MemoryKv)", |b| {
+    g.bench_function("check_receipt + SiteLog::append (replay)", |b| {
         b.iter(|| block_on(svc.submit_receipt(SITE, black_box(&replay))).unwrap());
     });
     let mut wrong = submission(&sha, 4);
     wrong.claims.policy.sha256 = "0".repeat(64);
     let wrong = body(&wrong);
-    g.bench_function("submit_receipt (wrong policy hash, 422)", |b| {
+    g.bench_function("check_receipt (wrong policy hash, 422)", |b| {
         b.iter(|| block_on(svc.submit_receipt(SITE, black_box(&wrong))).unwrap_err());
     });
     g.bench_function("policy (read + parse the stored policy)", |b| {
