@@ -351,6 +351,9 @@ test('a decision made while the edge is down is delivered exactly once after it 
   const ctx = await browser();
   const page = await open(ctx, stack.pageUrl('crm'));
   await banner(page).waitFor();
+  // The loader paints the banner before the wasm (served by the edge) is running: wait for it,
+  // or stopping the edge takes the wasm away and with it the banner.
+  await page.evaluate(() => window.kelisim.receipts());
   await stack.stopEdge();
   try {
     await button(page, 'reject').click();
