@@ -589,7 +589,6 @@ test('the banner is on screen while the wasm is still loading; a press made then
   const ctx = await browser();
   const wasm = await holdWasm(ctx);
   const page = await open(ctx, stack.pageUrl('crm'));
-  await wasm.requested;
   await banner(page).waitFor();
   assert.ok(await banner(page).isVisible());
   const labels = await page.locator('kelisim-consent section .actions button').allInnerTexts();
@@ -600,8 +599,10 @@ test('the banner is on screen while the wasm is still loading; a press made then
     document.addEventListener('kelisim:change', () => { window.__changes += 1; });
   });
 
-  // Accept, then press again (and reject) before the wasm arrives: the first press waits for it.
+  // Accept (a first visit starts the wasm then), then press again (and reject) before the wasm
+  // arrives: the first press waits for it.
   await button(page, 'accept').click();
+  await wasm.requested;
   await page.evaluate(() => {
     const root = document.querySelector('kelisim-consent').shadowRoot;
     root.querySelector('[data-action=accept]').click();
@@ -677,6 +678,84 @@ test('a wasm that cannot load takes its painted banner away: nothing to press th
   assert.deepEqual(await page.evaluate(() => window.kelisim.receipts()), []);
   assert.equal(await page.evaluate(() => window.kelisim.get('analytics')), null);
   assert.ok(ctx.errors.some((e) => e.includes('[kelisim] the consent widget stopped')), ctx.errors.join('\n'));
+});
+
+/** Records, from before any page script, every URL the page fetches (the loader takes fetch at its
+ * start, so it takes this one): synchronous, so what was asked for is known in the same task. */
+const watchFetch = () => {
+  window.__fetched = [];
+  const original = window.fetch;
+  window.fetch = function (input) {
+    window.__fetched.push(new URL(String(input && input.url || input), location.href).pathname);
+    return original.apply(this, arguments);
+  };
+};
+const wasmFetches = (page) => page.evaluate(() => window.__fetched.filter((p) => p.endsWith('.wasm')).length);
+
+test('a first visit loads no wasm until the visitor reaches for the banner; the choice is then recorded once', async () => {
+  const ctx = await browser();
+  await ctx.addInitScript(watchFetch);
+  const page = await open(ctx, stack.pageUrl('crm'));
+  await banner(page).waitFor();
+  // The banner is painted from the first layer; the receipt machinery is not loaded for it.
+  assert.deepEqual(await page.evaluate(() => window.__fetched), ['/v1/sites/crm-demo/policy']);
+  assert.equal(await page.evaluate(() => window.kelisim.get('analytics')), null);
+  await page.evaluate(() => document.querySelector('footer, body').scrollIntoView());
+  assert.equal(await wasmFetches(page), 0, 'a page scroll is not intent');
+
+  // The pointer moving onto the banner starts the wasm, before the press.
+  await banner(page).hover();
+  await page.waitForFunction(() => window.__fetched.some((p) => p.endsWith('.wasm')));
+  await button(page, 'reject').click();
+  const [kept] = await keptReceipts(page, 1);
+  await banner(page).waitFor({ state: 'detached' });
+  assert.equal(kept.receipt.claims.action, 'reject_all');
+  assert.equal(await wasmFetches(page), 1);
+  const atEdge = await until(async () => {
+    const list = await subjectReceipts('crm-demo', kept.receipt.claims.subject);
+    return list.length > 0 && list;
+  }, 'the receipt at the edge');
+  assert.equal(atEdge.length, 1, 'recorded once at the edge');
+
+  // The next page view has a remembered choice: the wasm loads at once and puts it in force.
+  await page.reload();
+  await page.waitForFunction(() => window.kelisim.get('analytics') === false);
+  assert.equal(await banner(page).count(), 0);
+  assert.deepEqual(ctx.errors, []);
+});
+
+test('a first visit: the footer link, the keyboard and the JS API each start the wasm and are answered', async () => {
+  const ctx = await browser();
+  await ctx.addInitScript(watchFetch);
+  // The footer's [data-kelisim-open] link, pressed before anything of the widget moved.
+  const page = await open(ctx, stack.pageUrl('crm'));
+  await banner(page).waitFor();
+  assert.equal(await wasmFetches(page), 0);
+  await page.locator('a[data-kelisim-open]').first().click();
+  await page.locator('kelisim-consent [aria-labelledby=k-settings-title]').waitFor();
+  assert.equal(new URL(page.url()).hash, '', 'the link did not navigate');
+  await page.close();
+
+  // Tab from the banner past the policy link to "accept all", Enter.
+  const keyboard = await open(ctx, stack.pageUrl('crm'));
+  await banner(keyboard).waitFor();
+  assert.equal(await wasmFetches(keyboard), 0);
+  await keyboard.keyboard.press('Tab');
+  await keyboard.keyboard.press('Tab');
+  await keyboard.keyboard.press('Enter');
+  const [kept] = await keptReceipts(keyboard, 1);
+  assert.equal(kept.receipt.claims.action, 'accept_all');
+  await keyboard.close();
+
+  // The API on another first visit (a new profile): kelisim.receipts() answers, from the wasm.
+  const other = await browser();
+  await other.addInitScript(watchFetch);
+  const api = await open(other, stack.pageUrl('crm'));
+  await banner(api).waitFor();
+  assert.equal(await wasmFetches(api), 0);
+  assert.deepEqual(await api.evaluate(() => window.kelisim.receipts()), []);
+  assert.equal(await wasmFetches(api), 1);
+  assert.deepEqual([...ctx.errors, ...other.errors], []);
 });
 
 test('storage that throws: the widget still works for the session and records unsigned receipts', async () => {
@@ -799,6 +878,7 @@ test('a receipt already made on a wrong clock is made again once on the edge\'s 
   const ctx = await browser({ locale: 'en-US' });
   const page = await open(ctx, `${pages.url}/plain.html`);
   await banner(page).waitFor();
+  await page.evaluate(() => window.kelisim.receipts()); // the wasm (from the edge) has booted
   // The edge unreachable: the receipt waits in the outbox; then it is stamped 15 minutes ahead by
   // hand (as a widget without the edge's offset made it), id and time both, and left unsigned
   // (its signature would no longer match).
@@ -932,7 +1012,9 @@ test('the visitor key is made at the first choice, not when the banner shows', a
   });
   const page = await open(ctx, `${pages.url}/plain.html`);
   await banner(page).waitFor();
-  // The widget looked for a kept key (and found none): it made none.
+  // Once booted (on a first visit the wasm loads when asked for), the widget looked for a kept
+  // key (and found none): it made none.
+  await page.evaluate(() => window.kelisim.receipts());
   await page.waitForFunction(() => window.__keyLookups >= 1);
   const keys = () => page.evaluate(() => new Promise((resolve) => {
     const open = indexedDB.open('kelisim');

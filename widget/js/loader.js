@@ -1,7 +1,9 @@
 /*! Kelisim consent widget · Apache-2.0 · https://github.com/kelisim */
 // The one file the site's tag loads. It sets the Google Consent Mode v2 defaults synchronously,
 // defines window.kelisim (the JS boundary: nothing the widget does throws into the page), asks
-// the edge for the policy and loads the content-hashed wasm next to this file, both at once.
+// the edge for the policy's first layer and paints the banner from it. The content-hashed wasm
+// next to this file loads beside it, except on a first visit (section 10): the banner needs none
+// of it, so it loads when the visitor reaches for the banner.
 //
 // The wasm (widget/src) decides everything: what is shown, which decisions hold, what a receipt
 // says, whether the edge's countersignature covers it, what the outbox does next. This file is
@@ -136,6 +138,7 @@
     if (ready) return guard(function () { return fn(ready); }, fallback);
     if (failed) return fallback;
     waiting.push([fn, fallback]);
+    start();
   }
   function settle(ok) {
     var list = waiting;
@@ -230,6 +233,7 @@
     var doc = JSON.parse(a[1]);
     if (doc.language !== lang || remembered(doc.last_material_version)) return;
     language = lang;
+    paints = true;
     withView(function (v) {
       if (bannerWanted === null) paint(v, a[1]);
     });
@@ -357,6 +361,9 @@
     painted = text;
     // Focus moves into the banner only if the visitor is not already somewhere on the page.
     if (!activeElement(d) || activeElement(d) === body(d)) focus(v.banner);
+    // Reaching for the banner starts the wasm (section 10); listened for after the focus above,
+    // which is not the visitor's.
+    if (!started) INTENT.forEach(function (type) { on(v.host, type, start, { passive: true, once: true }); });
   }
   // A press on the widget: the wasm's once it has the first layer; before, the first press waits
   // for it, the banner's buttons disabled meanwhile (so it counts once).
@@ -366,6 +373,7 @@
     if (pressed) return;
     pressed = [action, on];
     busy(true);
+    start();
   }
   function busy(on) {
     var b = view && view.banner;
@@ -480,6 +488,8 @@
       return false;
     }
     var handle = String(scripts.push(element) - 1);
+    // A necessary script runs before any choice, so it needs the wasm now.
+    if (element.getAttribute('data-category') === 'necessary') start();
     if (ready) {
       ready.on('script', element.getAttribute('data-category'), handle);
       runScripts(ready);
@@ -705,12 +715,44 @@
     };
   }
 
-  // 10. The wasm.
+  // 10. The wasm. On a first visit (nothing stored for the site: no choice, no outbox, no
+  // receipts) with the banner painted from the first layer, nothing needs it until the visitor
+  // reaches for the banner (INTENT on the widget, a press, a [data-kelisim-open] link), the page
+  // calls window.kelisim, or a necessary script is on the page: it loads then, and a press made
+  // before it is ready waits for it (section 4). Every other page view loads it at once.
   /*GLUE*/
-  guard(function () {
+  var INTENT = ['pointerdown', 'touchstart', 'mouseover', 'keydown', 'focusin'];
+  var paints = false; // the loader paints the banner from the first layer (paintEarly)
+  var started = false; // the wasm was asked for
+  var wanted = false; // start() was called before this section ran (a necessary script)
+  var bootable = false; // this section has run: start() may boot
+  function start() {
+    if (!bootable) { wanted = true; return; }
+    if (started) return;
+    started = true;
+    guard(boot);
+  }
+  function firstVisit() {
+    return ['', ':outbox', ':receipts'].every(function (suffix) {
+      try { return local.getItem('kelisim:' + site + suffix) === null; } catch (_) { return true; }
+    });
+  }
+  // Page links with data-kelisim-open (capture: before the page's own handlers).
+  on(d, 'click', function (e) {
+    guard(function () {
+      if (e.target instanceof Element && closest(e.target, '[data-kelisim-open]')) {
+        e.preventDefault();
+        api.open();
+      }
+    });
+  }, true);
+  bootable = true;
+  if (wanted || !early || !guard(firstVisit, false)) start();
+  else early[1].then(function () { if (!paints) start(); });
+  function boot() {
     var url = new URL('assets/WASM_FILE', script.src);
-    // Fetched at once, beside the first layer, but compiled and started only once the first
-    // layer has been handled (the banner painted or not): its start does not hold up the paint.
+    // Compiled and started only once the first layer has been handled (the banner painted or
+    // not): its start does not hold up the paint.
     var bytes = fetch(url);
     bytes.catch(function () { /* the glue's await below sees the failure */ });
     var painting = early ? early[1] : Promise.resolve();
@@ -719,15 +761,6 @@
       Array.prototype.forEach.call(script.attributes, function (a) { attributes[a.name] = a.value; });
       var W = new wasm_bindgen.Widget(host(function () { return W; }), origin, JSON.stringify(attributes),
         navigator.globalPrivacyControl === true);
-      // Page links with data-kelisim-open (capture: before the page's own handlers).
-      on(d, 'click', function (e) {
-        guard(function () {
-          if (e.target instanceof Element && closest(e.target, '[data-kelisim-open]')) {
-            e.preventDefault();
-            W.on('open', '', '');
-          }
-        });
-      }, true);
       // Esc and the focus trap, wherever focus is while a dialog is open.
       on(d, 'keydown', function (e) {
         guard(function () {
@@ -758,5 +791,5 @@
       pressed = null;
       if (view && view.banner) { view.banner.remove(); view.banner = null; }
     });
-  });
+  }
 })();
