@@ -5,6 +5,8 @@
 //! side is a silent no-op in the browser (the controller ignores unknown events, the loader's
 //! `guard` swallows a missing op), so it is caught here instead.
 
+#![allow(clippy::panic)]
+
 use std::collections::BTreeSet;
 
 const LOADER: &str = include_str!("../js/loader.js");
