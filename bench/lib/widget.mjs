@@ -19,6 +19,8 @@ const I18N_FILE = join(ROOT, 'widget/src/i18n.rs');
 const DETECTOR = readFileSync(join(ROOT, 'bench/lib/detector.js'), 'utf8');
 const SETTLE_MS = 1000;
 const TIMEOUT_MS = 30_000;
+/** How long after the press the bench waits for the requests it set off to finish, at most. */
+const QUIET_MS = 10_000;
 
 /**
  * The two load profiles. `phone` is the issue's (and PageSpeed's) mobile budget: Slow 4G —
@@ -304,6 +306,10 @@ async function recordNetwork(ctx, page, { capture = false } = {}) {
   // The status on the wire (a revalidation answered 304 is reported above as the cached 200).
   cdp.on('Network.responseReceivedExtraInfo', (e) => { get(e.requestId).wireStatus = e.statusCode; });
   const pending = [];
+  // Whether a request is still in flight, and who waits for none to be.
+  const inFlight = () => [...reqs.values()].some((r) => r.url && !r.url.startsWith('data:') && r.wire === undefined && !r.failed);
+  const waiters = [];
+  const wake = () => { if (!inFlight()) waiters.splice(0).forEach((f) => f(true)); };
   cdp.on('Network.loadingFinished', (e) => {
     const r = get(e.requestId);
     r.wire = e.encodedDataLength;
@@ -313,13 +319,20 @@ async function recordNetwork(ctx, page, { capture = false } = {}) {
         .then((b) => { r.body = Buffer.from(b.body, b.base64Encoded ? 'base64' : 'utf8'); })
         .catch((err) => { r.bodyError = err.message; }));
     }
+    wake();
   });
-  cdp.on('Network.loadingFailed', (e) => { get(e.requestId).failed = e.errorText; });
+  cdp.on('Network.loadingFailed', (e) => { get(e.requestId).failed = e.errorText; wake(); });
   return {
     cdp,
     entries: () => [...reqs.values()].filter((r) => r.url && !r.url.startsWith('data:')),
     reset: () => reqs.clear(),
     settled: () => Promise.all(pending),
+    /** Resolves true once no request is in flight, or false after `ms` if some still are. */
+    quiet: (ms) => new Promise((resolve) => {
+      if (!inFlight()) return resolve(true);
+      waiters.push(resolve);
+      setTimeout(() => resolve(false), ms);
+    }),
     captureBodies: (on) => { capturing = on; },
   };
 }
@@ -399,6 +412,9 @@ async function pressAccept(page, product, net) {
     const receipt = performance.getEntriesByType('resource').find((e) => e.startTime >= B.press && re.test(new URL(e.name).pathname));
     return { via: B.pressVia, press: B.press, approach: B.approach, gone: B.gone, receiptEnd: receipt ? receipt.responseEnd : null };
   }, RECEIPTS_PATH.source);
+  // What the choice set off is sized once it has arrived (Kelisim: the edge's keys, fetched to
+  // check the countersignature, come after the receipt's answer).
+  const quiet = await net.quiet(QUIET_MS);
   await net.settled();
   net.captureBodies(false);
   const requests = net.entries().filter((r) => !before.has(r.id)).map((r) => ({
@@ -411,6 +427,7 @@ async function pressAccept(page, product, net) {
     receipt: t.receiptEnd === null ? null : t.receiptEnd - t.press, receiptStatus,
     requests, codePaths: code.map((q) => q.path), codeBrotli: code.reduce((s, q) => s + (q.brotli ?? 0), 0),
     codeUnsized: code.filter((q) => q.brotli === null).map((q) => q.path),
+    quiet,
   };
 }
 
