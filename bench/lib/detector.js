@@ -5,6 +5,11 @@
 //                AND the page's readiness marker (window.__cmpReady) is set
 //   cls          sum of layout-shift values without recent input
 //   longtasks    [{start, duration}] from the longtask observer
+//   approach     first pointerover/mouseover anywhere (the pointer arriving on what will be pressed)
+//   press        first pointerdown or click (capture phase on document), with pressVia its type
+//   gone         first animation frame after the press where the banner is no longer visible
+//                (no longer found, detached, hidden, transparent or a zero box: the same test
+//                as `visible`, re-run on the banner the selector path finds in that frame)
 // How the banner is found: SPEC (filled in by the harness) gives, per product, a path of
 // selectors where each step after the first is looked up in the previous match's open shadow
 // root. When the path finds nothing, a generic fallback looks for a child of <body> with an open
@@ -13,7 +18,10 @@
 // seen) and on every animation frame, so CSS transitions are seen as well as insertions.
 (() => {
   const SPEC = __SPEC__;
-  const B = (window.__bench = { visible: null, interactive: null, cls: 0, shifts: 0, longtasks: [], via: null, fcp: null });
+  const B = (window.__bench = {
+    visible: null, interactive: null, cls: 0, shifts: 0, longtasks: [], via: null, fcp: null,
+    approach: null, press: null, pressVia: null, gone: null,
+  });
   try {
     new PerformanceObserver((list) => {
       for (const e of list.getEntries()) if (!e.hadRecentInput) { B.cls += e.value; B.shifts += 1; }
@@ -103,4 +111,25 @@
   mo.observe(document, { childList: true, subtree: true, attributes: true });
   const frame = () => { check(); if (B.interactive === null) requestAnimationFrame(frame); };
   requestAnimationFrame(frame);
+
+  // After the press: the banner the path (or the fallback) finds in each frame, until none is
+  // visible. Looked up again every frame, as a product may replace its banner element.
+  function banner() {
+    const el = follow(SPEC.banner);
+    if (el || !SPEC.generic) return el;
+    return generic()?.banner ?? null;
+  }
+  const afterPress = () => {
+    if (visible(banner())) requestAnimationFrame(afterPress);
+    else B.gone = performance.now();
+  };
+  const approached = () => { if (B.approach === null) B.approach = performance.now(); };
+  const pressed = (e) => {
+    if (B.press !== null) return;
+    B.press = performance.now();
+    B.pressVia = e.type;
+    requestAnimationFrame(afterPress);
+  };
+  for (const type of ['pointerover', 'mouseover']) document.addEventListener(type, approached, { capture: true });
+  for (const type of ['pointerdown', 'click']) document.addEventListener(type, pressed, { capture: true });
 })();

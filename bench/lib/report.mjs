@@ -97,6 +97,56 @@ function pathTree(path) {
   return out;
 }
 
+/** §1.1's companion: the code the press on accept requested in the first measured load (absent in older results). */
+function choiceCodeTable(P, ids, lines) {
+  const known = ids.filter((id) => Array.isArray(P[id].choiceFiles));
+  if (!known.length) return;
+  lines.push('**Code a choice loads**: what the same load requested from the start of the bench\'s press on the banner\'s accept ' +
+    'button (§1.2, *press → banner gone*) on, sized the same way. A product that defers part of its code until the visitor shows ' +
+    'intent loads it here instead of in the table above.', '');
+  lines.push(table(['product', 'code files after the press', 'code brotli', 'code wire', 'other GETs after the press'], known.map((id) => {
+    const code = P[id].choiceFiles.filter((f) => ['js', 'wasm', 'css'].includes(f.kind));
+    const other = P[id].choiceFiles.filter((f) => !['js', 'wasm', 'css'].includes(f.kind));
+    const sum = (list, k) => (list.some((f) => f[k] === null || f[k] === undefined) ? null : list.reduce((t, f) => t + f[k], 0));
+    return [P[id].name, code.length ? code.map((f) => `\`${f.path}\` (${f.kind})`).join(', ') : 'none', `**${kb(sum(code, 'brotli'))}**`,
+      kb(sum(code, 'wire')), other.length ? other.map((f) => `\`${f.path}\` (${kb(f.brotli)})`).join(', ') : 'none'];
+  })), '');
+}
+
+/** §1.2's press → choice in effect, per product and profile (absent in older results). */
+function pressTable(w, P, ids, pids, lines) {
+  const rows = [];
+  for (const pid of pids) {
+    for (const id of ids) {
+      const t = inProfile(P[id], pid)?.timing;
+      if (!t?.pressToGone) continue;
+      const failed = (t.pressErrors ?? []).length;
+      rows.push([P[id].name, profileLabel(w, pid), `**${ms(t.pressToGone.median)}**`, ms(t.pressToGone.p90),
+        t.receiptAnswered?.median === null || t.receiptAnswered?.median === undefined ? '—' : `${ms(t.receiptAnswered.median)} / ${ms(t.receiptAnswered.p90)}`,
+        kb(t.choiceCodeBrotli?.median), (t.choiceCodePaths ?? []).map((p) => `\`${p}\``).join(', ') || 'none',
+        ms(t.pointerLead?.median), `${t.pressed}${failed ? ` (+${failed} failed)` : ''}`]);
+    }
+  }
+  if (!rows.length) return;
+  lines.push('**Press → choice in effect.** After each load above (its figures and the files of §1.1 taken first) the bench ' +
+    'clicks the banner\'s accept button (Playwright: the pointer moves onto the button, then presses and releases). ' +
+    '*Press* = the first capture-phase `pointerdown` (or `click`) on `document`, recorded by the detector with `performance.now()`; ' +
+    '*banner gone* = the first animation frame after it in which the banner is no longer visible (the *visible* test above, re-run ' +
+    'each frame on the banner the selector path finds: gone when detached, hidden, transparent or a zero box — a fade-out counts ' +
+    'until its last visible frame). *Receipt answered* (Kelisim): the receipt POST\'s Resource Timing `responseEnd`, from the press. ' +
+    '*Code a choice loads*: code requested from the start of the click on, brotli (sized per load from the bodies). *Pointer lead*: ' +
+    'how long before the press the pointer arrived (first `pointerover`): a product that starts work on hover gains that much. ' +
+    'Same profile as the load; median over the loads, / p90.', '');
+  lines.push(table(['product', 'profile', 'press → banner gone, median', 'p90', 'receipt answered, median / p90', 'code a choice loads (median brotli)',
+    'its files', 'pointer lead', 'presses'], rows), '');
+  for (const pid of pids) {
+    for (const id of ids) {
+      const errs = inProfile(P[id], pid)?.timing?.pressErrors ?? [];
+      if (errs.length) lines.push(`- ${P[id].name}, ${profileLabel(w, pid)}: ${errs.length} press(es) failed: ${[...new Set(errs)].slice(0, 2).map((e) => `\`${e}\``).join('; ')}`, '');
+    }
+  }
+}
+
 function widgetSection(w, lines, head) {
   const P = w.products;
   const ids = Object.keys(P);
@@ -116,7 +166,7 @@ function widgetSection(w, lines, head) {
     'viewport. Loopback has no round trips to speak of, so only the phone profile shows what a chain of requests costs.', '');
 
   lines.push('### 1.1 Bytes a first visit loads', '');
-  lines.push('Every file the first measured cold load requested (network idle 1 s after the banner was interactive), sized from the ' +
+  lines.push('Every file the first measured cold load requested before the bench pressed the banner (network idle 1 s after the banner was interactive), sized from the ' +
     'bodies the browser received (CDP `Network.getResponseBody`): **raw**, **brotli** ' +
     '(quality 11, node zlib), and **wire** = bytes the browser received here (gzip: Chromium offers only gzip/deflate over plain http, and ' +
     'both servers gzip). *Code* is JS + wasm + CSS; *config/data* is what the site owner supplies: the peers\' configuration script, ' +
@@ -135,6 +185,7 @@ function widgetSection(w, lines, head) {
     lines.push(`Target: Kelisim's code ≤ ${WIDGET_TARGETS.codeKiB} KiB brotli — **${kb(V.codeBrotli)}**, ${mark(V.codeMet)}; ` +
       `aim ≤ ${WIDGET_TARGETS.codeAimKiB} KiB: ${mark(V.codeAimMet)}.`, '');
   }
+  choiceCodeTable(P, ids, lines);
 
   lines.push(`### 1.2 Time to banner, layout shift, long tasks (${w.loads} cold loads per product and profile)`, '');
   lines.push('Cold load = a **new Chromium process on a new, empty profile** for every load (`launchBrowser` of tests/lib/browser.mjs: ' +
@@ -144,9 +195,11 @@ function widgetSection(w, lines, head) {
   lines.push('- **visible**: the first moment the banner element is laid out with a non-empty box inside the viewport and ' +
     '`checkVisibility({opacityProperty, visibilityProperty})` is true (the first frame it can be seen; a fade-in counts from its first frame).');
   lines.push('- **interactive**: the banner\'s accept button is present, visible, not disabled, not inert, and hit-testable at its ' +
-    'centre (`elementFromPoint`, through shadow roots), **and** the page\'s readiness marker `window.__cmpReady` is set — Kelisim: its JS ' +
-    'API answered (`kelisim.receipts()` resolved, so the wasm has booted); vanilla-cookieconsent: `CookieConsent.run()` resolved; klaro: ' +
-    'its script ran (`DOMContentLoaded` with `window.klaro` defined).');
+    'centre (`elementFromPoint`, through shadow roots), **and** the page\'s readiness marker `window.__cmpReady` is set — Kelisim: its ' +
+    'loader has run and its JS API exists (`window.kelisim` defined, seen when the tag\'s script has run; nothing on it is called, as a ' +
+    'call would start the wasm): from then on a press on the painted banner is taken, but on a first visit the wasm may still be loading ' +
+    'or not yet asked for, and the press then waits for it — measured as *press → banner gone* below; vanilla-cookieconsent: ' +
+    '`CookieConsent.run()` resolved; klaro: its script ran (`DOMContentLoaded` with `window.klaro` defined).');
   lines.push('- **CLS**: sum of `layout-shift` entries without recent input, from navigation to interactive + 1 s. **Long tasks**: ' +
     '`longtask` entries that started before interactive + 1 s (count and total ms); **TBT** = Σ(duration − 50 ms).');
   lines.push('- How the banner is found (bench/lib/detector.js, injected before any page script): a selector path per product, ' +
@@ -176,6 +229,7 @@ function widgetSection(w, lines, head) {
       if (errs.length) lines.push(`- ${P[id].name}: ${errs.length} load(s) failed: ${[...new Set(errs)].slice(0, 3).map((e) => `\`${e}\``).join('; ')}`, '');
     }
   }
+  pressTable(w, P, ids, pids, lines);
   for (const id of ids) {
     if (P[id].errors?.length) lines.push(`- ${P[id].name}, warm-up: ${[...new Set(P[id].errors)].slice(0, 2).map((e) => `\`${e.split('\n')[0]}\``).join('; ')}`, '');
   }
@@ -217,8 +271,8 @@ function widgetSection(w, lines, head) {
   }
 
   lines.push(`### 1.4 Repeat visit after consent (${w.repeats} per product and profile)`, '');
-  lines.push('Same profile: after a cold load the bench clicks the banner\'s accept button, waits until the choice is kept ' +
-    '(Kelisim: its receipt POST answered; the peers write a cookie at once), then navigates to the same URL again ' +
+  lines.push('Same profile: after a cold load and its press on accept (§1.2, *press → banner gone*), once the choice is kept ' +
+    '(Kelisim: its receipt POST answered; the peers write a cookie at once) the bench navigates to the same URL again ' +
     '(a new navigation, not the reload button, which would revalidate everything) and waits 1.5 s. Counted: every request ' +
     'but the page itself; *from cache* = served from the HTTP or memory cache; bytes = wire bytes of the rest. *Code re-downloaded* = ' +
     'JS, wasm or CSS answered over the network with a body (a 304 revalidation is counted apart). Cache lifetimes: ' +
@@ -578,7 +632,11 @@ function principal(data, lines) {
     const before = phone ? pathTree(phone).filter(({ q }) => q.beforeVisible) : [];
     const chain = before.map(({ q, depth }) => `${depth > 1 ? '→ ' : ''}\`${q.path}\` (${q.initiator === 'page' ? 'from the page' : `from \`${q.initiator}\``}, ${ms(q.start)}–${ms(q.end)})`);
     const lastEnd = before.length ? Math.max(...before.map(({ q }) => q.end ?? 0)) : null;
-    out.push(`**Widget: the chain before the banner.** Kelisim's code is ${kb(V.codeBrotli)} brotli, ${pct(wasm / Math.max(1, V.codeBrotli))} of it the wasm ` +
+    const laterWasm = (K.choiceFiles ?? []).filter((f) => f.kind === 'wasm').reduce((s, f) => s + (f.brotli ?? 0), 0);
+    const codeLine = wasm === 0 && laterWasm > 0
+      ? `Kelisim's code a first visit loads is ${kb(V.codeBrotli)} brotli, without the wasm (${kb(laterWasm)}), which loads only after the press (§1.1, code a choice loads) `
+      : `Kelisim's code is ${kb(V.codeBrotli)} brotli, ${pct(wasm / Math.max(1, V.codeBrotli))} of it the wasm `;
+    out.push(`**Widget: the chain before the banner.** ${codeLine}` +
       `(target ≤ ${WIDGET_TARGETS.codeKiB} KiB, aim ≤ ${WIDGET_TARGETS.codeAimKiB} KiB: ${mark(V.codeMet)}, ${mark(V.codeAimMet)}). ` +
       (phone ? `In the ${profileLabel(w, pid)} profile the banner is visible at a median ${ms(phone.visible)} after waiting for ` +
         `${kb(phone.waitedFor.codeBrotli + phone.waitedFor.dataBrotli)} (code ${kb(phone.waitedFor.codeBrotli)} + data ${kb(phone.waitedFor.dataBrotli)}; ` +
@@ -615,6 +673,15 @@ function headline(data, lines) {
         items.push(`Bytes Kelisim's banner waits for (code + data, brotli): ${Object.entries(V.profiles).map(([pid, p]) => `${profileLabel(w, pid)} ${kb(p.waitedBytes)}`).join(', ')} ` +
           `(target ≤ ${WIDGET_TARGETS.waitedKiB} KiB: ${mark(V.waitedMet)}). Repeat visits re-download code: ` +
           `${Object.entries(V.profiles).map(([pid, p]) => `${profileLabel(w, pid)} ${p.repeatCodeBytes === null ? '—' : `${fmt(p.repeatCodeBytes)} B`}`).join(', ')} (target none: ${mark(V.repeatMet)}).`);
+      }
+      const pressed = profileIds(w).filter((pid) => inProfile(P.kelisim, pid)?.timing?.pressToGone);
+      if (pressed.length) {
+        const one = (id, pid) => { const t = inProfile(P[id], pid)?.timing; return t?.pressToGone ? `${ms(t.pressToGone.median)} (p90 ${ms(t.pressToGone.p90)})` : '—'; };
+        const choice = codeTotals((P.kelisim.choiceFiles ?? []).filter((f) => f.brotli !== null && f.brotli !== undefined));
+        items.push('Press on accept → banner gone, median of the loads: ' + pressed.map((pid) => `${profileLabel(w, pid)}: Kelisim **${one('kelisim', pid)}**, ` +
+          peers.map((id) => `${P[id].name} ${one(id, pid)}`).join(', ')).join('; ') +
+          `. Code a choice loads (after the press): Kelisim ${kb(choice.codeBrotli)} brotli` +
+          (peers.length ? `, ${peers.map((id) => `${P[id].name} ${kb(codeTotals(P[id].choiceFiles ?? []).codeBrotli)}`).join(', ')}.` : '.'));
       }
       const u = inProfile(P.kelisim, 'unthrottled')?.timing;
       if (u) {

@@ -2,7 +2,9 @@
 // (vanilla-cookieconsent v3, klaro), on equal pages with the same five categories and the same
 // Russian texts, served from 127.0.0.1 and loaded in headless Debian Chromium, in two profiles:
 // unthrottled, and a phone (Slow 4G + 4× CPU through CDP). Besides the times it records the
-// critical path (which request waited on which) and the bytes each banner waited for.
+// critical path (which request waited on which), the bytes each banner waited for, and, after
+// that, a press on the banner's accept button: how long until the banner is gone, and what code
+// the choice loads.
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -17,6 +19,8 @@ const I18N_FILE = join(ROOT, 'widget/src/i18n.rs');
 const DETECTOR = readFileSync(join(ROOT, 'bench/lib/detector.js'), 'utf8');
 const SETTLE_MS = 1000;
 const TIMEOUT_MS = 30_000;
+/** How long after the press the bench waits for the requests it set off to finish, at most. */
+const QUIET_MS = 10_000;
 
 /**
  * The two load profiles. `phone` is the issue's (and PageSpeed's) mobile budget: Slow 4G —
@@ -166,11 +170,17 @@ export const barePage = (policy) => page('bare', '', policy);
 /** The three products: their page, how their banner is found, how a choice is awaited. */
 function products(edgeUrl, policy, S) {
   const ready = `<script>
-// The page's readiness marker for Kelisim: the widget's JS API answers (the wasm has booted).
+// The page's readiness marker for Kelisim: the loader has run and its JS API exists (from then on
+// a press on the painted banner is taken; on a first visit it may wait for the wasm). Nothing is
+// called on the API: a call such as kelisim.receipts() would start the wasm and change what a
+// first visit loads.
 (function () {
   var tag = document.querySelector('script[data-site]');
-  function mark() { window.kelisim.receipts().then(function () { window.__cmpReady = performance.now(); }); }
-  if (window.kelisim) mark(); else tag.addEventListener('load', mark);
+  function mark() {
+    if (window.__cmpReady == null && window.kelisim && typeof window.kelisim.receipts === 'function') window.__cmpReady = performance.now();
+  }
+  mark();
+  if (window.__cmpReady == null) tag.addEventListener('load', mark);
 })();
 </script>`;
   return [
@@ -271,10 +281,12 @@ function initiatorUrl(init) {
 
 /**
  * Records every request of a page through CDP: URL, type, initiator (which document or script
- * started it), status, wire bytes, CDP timestamps of start and finish; with `capture`, each
- * response body too. Returns the CDP session as well, to apply a profile before navigating.
+ * started it), status, wire bytes, CDP timestamps of start and finish; with `capture` (or while
+ * `captureBodies(true)` holds), each response body too. Returns the CDP session as well, to apply a
+ * profile before navigating.
  */
 async function recordNetwork(ctx, page, { capture = false } = {}) {
+  let capturing = capture;
   const cdp = await ctx.newCDPSession(page);
   await cdp.send('Network.enable');
   const reqs = new Map();
@@ -294,22 +306,34 @@ async function recordNetwork(ctx, page, { capture = false } = {}) {
   // The status on the wire (a revalidation answered 304 is reported above as the cached 200).
   cdp.on('Network.responseReceivedExtraInfo', (e) => { get(e.requestId).wireStatus = e.statusCode; });
   const pending = [];
+  // Whether a request is still in flight, and who waits for none to be.
+  const inFlight = () => [...reqs.values()].some((r) => r.url && !r.url.startsWith('data:') && r.wire === undefined && !r.failed);
+  const waiters = [];
+  const wake = () => { if (!inFlight()) waiters.splice(0).forEach((f) => f(true)); };
   cdp.on('Network.loadingFinished', (e) => {
     const r = get(e.requestId);
     r.wire = e.encodedDataLength;
     r.finishedAt = e.timestamp;
-    if (capture && r.type !== 'Document') {
+    if (capturing && r.type !== 'Document') {
       pending.push(cdp.send('Network.getResponseBody', { requestId: e.requestId })
         .then((b) => { r.body = Buffer.from(b.body, b.base64Encoded ? 'base64' : 'utf8'); })
         .catch((err) => { r.bodyError = err.message; }));
     }
+    wake();
   });
-  cdp.on('Network.loadingFailed', (e) => { get(e.requestId).failed = e.errorText; });
+  cdp.on('Network.loadingFailed', (e) => { get(e.requestId).failed = e.errorText; wake(); });
   return {
     cdp,
     entries: () => [...reqs.values()].filter((r) => r.url && !r.url.startsWith('data:')),
     reset: () => reqs.clear(),
     settled: () => Promise.all(pending),
+    /** Resolves true once no request is in flight, or false after `ms` if some still are. */
+    quiet: (ms) => new Promise((resolve) => {
+      if (!inFlight()) return resolve(true);
+      waiters.push(resolve);
+      setTimeout(() => resolve(false), ms);
+    }),
+    captureBodies: (on) => { capturing = on; },
   };
 }
 
@@ -351,7 +375,67 @@ function kind(r) {
   return 'other';
 }
 
-/** One cold load on a fresh profile under `profile`; optionally the repeat visit after accepting. */
+/** Kelisim's receipt POST for the bench's site (what a press on its banner sends to the edge). */
+const RECEIPTS_PATH = /^\/v1\/sites\/crm-demo\/receipts$/;
+
+/**
+ * The press on a loaded page: clicks the banner's accept button (Playwright moves the pointer onto
+ * it, then presses and releases) and waits, on conditions only, until the detector saw the first
+ * frame without the banner; for Kelisim also until its receipt POST was answered. Returns, on the
+ * page's clock and relative to the press (the detector's first capture-phase `pointerdown`/`click`):
+ * `gone` (banner no longer visible), `receipt` (the POST's Resource Timing `responseEnd`, Kelisim),
+ * `lead` (how long before the press the pointer arrived: a product may start work on hover), and
+ * every request made from the start of the press on, with the brotli size of each file's body.
+ */
+async function pressAccept(page, product, net) {
+  const before = new Set(net.entries().map((r) => r.id));
+  net.captureBodies(true);
+  const stored = product.id === 'kelisim'
+    ? page.waitForResponse((r) => r.request().method() === 'POST' && RECEIPTS_PATH.test(new URL(r.url()).pathname), { timeout: TIMEOUT_MS })
+    : null;
+  stored?.catch(() => {}); // awaited below; a click that throws first must not leave it unhandled
+  await page.locator(product.acceptSelector).first().click({ timeout: TIMEOUT_MS });
+  await page.waitForFunction(() => window.__bench.gone !== null, null, { timeout: TIMEOUT_MS, polling: 50 });
+  let receiptStatus = null;
+  if (stored) {
+    const res = await stored;
+    receiptStatus = res.status();
+    await res.finished();
+    await page.waitForFunction((src) => {
+      const re = new RegExp(src);
+      return performance.getEntriesByType('resource').some((e) => e.startTime >= window.__bench.press && re.test(new URL(e.name).pathname));
+    }, RECEIPTS_PATH.source, { timeout: TIMEOUT_MS, polling: 50 });
+  }
+  const t = await page.evaluate((src) => {
+    const B = window.__bench;
+    const re = new RegExp(src);
+    const receipt = performance.getEntriesByType('resource').find((e) => e.startTime >= B.press && re.test(new URL(e.name).pathname));
+    return { via: B.pressVia, press: B.press, approach: B.approach, gone: B.gone, receiptEnd: receipt ? receipt.responseEnd : null };
+  }, RECEIPTS_PATH.source);
+  // What the choice set off is sized once it has arrived (Kelisim: the edge's keys, fetched to
+  // check the countersignature, come after the receipt's answer).
+  const quiet = await net.quiet(QUIET_MS);
+  await net.settled();
+  net.captureBodies(false);
+  const requests = net.entries().filter((r) => !before.has(r.id)).map((r) => ({
+    path: pathOf(r.url), kind: kind(r), method: r.method, status: r.wireStatus ?? r.status ?? null, failed: r.failed ?? null,
+    cached: r.cached ?? null, wire: r.wire ?? null, raw: r.body ? r.body.length : null, brotli: r.body ? brotliSize(r.body) : null,
+  }));
+  const code = requests.filter((q) => q.method === 'GET' && !q.failed && CODE_KINDS.includes(q.kind));
+  return {
+    via: t.via, gone: t.gone - t.press, lead: t.approach === null ? null : t.press - t.approach,
+    receipt: t.receiptEnd === null ? null : t.receiptEnd - t.press, receiptStatus,
+    requests, codePaths: code.map((q) => q.path), codeBrotli: code.reduce((s, q) => s + (q.brotli ?? 0), 0),
+    codeUnsized: code.filter((q) => q.brotli === null).map((q) => q.path),
+    quiet,
+  };
+}
+
+/**
+ * One cold load on a fresh profile under `profile`: the banner's times, the requests and
+ * critical path up to then, then the press on accept (its own figures, `press`); optionally the
+ * repeat visit after it.
+ */
 async function coldLoad(product, url, { profile, repeat, capture = false }) {
   const ctx = await launchBrowser();
   try {
@@ -378,17 +462,21 @@ async function coldLoad(product, url, { profile, repeat, capture = false }) {
       };
     });
     await net.settled();
+    // What a first visit loads: everything requested before the press.
     m.requests = net.entries();
     m.timeline = timeline(m.requests, m.resources, m.nav);
     delete m.resources;
-    if (repeat) {
-      // Accept, wait until the choice is kept (Kelisim: its receipt is stored at the edge), come back.
-      const stored = product.id === 'kelisim'
-        ? page.waitForResponse((r) => r.request().method() === 'POST' && /\/receipts$/.test(r.url()), { timeout: TIMEOUT_MS })
-        : sleep(300);
-      await page.locator(product.acceptSelector).first().click();
-      const res = await stored;
-      m.acceptStatus = res?.status?.() ?? null;
+    // The press on accept, in every load. A press that fails keeps the load's other figures.
+    try {
+      m.press = await pressAccept(page, product, net);
+    } catch (e) {
+      m.press = null;
+      m.pressError = e.message.split('\n')[0];
+    }
+    m.acceptStatus = m.press?.receiptStatus ?? null;
+    if (repeat && m.press) {
+      // The choice is kept (Kelisim: its receipt POST answered, awaited by pressAccept; the peers
+      // write a cookie at once): come back to the same URL.
       await sleep(500);
       net.reset();
       await page.goto(url, { waitUntil: 'load', timeout: TIMEOUT_MS });
@@ -425,6 +513,13 @@ function summarise(runs) {
     cls: stat((r) => r.cls), clsMax: Math.max(...pick((r) => r.cls)),
     longtaskCount: stat((r) => r.longtaskCount), longtaskMs: stat((r) => r.longtaskMs), tbt: stat((r) => r.tbt),
     via: [...new Set(pick((r) => r.via))],
+    // The press on accept (`pressAccept`): ms from the press, on the page's clock.
+    pressed: pick((r) => r.press).length,
+    pressErrors: pick((r) => r.pressError),
+    pressToGone: stat((r) => r.press?.gone), receiptAnswered: stat((r) => r.press?.receipt),
+    pointerLead: stat((r) => r.press?.lead), choiceCodeBrotli: stat((r) => r.press?.codeBrotli),
+    choiceCodePaths: [...new Set(pick((r) => r.press?.codePaths).flat())],
+    pressVia: [...new Set(pick((r) => r.press?.via))],
   };
 }
 
@@ -569,10 +664,15 @@ export async function benchWidget(stack, { quick }) {
     for (const [id, r] of Object.entries(results)) {
       const first = r.captured;
       const files = first ? fileSizes(first.requests) : [];
+      // What the press of the same load requested (sized from its bodies): "code a choice loads".
+      const choiceFiles = (first?.press?.requests ?? []).filter((q) => q.method === 'GET' && !q.failed && q.kind !== 'html')
+        .map(({ path, kind: k, raw, brotli, wire, status }) => ({ path, kind: k, raw, brotli, wire, status }));
       const sizes = new Map(files.map((f) => [f.path, f]));
       out[id] = {
         name: r.product.name, version: r.product.version, tag: r.product.tag,
         files,
+        choiceFiles: first?.press ? choiceFiles : null,
+        choiceRequests: first?.press ? first.press.requests : null,
         requests: first ? first.requests.map(({ body, ...q }) => q) : [],
         errors: r.errors,
         profiles: Object.fromEntries(Object.entries(r.profiles).map(([pid, slot]) => [pid, {
