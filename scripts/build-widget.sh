@@ -60,10 +60,11 @@ const [loaderPath, gluePath, wasmName, cssPath, out] = process.argv.slice(2);
 const loader = fs.readFileSync(loaderPath, 'utf8');
 const glue = fs.readFileSync(gluePath, 'utf8');
 const css = fs.readFileSync(cssPath, 'utf8').trim();
-if (!loader.includes('/*GLUE*/') || !loader.includes("'assets/WASM_FILE'") || !loader.includes("'CSS_TEXT'")) {
-  throw new Error('loader.js lost its GLUE, WASM_FILE or CSS_TEXT marker');
+if (!loader.includes('/*GLUE*/') || !loader.includes("'/v1/assets/WASM_FILE'") || !loader.includes("'CSS_TEXT'") ||
+  loader.split("'KELISIM_FIRST_LAYERS'").length !== 2) {
+  throw new Error('loader.js lost its GLUE, WASM_FILE, CSS_TEXT or KELISIM_FIRST_LAYERS marker');
 }
-fs.writeFileSync(out, loader.replace('/*GLUE*/', () => glue).replace("'assets/WASM_FILE'", () => `'assets/${wasmName}'`)
+fs.writeFileSync(out, loader.replace('/*GLUE*/', () => glue).replace("'/v1/assets/WASM_FILE'", () => `'/v1/assets/${wasmName}'`)
   .replace("'CSS_TEXT'", () => JSON.stringify(css)));
 EOF
 
@@ -76,6 +77,11 @@ else
   cp "$tmp/loader.js" "$DIST/v1/kelisim.js"
 fi
 cp "$tmp/kelisim.opt.wasm" "$DIST/v1/assets/$wasm_name"
+# The edge writes a site's first layers into this literal (edge/src/site_loader.rs): it must be
+# there once, as a string, after minifying.
+if [ "$(grep -o "[\"']KELISIM_FIRST_LAYERS[\"']" "$DIST/v1/kelisim.js" | wc -l)" != 1 ]; then
+  echo "the built loader must hold the KELISIM_FIRST_LAYERS literal exactly once" >&2; exit 1
+fi
 # The receipt prover (kelisim.prove): an ES module loaded only when a page asks, never on the
 # banner's path.
 if [ -x "$ESBUILD" ]; then

@@ -11,6 +11,8 @@
 //!   access), `cors`: pure helpers.
 //! - `chain`: a subject's hash chain (current receipt, forks).
 //! - `ledger/`: a site's log and query tables over SQL (the Durable Object's storage).
+//! - `first_layer`, `site_loader`: the banner's document, and the site's own loader with it
+//!   written in (`GET /v1/sites/{site}/kelisim.js`).
 //! - `cache`: what an isolate keeps between requests (policy versions, site configurations).
 //! - `ledger_object`: the site's Durable Object (wasm32 only); `routes` forwards to it.
 //! - `routes`, `store_kv`: the thin runtime layer (wasm32 only): parse the request, call one
@@ -28,6 +30,7 @@ pub mod kv;
 pub mod ledger;
 pub mod router;
 pub mod service;
+pub mod site_loader;
 
 #[cfg(target_arch = "wasm32")]
 pub mod ledger_object;

@@ -56,6 +56,10 @@ pub enum Route {
     GetPolicy {
         site: String,
     },
+    /// The widget's loader with the site's current first layer in it (public).
+    SiteLoader {
+        site: String,
+    },
     GetPolicyVersion {
         site: String,
         version: u32,
@@ -138,6 +142,7 @@ impl Route {
             | Self::OpenApi
             | Self::Preflight { .. }
             | Self::GetPolicy { .. }
+            | Self::SiteLoader { .. }
             | Self::GetPolicyVersion { .. }
             | Self::SubmitReceipt { .. }
             | Self::LogCheckpoint { .. }
@@ -168,6 +173,7 @@ impl Route {
             Self::Jwks | Self::OpenApi => None,
             Self::Preflight { site }
             | Self::GetPolicy { site }
+            | Self::SiteLoader { site }
             | Self::GetPolicyVersion { site, .. }
             | Self::ListPolicyVersions { site }
             | Self::PublishPolicy { site }
@@ -270,6 +276,13 @@ pub fn route(method: Method, path: &str) -> Result<Route, ApiError> {
                 Put => Route::PublishPolicy { site },
                 Options => Route::Preflight { site },
                 _ => return Err(ApiError::method_not_allowed("GET, HEAD, PUT, OPTIONS")),
+            }
+        }
+        ["v1", "sites", site, "kelisim.js"] => {
+            let site = site_param(site)?;
+            match method {
+                Get | Head => Route::SiteLoader { site },
+                _ => return Err(ApiError::method_not_allowed("GET, HEAD")),
             }
         }
         ["v1", "sites", site, "policy", "versions", version] => {
@@ -386,6 +399,13 @@ mod tests {
     fn public_routes() {
         assert_eq!(route(Method::Get, "/.well-known/jwks.json"), Ok(Route::Jwks));
         assert_eq!(route(Method::Get, "/v1/sites/crm-demo/policy"), Ok(Route::GetPolicy { site: "crm-demo".into() }));
+        assert_eq!(
+            route(Method::Get, "/v1/sites/crm-demo/kelisim.js"),
+            Ok(Route::SiteLoader { site: "crm-demo".into() })
+        );
+        assert_eq!(route(Method::Post, "/v1/sites/crm-demo/kelisim.js").map_err(|e| e.status), Err(405));
+        assert_eq!(route(Method::Get, "/v1/sites/Not_A_Slug!/kelisim.js").map_err(|e| e.status), Err(400));
+        assert_eq!(Route::SiteLoader { site: "a".into() }.access(), Access::Public);
         assert_eq!(
             route(Method::Get, "/v1/sites/crm-demo/policy/versions/3"),
             Ok(Route::GetPolicyVersion { site: "crm-demo".into(), version: 3 })

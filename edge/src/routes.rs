@@ -21,6 +21,7 @@ use crate::ledger_object::{LEDGER_BINDING, REQUESTED_BY_HEADER, SITE_HEADER};
 use crate::router::{check_header_size, route, Method, Route};
 use crate::service::policies::PolicyReply;
 use crate::service::{parse_erasures_query, parse_json, Service, NEXT_CURSOR_HEADER};
+use crate::site_loader;
 use crate::store_kv::{WorkersKv, BINDING};
 
 /// Past a body cap, how much more of an upload is read and discarded before the connection is
@@ -34,6 +35,23 @@ const DIAGNOSTICS_VAR: &str = "KELISIM_DIAGNOSTICS";
 const LEDGER_ROLLBACK_PROBE: &str = "/__diagnostics/ledger-rollback";
 /// The OpenAPI document of every route, served as is.
 const OPENAPI: &str = include_str!("../openapi.json");
+
+/// The static loader's path in the assets (scripts/build-widget.sh writes it).
+const STATIC_LOADER_PATH: &str = "https://assets.invalid/v1/kelisim.js";
+/// The site's loader carries the current first layer, so it is revalidated on every page view
+/// (its ETag answers 304 when neither the policy nor the widget changed): a policy edit shows at
+/// once, as the first layer fetched with `cache: 'no-cache'` did.
+const SITE_LOADER_CACHE_CONTROL: &str = "no-cache";
+
+/// The widget's static loader, as the assets serve `/v1/kelisim.js`.
+async fn static_loader(env: &Env) -> Result<String, ApiError> {
+    let assets = env.assets("ASSETS").map_err(|_| ApiError::internal())?;
+    let mut res = assets.fetch(STATIC_LOADER_PATH, None).await.map_err(|_| ApiError::internal())?;
+    if res.status_code() != 200 {
+        return Err(ApiError::internal());
+    }
+    res.text().await.map_err(|_| ApiError::internal())
+}
 
 /// A response under construction.
 struct Reply {
@@ -410,6 +428,24 @@ async fn dispatch(
                         .header("Content-Language", language)
                 }
             })
+        }
+        Route::SiteLoader { site } => {
+            // The static loader from the assets, with the site's first layers when they can be
+            // had: a policy missing or KV failing still serves the loader, which then fetches.
+            let plain = static_loader(env).await?;
+            let layers = match service.first_layers(&site).await {
+                Ok(layers) => layers,
+                Err(e) if e.status == 404 => return Err(e),
+                Err(_) => std::collections::BTreeMap::new(),
+            };
+            let body = site_loader::embed(&plain, &layers).unwrap_or(plain);
+            let etag = site_loader::etag(&body);
+            let status = if header(req, "If-None-Match").as_deref() == Some(etag.as_str()) { 304 } else { 200 };
+            Ok(Reply::raw_json(status, body)
+                .header("Content-Type", "text/javascript; charset=utf-8")
+                .header("Cache-Control", SITE_LOADER_CACHE_CONTROL)
+                .header("ETag", etag)
+                .header("Access-Control-Allow-Origin", "*"))
         }
         Route::ListPolicyVersions { site } => Reply::json(200, &service.policy_versions(&site).await?),
         Route::PublishPolicy { site } => {

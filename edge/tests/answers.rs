@@ -330,3 +330,21 @@ fn the_typed_policy_answers_are_the_bytes_served_before() {
         assert!(!banner.to_json().unwrap().contains("\"consent\""));
     }
 }
+
+#[test]
+fn the_site_loaders_layers_are_the_first_layer_answers_in_every_language_of_the_policy() {
+    let (kv, keys, cache) = (MemoryKv::default(), ring(), IsolateCache::default());
+    setup(&kv, &keys);
+    let s = Service { kv: &kv, keys: &keys, cache: &cache, now_ms: NOW };
+    let layers = block_on(s.first_layers(SITE)).unwrap();
+    assert_eq!(layers.keys().map(String::as_str).collect::<Vec<_>>(), ["en", "kk", "ru"]);
+    for (lang, text) in &layers {
+        let (_, _, _, body) = fresh(policy_get(&s, None, Some(lang), Some("banner"), None));
+        assert_eq!(text, &body.to_json().unwrap(), "{lang}: the bytes GET …/policy?layer=banner answers");
+    }
+    // A site without a policy yet: no layers (the loader then fetches, and is told 404).
+    block_on(s.put_site("no-policy-yet", br#"{"origins":["http://127.0.0.1:8802"]}"#)).unwrap();
+    assert!(block_on(s.first_layers("no-policy-yet")).unwrap().is_empty());
+    let err = block_on(s.first_layers("no-such-site")).unwrap_err();
+    assert_eq!((err.status, err.code.as_str()), (404, "unknown_site"));
+}

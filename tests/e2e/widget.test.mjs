@@ -758,6 +758,53 @@ test('a first visit: the footer link, the keyboard and the JS API each start the
   assert.deepEqual([...ctx.errors, ...other.errors], []);
 });
 
+test('the site\'s own loader carries the first layer: no request before the banner; a policy edit shows at the next page view', async () => {
+  // A site of its own: this test publishes versions.
+  const policy = JSON.parse(await readFile(join(ROOT, 'www/demo/policies/crm-demo.json'), 'utf8'));
+  policy.site = 'loader-demo';
+  const made = await stack.admin('PUT', '/v1/sites/loader-demo', { body: { origins: [pages.url] } });
+  assert.ok([200, 201].includes(made.status), made.text);
+  const first = await stack.admin('PUT', '/v1/sites/loader-demo/policy', { body: policy });
+  assert.equal(first.status, 201, first.text);
+
+  // The loader itself: JavaScript, revalidated on every view, 304 while nothing changed.
+  const loaderUrl = `${stack.edgeUrl}/v1/sites/loader-demo/kelisim.js`;
+  const served = await fetch(loaderUrl);
+  assert.equal(served.status, 200);
+  assert.match(served.headers.get('content-type'), /^text\/javascript/);
+  assert.equal(served.headers.get('cache-control'), 'no-cache');
+  const etag = served.headers.get('etag');
+  assert.ok((await served.text()).includes(policy.summary.ru.slice(0, 20)), 'the Russian summary is in it');
+  assert.equal((await fetch(loaderUrl, { headers: { 'If-None-Match': etag } })).status, 304);
+  assert.equal((await fetch(`${stack.edgeUrl}/v1/sites/no-such-site/kelisim.js`)).status, 404);
+
+  const ctx = await browser();
+  await ctx.addInitScript(watchFetch);
+  const page = await open(ctx, `${pages.url}/own-loader.html`);
+  await banner(page).waitFor();
+  assert.match(await banner(page).innerText(), new RegExp(policy.summary.ru.slice(0, 20)));
+  assert.deepEqual(await page.evaluate(() => window.__fetched), [], 'the banner needed no request of its own');
+  await button(page, 'reject').click();
+  const [kept] = await keptReceipts(page, 1);
+  assert.equal(kept.receipt.claims.policy.version, 1);
+  assert.equal((await edgeReceipt('loader-demo', kept.receipt.claims.id)).valid, true);
+
+  // The operator publishes a material version with a new summary: the next page view's loader
+  // (revalidated: a new ETag) carries it, and the banner asks again.
+  const second = { ...policy, version: 2, material: true, summary: { ...policy.summary, ru: 'Новая сводка: версия 2.' } };
+  const published = await stack.admin('PUT', '/v1/sites/loader-demo/policy', { body: second });
+  assert.equal(published.status, 201, published.text);
+  assert.notEqual((await fetch(loaderUrl, { headers: { 'If-None-Match': etag } })).headers.get('etag'), etag);
+  await page.reload();
+  await banner(page).waitFor();
+  assert.match(await banner(page).innerText(), /Новая сводка: версия 2\./);
+  await button(page, 'accept').click();
+  const [, again] = await keptReceipts(page, 2);
+  assert.equal(again.receipt.claims.policy.version, 2);
+  assert.equal(again.receipt.claims.action, 'accept_all');
+  assert.deepEqual(ctx.errors, []);
+});
+
 test('storage that throws: the widget still works for the session and records unsigned receipts', async () => {
   const ctx = await browser({ locale: 'en-US' });
   await ctx.addInitScript(() => {

@@ -191,12 +191,21 @@
     Object.defineProperty(w, 'kelisim', { value: api, enumerable: true, configurable: true });
   } catch (e) { report(e); }
 
-  // 3. The policy's first layer (what the banner shows), requested while the wasm loads: the URL
-  // the wasm will ask for first (the site and the first usable language of data-lang,
-  // <html lang>, navigator.languages; see i18n.rs). The wasm's request is this one only if its
-  // URL is exactly the same. The whole policy is fetched when the visitor opens it (host.fetch).
+  // 3. The policy's first layer (what the banner shows), for the URL the wasm will ask for first
+  // (the site and the first usable language of data-lang, <html lang>, navigator.languages; see
+  // i18n.rs). The site's own loader (/v1/sites/{site}/kelisim.js, edge/src/site_loader.rs) has
+  // it written in, every language of the policy (EMBEDDED below, a JSON object; anything else
+  // here means none): no request then. Otherwise it is requested. The wasm's request is this one
+  // only if its URL is exactly the same. The whole policy is fetched when the visitor opens it
+  // (host.fetch).
+  var EMBEDDED = 'KELISIM_FIRST_LAYERS';
   var origin = guard(function () { return new URL(script.src).origin; });
   var site = (script.getAttribute('data-site') || '').trim();
+  // Layers written for another site than the tag's data-site are not this page's.
+  var embedded = guard(function () {
+    var path = new URL(script.src).pathname;
+    return EMBEDDED.charAt(0) === '{' && path === '/v1/sites/' + site + '/kelisim.js' ? JSON.parse(EMBEDDED) : null;
+  });
   function request(url, init) {
     init.credentials = 'omit';
     init.mode = 'cors';
@@ -218,7 +227,9 @@
       if (/^[a-z]{2,3}$/.test(primary)) lang = primary;
     }
     var url = origin + '/v1/sites/' + site + '/policy' + (lang ? '?lang=' + lang + '&' : '?') + 'layer=banner';
-    var answered = request(url, { cache: 'no-cache' }).catch(noAnswer);
+    var own = embedded && lang && Object.prototype.hasOwnProperty.call(embedded, lang) ? embedded[lang] : null;
+    var answered = typeof own === 'string' ? Promise.resolve([200, own, ''])
+      : request(url, { cache: 'no-cache' }).catch(noAnswer);
     answered.then(function (a) { guard(function () { paintEarly(a, lang); }); });
     return [url, answered];
   });
@@ -750,7 +761,7 @@
   if (wanted || !early || !guard(firstVisit, false)) start();
   else early[1].then(function () { if (!paints) start(); });
   function boot() {
-    var url = new URL('assets/WASM_FILE', script.src);
+    var url = new URL('/v1/assets/WASM_FILE', script.src);
     // Compiled and started only once the first layer has been handled (the banner painted or
     // not): its start does not hold up the paint.
     var bytes = fetch(url);

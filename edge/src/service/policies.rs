@@ -2,6 +2,7 @@
 //! or a given version, answering `GET …/policy` (language, layer, ETag, caching), and listing
 //! the versions.
 
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use serde_json::Value;
@@ -107,6 +108,34 @@ impl<K: Kv> Service<'_, K> {
             }),
         });
         Ok(PolicyReply::Fresh { etag, cache_control, language, body })
+    }
+
+    /// The current policy's first layer in each of its languages (language → the body `GET
+    /// …/policy?lang=…&layer=banner` answers), for the site's own loader (`site_loader`). Empty
+    /// when the site has no policy yet.
+    ///
+    /// # Errors
+    /// 404 `unknown_site`, 503 when KV fails.
+    pub async fn first_layers(&self, site: &str) -> Result<BTreeMap<String, String>, ApiError> {
+        let stored = match self.policy(site, None).await {
+            Ok(stored) => stored,
+            Err(e) if e.code == ErrorCode::PolicyNotFound => return Ok(BTreeMap::new()),
+            Err(e) => return Err(e),
+        };
+        stored
+            .policy
+            .languages
+            .iter()
+            .map(|language| {
+                let layer = PolicyBody::Banner(first_layer(
+                    &stored.policy,
+                    &stored.sha256,
+                    stored.last_material_version,
+                    language,
+                ));
+                Ok((language.clone(), layer.to_json().map_err(|_| ApiError::internal())?))
+            })
+            .collect()
     }
 
     /// Publishes the next policy version: the body's `site` must be this site and its `version`
