@@ -35,7 +35,6 @@
 
 extern crate alloc;
 
-pub mod b64;
 pub mod clock;
 pub mod codec;
 pub mod config;
@@ -49,7 +48,6 @@ pub mod receipt;
 pub mod scripts;
 pub mod sha256;
 pub mod state;
-pub mod time;
 pub mod ui;
 
 #[cfg(target_arch = "wasm32")]
