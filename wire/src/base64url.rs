@@ -9,6 +9,7 @@ const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 
 /// The base64url text of `bytes`, unpadded.
 #[must_use]
+#[inline]
 pub fn encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
@@ -20,12 +21,14 @@ pub fn encode(bytes: &[u8]) -> String {
     out
 }
 
+#[inline]
 fn value(c: u8) -> Option<u32> {
     ALPHABET.iter().position(|a| *a == c).map(|v| v as u32)
 }
 
 /// The bytes of a canonical unpadded base64url text; `None` for anything else.
 #[must_use]
+#[inline]
 pub fn decode(s: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(s.len() / 4 * 3 + 2);
     for chunk in s.as_bytes().chunks(4) {

@@ -12,6 +12,7 @@ pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 /// Appends `s` as a JSON string, escaped as ECMAScript's `JSON.stringify` does (RFC 8785
 /// §3.2.2.2): `"` and `\`, the short escapes, other control characters as `\u00xx`, everything
 /// else as it is.
+#[inline]
 pub fn string(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
@@ -41,17 +42,20 @@ pub fn string(out: &mut String, s: &str) {
 }
 
 /// Appends `"name":` (a member name, then the colon).
+#[inline]
 pub fn name(out: &mut String, name: &str) {
     string(out, name);
     out.push(':');
 }
 
 /// Appends `null`.
+#[inline]
 pub fn null(out: &mut String) {
     out.push_str("null");
 }
 
 /// Appends a string or `null`.
+#[inline]
 pub fn string_or_null(out: &mut String, s: Option<&str>) {
     match s {
         Some(s) => string(out, s),
@@ -61,6 +65,7 @@ pub fn string_or_null(out: &mut String, s: Option<&str>) {
 
 /// Appends a non-negative integer in decimal. Callers keep to [`MAX_SAFE_INTEGER`] (core refuses
 /// larger ones before writing; the widget's numbers are versions, counts and times).
+#[inline]
 pub fn number(out: &mut String, mut n: u64) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
@@ -78,24 +83,28 @@ pub fn number(out: &mut String, mut n: u64) {
 }
 
 /// Appends `true` or `false`.
+#[inline]
 pub fn boolean(out: &mut String, b: bool) {
     out.push_str(if b { "true" } else { "false" });
 }
 
 /// The canonical order of member names (RFC 8785 §3.2.3): by their UTF-16 code units.
 #[must_use]
+#[inline]
 pub fn name_order(a: &str, b: &str) -> Ordering {
     a.encode_utf16().cmp(b.encode_utf16())
 }
 
 /// A lowercase hex digit of the low four bits of `n`.
 #[must_use]
+#[inline]
 pub fn hex_digit(n: u32) -> char {
     char::from(b"0123456789abcdef"[(n & 0xF) as usize])
 }
 
 /// `n` in decimal.
 #[must_use]
+#[inline]
 pub fn decimal(n: u64) -> String {
     let mut out = String::new();
     number(&mut out, n);

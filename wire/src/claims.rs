@@ -41,6 +41,7 @@ pub struct PolicyRef<'a> {
 
 /// Appends the canonical JSON of the Ed25519 public JWK with `x` (`{"crv":"Ed25519","kty":"OKP",
 /// "x":…}`): a claim's `subject_key`, and what its RFC 7638 thumbprint hashes.
+#[inline]
 pub fn ed25519_jwk(out: &mut String, x: &str) {
     out.push_str("{\"crv\":\"Ed25519\",\"kty\":\"OKP\",\"x\":");
     string(out, x);
@@ -50,6 +51,7 @@ pub fn ed25519_jwk(out: &mut String, x: &str) {
 impl Claims<'_> {
     /// The canonical JSON of the claims, members in canonical order.
     #[must_use]
+    #[inline]
     pub fn canonical(&self) -> String {
         let mut out = String::with_capacity(512);
         out.push_str("{\"action\":");

@@ -14,6 +14,7 @@ pub const SIGNALS: [(&str, &str); 6] = [
 ];
 
 /// The signals `category` drives (none for a category that is not standard or drives none).
+#[inline]
 pub fn signals_of(category: &str) -> impl Iterator<Item = &'static str> + '_ {
     SIGNALS.iter().filter(move |(c, _)| *c == category).map(|(_, s)| *s)
 }

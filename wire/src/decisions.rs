@@ -14,6 +14,7 @@ pub struct Decisions(Vec<(String, bool)>);
 
 impl Decisions {
     /// Sets the decision on `id`.
+    #[inline]
     pub fn insert(&mut self, id: String, granted: bool) {
         match self.0.binary_search_by(|(k, _)| canonical::name_order(k, &id)) {
             Ok(i) => {
@@ -27,32 +28,38 @@ impl Decisions {
 
     /// The decision on `id`: `Some(true)` granted, `Some(false)` denied, `None` not decided.
     #[must_use]
+    #[inline]
     pub fn get(&self, id: &str) -> Option<bool> {
         self.0.iter().find(|(k, _)| k == id).map(|(_, g)| *g)
     }
 
     /// Whether `id` is granted.
     #[must_use]
+    #[inline]
     pub fn granted(&self, id: &str) -> bool {
         self.get(id) == Some(true)
     }
 
     /// `(category, granted)` in canonical order.
+    #[inline]
     pub fn iter(&self) -> impl Iterator<Item = (&str, bool)> {
         self.0.iter().map(|(k, g)| (k.as_str(), *g))
     }
 
     #[must_use]
+    #[inline]
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
     #[must_use]
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
     /// Appends the canonical JSON object `{"id":"granted"|"denied",…}`.
+    #[inline]
     pub fn write_json(&self, out: &mut String) {
         out.push('{');
         for (i, (id, granted)) in self.iter().enumerate() {
@@ -67,6 +74,7 @@ impl Decisions {
 }
 
 impl<S: Into<String>> FromIterator<(S, bool)> for Decisions {
+    #[inline]
     fn from_iter<I: IntoIterator<Item = (S, bool)>>(iter: I) -> Self {
         let mut d = Self::default();
         for (k, g) in iter {

@@ -17,6 +17,7 @@ const MONTHS_2: [&str; 12] = ["01", "02", "03", "04", "05", "06", "07", "08", "0
 /// Formats milliseconds since the epoch (years 0–9999) as an IMF-fixdate. Milliseconds are
 /// dropped.
 #[must_use]
+#[inline]
 pub fn format_http_date(ms: i64) -> String {
     let days = ms.div_euclid(MS_PER_DAY);
     let seconds = ms.rem_euclid(MS_PER_DAY) / 1000;
@@ -42,6 +43,7 @@ pub fn format_http_date(ms: i64) -> String {
 /// Milliseconds since the epoch of an IMF-fixdate naming a real instant from 1970 on; `None` for
 /// anything else (the obsolete RFC 850 and asctime forms included). The day name is not checked.
 #[must_use]
+#[inline]
 pub fn parse_http_date(s: &str) -> Option<u64> {
     let b = s.as_bytes();
     if b.len() != HTTP_DATE_CHARS

@@ -16,6 +16,7 @@ pub const SUBJECT_ID_CHARS: usize = 43;
 
 /// A ULID from a millisecond timestamp (its low 48 bits) and 80 random bits.
 #[must_use]
+#[inline]
 pub fn ulid_from_parts(ms: u64, random: [u8; 10]) -> String {
     let mut value: u128 = u128::from(ms & 0xFFFF_FFFF_FFFF) << 80;
     for (i, b) in random.iter().enumerate() {
@@ -27,6 +28,7 @@ pub fn ulid_from_parts(ms: u64, random: [u8; 10]) -> String {
 /// The millisecond timestamp a ULID carries, or `None` when `s` is not a canonical ULID (26
 /// upper-case Crockford characters, the first at most `7`).
 #[must_use]
+#[inline]
 pub fn ulid_time_ms(s: &str) -> Option<u64> {
     let b = s.as_bytes();
     if b.len() != ULID_CHARS || b.first().is_none_or(|c| *c > b'7') {
@@ -43,6 +45,7 @@ pub fn ulid_time_ms(s: &str) -> Option<u64> {
 /// Whether `s` is a slug: 1–64 of `a-z`, `0-9`, `_` and `-`, starting with a letter or digit
 /// (nothing that could mean a path or a key separator: no `/`, `:` or `.`).
 #[must_use]
+#[inline]
 pub fn is_slug(s: &str) -> bool {
     s.len() <= MAX_ID_CHARS
         && s.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
@@ -52,6 +55,7 @@ pub fn is_slug(s: &str) -> bool {
 /// Whether `s` has the shape of a subject id: 43 base64url characters, as a SHA-256 JWK
 /// thumbprint has, and the random ids of subjects without a key.
 #[must_use]
+#[inline]
 pub fn is_subject_id(s: &str) -> bool {
     s.len() == SUBJECT_ID_CHARS && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }

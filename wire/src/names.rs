@@ -17,6 +17,7 @@ pub const DENIED: &str = "denied";
 
 /// [`GRANTED`] or [`DENIED`].
 #[must_use]
+#[inline]
 pub fn decision_str(granted: bool) -> &'static str {
     if granted {
         GRANTED
@@ -41,6 +42,7 @@ impl Action {
 
     /// The action's name in receipts and storage.
     #[must_use]
+    #[inline]
     pub fn as_str(self) -> &'static str {
         match self {
             Self::AcceptAll => "accept_all",
@@ -53,6 +55,7 @@ impl Action {
 
     /// The action named `s`.
     #[must_use]
+    #[inline]
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|a| a.as_str() == s)
     }

@@ -15,6 +15,7 @@ pub struct LogPosition {
 
 /// The body of `POST /v1/sites/{site}/receipts`: `{"claims":…,"visitor_signature":…}`.
 #[must_use]
+#[inline]
 pub fn submission(canonical_claims: &str, visitor_signature: Option<&str>) -> String {
     let mut out = String::from("{\"claims\":");
     out.push_str(canonical_claims);
@@ -27,6 +28,7 @@ pub fn submission(canonical_claims: &str, visitor_signature: Option<&str>) -> St
 /// The receipt the edge accepted, as it countersigns it: `claims`, `hash` (SHA-256 of the
 /// claims, hex), `log` when the edge keeps a ledger, `server_time`, `visitor_signature`.
 #[must_use]
+#[inline]
 pub fn payload(
     canonical_claims: &str,
     hash: &str,

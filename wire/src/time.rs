@@ -9,6 +9,7 @@ pub(crate) const MS_PER_DAY: i64 = 86_400_000;
 pub const TIMESTAMP_CHARS: usize = 24;
 
 /// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+#[inline]
 pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
@@ -18,6 +19,7 @@ pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 }
 
 /// The date of a day since 1970-01-01 (Hinnant's `civil_from_days`).
+#[inline]
 pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
@@ -31,6 +33,7 @@ pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
 }
 
 /// Appends the last `width` decimal digits of `n` (not negative), zero-padded.
+#[inline]
 pub(crate) fn push_padded(out: &mut String, n: i64, width: u32) {
     for p in (0..width).rev() {
         out.push(char::from(b'0' + (n / 10_i64.pow(p) % 10) as u8));
@@ -40,6 +43,7 @@ pub(crate) fn push_padded(out: &mut String, n: i64, width: u32) {
 /// Formats milliseconds since the epoch as `YYYY-MM-DDTHH:MM:SS.sssZ`. Meant for years 0–9999,
 /// the timestamps [`parse_millis`] reads (a year past 9999 keeps its last four digits).
 #[must_use]
+#[inline]
 pub fn format_millis(ms: i64) -> String {
     let (y, m, d) = civil_from_days(ms.div_euclid(MS_PER_DAY));
     let rem = ms.rem_euclid(MS_PER_DAY);
@@ -62,6 +66,7 @@ pub fn format_millis(ms: i64) -> String {
 /// Milliseconds since the epoch of exactly `YYYY-MM-DDTHH:MM:SS.sssZ` naming a real instant
 /// (negative before 1970); `None` for any other text.
 #[must_use]
+#[inline]
 pub fn parse_millis(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     if b.len() != TIMESTAMP_CHARS {
@@ -103,6 +108,7 @@ pub fn parse_millis(s: &str) -> Option<i64> {
 
 /// Whether `s` is exactly `YYYY-MM-DDTHH:MM:SS.sssZ` naming a real instant.
 #[must_use]
+#[inline]
 pub fn is_timestamp(s: &str) -> bool {
     parse_millis(s).is_some()
 }
