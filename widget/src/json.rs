@@ -6,8 +6,8 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-pub use kelisim_wire::canonical::{boolean, decimal, hex_digit, name, name_order, number, string, string_or_null};
 use kelisim_wire::canonical::MAX_SAFE_INTEGER;
+pub use kelisim_wire::canonical::{boolean, decimal, hex_digit, name, number, string};
 
 /// Nesting deeper than this is refused: the policy and the stored state nest five levels at most,
 /// and a bound keeps hostile input from exhausting the wasm stack.

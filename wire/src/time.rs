@@ -97,12 +97,8 @@ pub fn parse_millis(s: &str) -> Option<i64> {
     let [y, mo, d, h, mi, sec, ms] = fields;
     let days = days_from_civil(y, mo, d);
     // The day exists when it survives a round trip through the day count.
-    let real = (1..=12).contains(&mo)
-        && d >= 1
-        && h <= 23
-        && mi <= 59
-        && sec <= 59
-        && civil_from_days(days) == (y, mo, d);
+    let real =
+        (1..=12).contains(&mo) && d >= 1 && h <= 23 && mi <= 59 && sec <= 59 && civil_from_days(days) == (y, mo, d);
     real.then_some(days * MS_PER_DAY + ((h * 60 + mi) * 60 + sec) * 1000 + ms)
 }
 
