@@ -1,15 +1,14 @@
 //! Canonical JSON (RFC 8785, JCS) for the subset Kelisim signs: objects, arrays, strings,
 //! booleans, null and integers within ±(2^53 − 1). Floats are refused rather than approximated.
+//! The text is written with kelisim-wire's primitives (string escaping, integers, member-name
+//! order), the ones the widget writes its claims with.
 
+use kelisim_wire::canonical::{boolean, hex_digit, name, name_order, null, number, string, MAX_SAFE_INTEGER};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use std::fmt::Write as _;
 
 use crate::error::ValidationError;
-
-/// The largest integer JSON numbers can carry exactly (IEEE-754 double, RFC 8785 §3.2.2.3).
-const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
 /// Serialises `value` to its canonical JSON text.
 ///
@@ -32,24 +31,26 @@ pub fn canonicalize_value(value: &Value) -> Result<String, ValidationError> {
 
 fn write_value(out: &mut String, value: &Value) -> Result<(), ValidationError> {
     match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Null => null(out),
+        Value::Bool(b) => boolean(out, *b),
         Value::Number(n) => {
             if let Some(u) = n.as_u64() {
                 if u > MAX_SAFE_INTEGER {
                     return Err(ValidationError::NotCanonical(format!("integer {u} too large")));
                 }
-                let _ = write!(out, "{u}");
+                number(out, u);
             } else if let Some(i) = n.as_i64() {
                 if i.unsigned_abs() > MAX_SAFE_INTEGER {
                     return Err(ValidationError::NotCanonical(format!("integer {i} too small")));
                 }
-                let _ = write!(out, "{i}");
+                // Only negative integers get here (`as_u64` took the others).
+                out.push('-');
+                number(out, i.unsigned_abs());
             } else {
                 return Err(ValidationError::NotCanonical(format!("non-integer number {n}")));
             }
         }
-        Value::String(s) => write_string(out, s),
+        Value::String(s) => string(out, s),
         Value::Array(items) => {
             out.push('[');
             for (i, item) in items.iter().enumerate() {
@@ -63,14 +64,13 @@ fn write_value(out: &mut String, value: &Value) -> Result<(), ValidationError> {
         Value::Object(map) => {
             // RFC 8785 §3.2.3: members sorted by their names as UTF-16 code-unit arrays.
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_by(|(a, _), (b, _)| a.encode_utf16().cmp(b.encode_utf16()));
+            entries.sort_by(|(a, _), (b, _)| name_order(a, b));
             out.push('{');
             for (i, (key, item)) in entries.into_iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
-                write_string(out, key);
-                out.push(':');
+                name(out, key);
                 write_value(out, item)?;
             }
             out.push('}');
@@ -79,34 +79,14 @@ fn write_value(out: &mut String, value: &Value) -> Result<(), ValidationError> {
     Ok(())
 }
 
-/// RFC 8785 §3.2.2.2: the escaping of ECMAScript's `JSON.stringify`.
-fn write_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
 /// Lowercase hex SHA-256 of `bytes`.
 #[must_use]
 pub fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     let mut out = String::with_capacity(64);
     for b in digest {
-        let _ = write!(out, "{b:02x}");
+        out.push(hex_digit(u32::from(b >> 4)));
+        out.push(hex_digit(u32::from(b)));
     }
     out
 }

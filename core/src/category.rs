@@ -1,25 +1,18 @@
 //! Consent categories: the standard five, their Google Consent Mode v2 signals, and decisions.
+//! The names and the Consent Mode table are kelisim-wire's (the widget's too).
 
 use serde::{Deserialize, Serialize};
 
-/// The category that rests on contract or law, shown always on and never switchable.
-pub const NECESSARY: &str = "necessary";
-
-/// The standard categories PRODUCT.md defines, in display order.
-pub const STANDARD: [&str; 5] = [NECESSARY, "analytics", "marketing", "cross_border", "ai_processing"];
+/// The category that rests on contract or law, shown always on and never switchable; the
+/// standard categories PRODUCT.md defines, in display order.
+pub use kelisim_wire::names::{NECESSARY, STANDARD};
 
 /// Categories that Global Privacy Control switches off by default (a sale or share of data).
 pub const GPC_SENSITIVE: [&str; 1] = ["marketing"];
 
-/// The Google Consent Mode v2 signals a category drives.
-#[must_use]
-pub fn consent_mode_signals(category: &str) -> &'static [&'static str] {
-    match category {
-        NECESSARY => &["security_storage", "functionality_storage"],
-        "analytics" => &["analytics_storage"],
-        "marketing" => &["ad_storage", "ad_user_data", "ad_personalization"],
-        _ => &[],
-    }
+/// The Google Consent Mode v2 signals a category drives (none for other categories).
+pub fn consent_mode_signals(category: &str) -> impl Iterator<Item = &'static str> + '_ {
+    kelisim_wire::consent_mode::signals_of(category)
 }
 
 /// A visitor's decision on one category.
@@ -34,5 +27,11 @@ impl Decision {
     #[must_use]
     pub fn is_granted(self) -> bool {
         self == Self::Granted
+    }
+
+    /// `"granted"` or `"denied"`, as serde writes it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        kelisim_wire::names::decision_str(self.is_granted())
     }
 }

@@ -13,6 +13,12 @@
 //! - [`id`], [`time`]: ULIDs, slugs, timestamps. [`origin`]: site origins, normalised.
 //! - [`limits`], [`error`], [`error_code`]: every limit as a named constant; validation errors;
 //!   the one list of stable error codes.
+//!
+//! The wire format itself (canonical JSON writing, base64url, ULIDs and slugs, timestamps and
+//! HTTP dates, names, the Consent Mode table) is kelisim-wire's (`wire/`), which the widget uses
+//! too; [`canonical`], [`id`], [`time`], [`category`], [`sign`] and [`receipt`] build on it and
+//! keep their API. `tests/wire.rs` pins the serde model's canonical text to kelisim-wire's
+//! hand-written claims and receipts.
 
 pub mod api;
 pub mod canonical;

@@ -26,8 +26,8 @@ pub const MAX_LIST_ITEMS: usize = 200;
 /// One text field of a policy (a paragraph, a title, a description).
 pub const MAX_TEXT_CHARS: usize = 20_000;
 
-/// Short identifiers: site ids, category ids, section anchors.
-pub const MAX_ID_CHARS: usize = 64;
+/// Short identifiers: site ids, category ids, section anchors (kelisim-wire's slug rule).
+pub const MAX_ID_CHARS: usize = kelisim_wire::id::MAX_ID_CHARS;
 
 /// Allowed origins per site.
 pub const MAX_ORIGINS: usize = 16;

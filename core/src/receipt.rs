@@ -19,7 +19,7 @@ use crate::sign::{
 use crate::time::{format_millis, parse_millis};
 
 /// Version of the receipt format.
-pub const RECEIPT_SCHEMA_VERSION: u32 = 1;
+pub use kelisim_wire::names::RECEIPT_SCHEMA_VERSION;
 
 /// How the visitor made the choice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,14 +33,22 @@ pub enum Action {
 }
 
 impl Action {
+    /// The action's name, as serde writes it: kelisim-wire's.
     #[must_use]
     pub fn as_str(self) -> &'static str {
+        self.wire().as_str()
+    }
+
+    /// The same action in kelisim-wire, which writes the claims without serde.
+    #[must_use]
+    pub fn wire(self) -> kelisim_wire::names::Action {
+        use kelisim_wire::names::Action as Wire;
         match self {
-            Self::AcceptAll => "accept_all",
-            Self::RejectAll => "reject_all",
-            Self::Custom => "custom",
-            Self::Withdraw => "withdraw",
-            Self::GpcDefault => "gpc_default",
+            Self::AcceptAll => Wire::AcceptAll,
+            Self::RejectAll => Wire::RejectAll,
+            Self::Custom => Wire::Custom,
+            Self::Withdraw => Wire::Withdraw,
+            Self::GpcDefault => Wire::GpcDefault,
         }
     }
 }

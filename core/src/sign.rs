@@ -4,7 +4,6 @@
 //! Base64url is decoded strictly (no padding, no whitespace, canonical trailing bits), so every
 //! JWS has exactly one textual form and any change to its characters changes what is verified.
 
-use base64ct::{Base64UrlUnpadded, Encoding};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -139,10 +138,10 @@ impl std::fmt::Debug for EdgeSigningKey {
     }
 }
 
-/// Base64url without padding (RFC 7515 §2).
+/// Base64url without padding (RFC 7515 §2), kelisim-wire's (the widget's too).
 #[must_use]
 pub fn b64url_encode(bytes: &[u8]) -> String {
-    Base64UrlUnpadded::encode_string(bytes)
+    kelisim_wire::base64url::encode(bytes)
 }
 
 /// Decodes base64url strictly: no padding, no whitespace or other characters outside the
@@ -151,12 +150,7 @@ pub fn b64url_encode(bytes: &[u8]) -> String {
 /// # Errors
 /// [`JwsError::Malformed`] for any input that is not the canonical unpadded encoding.
 pub fn b64url_decode(s: &str) -> Result<Vec<u8>, JwsError> {
-    let bytes = Base64UrlUnpadded::decode_vec(s).map_err(|_| JwsError::Malformed("invalid base64url"))?;
-    // Re-encoding rejects anything base64ct may have tolerated (notably non-zero trailing bits).
-    if Base64UrlUnpadded::encode_string(&bytes) != s {
-        return Err(JwsError::Malformed("non-canonical base64url"));
-    }
-    Ok(bytes)
+    kelisim_wire::base64url::decode(s).ok_or(JwsError::Malformed("invalid or non-canonical base64url"))
 }
 
 impl PublicJwk {

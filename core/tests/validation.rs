@@ -728,7 +728,7 @@ fn category_locked_unless_necessary() {
 #[test]
 fn necessary_drives_no_ad_signal() {
     use kelisim_core::category::consent_mode_signals;
-    assert!(consent_mode_signals("necessary").iter().all(|s| !s.starts_with("ad_")));
+    assert!(consent_mode_signals("necessary").all(|s| !s.starts_with("ad_")));
 }
 
 // ---------------------------------------------------------------------------------------------

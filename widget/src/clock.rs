@@ -3,7 +3,7 @@
 //! offset read from the edge's `Date` header (every policy and receipt answer carries one). A
 //! device clock set wrong by hand then costs no receipt. Pure: times come in as milliseconds.
 
-use crate::time;
+use kelisim_wire::http_date;
 
 /// An HTTP date has whole seconds: the edge's time is within the second it names, so its middle
 /// is the best guess (the error stays under half a second, far inside the edge's window).
@@ -19,7 +19,7 @@ impl Clock {
     /// Learns the offset from an edge answer's `Date` header received at `device_ms`; a missing
     /// or unreadable header changes nothing. Returns whether it was read.
     pub fn learn(&mut self, date_header: &str, device_ms: u64) -> bool {
-        let Some(edge_ms) = time::parse_http_date(date_header) else {
+        let Some(edge_ms) = http_date::parse_http_date(date_header) else {
             return false;
         };
         let edge = i128::from(edge_ms.saturating_add(HALF_SECOND_MS));

@@ -6,12 +6,13 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use kelisim_wire::time;
+
 use crate::json::{self, parse, Value};
 use crate::model::{decision_str, Action, Block, Category, Decisions, Operator, Policy, Served, Terms, ThirdParty};
 use crate::outbox::{Entry, Outbox};
 use crate::receipt::Draft;
 use crate::state::{Remembered, DAY_MS};
-use crate::time;
 
 fn string(v: &Value, key: &str) -> Option<String> {
     v.get(key)?.as_str().map(String::from)
@@ -280,7 +281,7 @@ pub fn last_recorded(stored: Option<&str>, except: &str, expiry_days: u32) -> Op
         .filter_map(|k| k.get("receipt"))
         .find(|r| r.get("hash").and_then(Value::as_str).is_some_and(|h| h != except))?;
     let claims = receipt.get("claims")?;
-    let at = time::parse_millis(claims.get("client_time")?.as_str()?)?;
+    let at = u64::try_from(time::parse_millis(claims.get("client_time")?.as_str()?)?).ok()?;
     Some(Remembered {
         version: small(claims.get("policy")?, "version")?,
         decisions: decisions(claims.get("decisions"))?,

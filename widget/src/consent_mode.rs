@@ -1,21 +1,13 @@
 //! Google Consent Mode v2. The loader sets the defaults synchronously (everything a category
 //! drives denied, necessary storage granted); after each choice the widget calls
-//! `gtag('consent', 'update', …)` with the signals below.
+//! `gtag('consent', 'update', …)` with the signals below. Which category drives which signal is
+//! kelisim-wire's table ([`SIGNALS`]), the one core uses.
 
 use alloc::vec::Vec;
 
-use crate::model::{Decisions, NECESSARY};
+pub use kelisim_wire::consent_mode::SIGNALS;
 
-/// Every Consent Mode signal and the standard category that drives it, in a stable order (core's
-/// `consent_mode_signals` over its standard categories; a native test pins the two together).
-pub const SIGNALS: [(&str, &str); 6] = [
-    (NECESSARY, "security_storage"),
-    (NECESSARY, "functionality_storage"),
-    ("analytics", "analytics_storage"),
-    ("marketing", "ad_storage"),
-    ("marketing", "ad_user_data"),
-    ("marketing", "ad_personalization"),
-];
+use crate::model::{Decisions, NECESSARY};
 
 /// Whether each signal is granted given the decisions in force (`None`: before any choice). A
 /// signal is granted when the category driving it is granted; necessary's signals always are;
@@ -43,7 +35,6 @@ pub fn update(decisions: &Decisions) -> Vec<(&'static str, bool)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kelisim_core::category::{consent_mode_signals, STANDARD};
     use std::collections::BTreeMap;
 
     fn d(pairs: &[(&str, bool)]) -> Decisions {
@@ -52,13 +43,6 @@ mod tests {
 
     fn map(signals: Vec<(&'static str, bool)>) -> BTreeMap<&'static str, bool> {
         signals.into_iter().collect()
-    }
-
-    #[test]
-    fn signals_are_cores() {
-        let core: Vec<(&str, &str)> =
-            STANDARD.iter().flat_map(|c| consent_mode_signals(c).iter().map(move |s| (*c, *s))).collect();
-        assert_eq!(core, SIGNALS);
     }
 
     #[test]

@@ -5,24 +5,26 @@
 //!
 //! The wasm decides and the loader (`js/loader.js`) is its hands: the wasm is `no_std` with
 //! `alloc`, synchronous, and talks to the loader in text through one export and one import (no
-//! serde, no `core::fmt`, no futures, no web-sys). The crate's model mirrors kelisim-core's, which
-//! is only a dev-dependency: native tests pin every text the widget writes to core's.
+//! serde, no `core::fmt`, no futures, no web-sys). The wire format (canonical JSON writing,
+//! base64url, ids, times, names, the claims and receipt texts, the Consent Mode table) is
+//! kelisim-wire's, the code core writes with; kelisim-core is only a dev-dependency: native tests
+//! pin every text the widget writes to core's.
 //!
 //! # Layout
 //! Pure modules, tested natively (`cargo test -p kelisim-widget`):
 //! - [`config`]: the tag's attributes.
 //! - [`i18n`]: interface strings (ru, kk, en) and the language pick.
-//! - [`model`]: actions, decisions, the served policy.
+//! - [`model`]: the served policy (actions, decisions and `necessary` are kelisim-wire's).
 //! - [`state`]: when the banner shows; decisions after each action; what the settings show.
 //! - [`ui`]: the banner, the settings and the policy as element trees for the loader to build.
 //! - [`receipt`]: claims, the visitor's detached JWS, checks of the edge's countersignature.
-//! - [`json`], [`sha256`], [`b64`], [`time`]: canonical JSON and a small reader, hashes,
-//!   base64url, timestamps and ULIDs, each pinned to core or serde_json.
+//! - [`json`]: a small strict JSON reader, tested against serde_json (writing is kelisim-wire's).
+//! - [`sha256`]: SHA-256, pinned to core's `sha2` (kelisim-wire has no hashes).
 //! - [`codec`]: the edge's policy answer and the stored state ↔ the model.
 //! - [`outbox`]: receipts waiting for the edge, retries and backoff, receipts made again.
 //! - [`clock`]: the edge's clock, learnt from its `Date` header.
 //! - [`scripts`]: which marked scripts run, in what order.
-//! - [`consent_mode`]: Google Consent Mode v2 signals.
+//! - [`consent_mode`]: Google Consent Mode v2 signals, from kelisim-wire's table.
 //! - [`controller`]: the widget's logic over a [`controller::Host`] (events in, operations out),
 //!   with native scenario tests on a fake host.
 //!
@@ -35,7 +37,6 @@
 
 extern crate alloc;
 
-pub mod b64;
 pub mod clock;
 pub mod codec;
 pub mod config;
@@ -49,7 +50,6 @@ pub mod receipt;
 pub mod scripts;
 pub mod sha256;
 pub mod state;
-pub mod time;
 pub mod ui;
 
 #[cfg(target_arch = "wasm32")]

@@ -4,14 +4,21 @@
 //!
 //! The checks work on the canonical text rather than on parsed structures: the edge signs
 //! canonical JSON (RFC 8785), so there is exactly one correct text, and comparing it keeps JSON
-//! parsing out of the wasm. Native tests pin every text to kelisim-core's model and serialiser.
+//! parsing out of the wasm. The texts themselves (claims, body, receipt payload) are written by
+//! kelisim-wire, whose writer core's serde model is pinned to; native tests here pin the checks
+//! and the texts as the widget fills them to kelisim-core.
 
 use alloc::borrow::ToOwned;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::model::{Action, Decisions, RECEIPT_SCHEMA_VERSION};
-use crate::{b64, json, sha256, time};
+use kelisim_wire::base64url as b64;
+use kelisim_wire::claims::{ed25519_jwk, PolicyRef};
+pub use kelisim_wire::receipt::{submission as body, LogPosition};
+use kelisim_wire::{id, time};
+
+use crate::model::{Action, Decisions};
+use crate::{json, sha256};
 
 /// The widget's version, as receipts record it.
 pub const WIDGET_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -25,19 +32,12 @@ pub struct Subject {
     pub key: Option<String>,
 }
 
-/// The canonical JSON of the Ed25519 public JWK with `x` (members `crv`, `kty`, `x`).
-fn jwk_json(out: &mut String, x: &str) {
-    out.push_str("{\"crv\":\"Ed25519\",\"kty\":\"OKP\",\"x\":");
-    json::string(out, x);
-    out.push('}');
-}
-
 impl Subject {
     /// A subject with a key: its id is the key's RFC 7638 thumbprint.
     #[must_use]
     pub fn keyed(x: &str) -> Self {
         let mut jwk = String::new();
-        jwk_json(&mut jwk, x);
+        ed25519_jwk(&mut jwk, x);
         Self { id: b64::encode(&sha256::digest(jwk.as_bytes())), key: Some(x.to_owned()) }
     }
 
@@ -79,7 +79,7 @@ pub struct Claims {
 pub fn claims(draft: Draft, subject: &Subject, now_ms: u64, random: [u8; 10]) -> Claims {
     Claims {
         draft,
-        id: time::ulid(now_ms, random),
+        id: id::ulid_from_parts(now_ms, random),
         subject: subject.clone(),
         client_time: time::format_millis(i64::try_from(now_ms).unwrap_or(i64::MAX)),
     }
@@ -87,44 +87,24 @@ pub fn claims(draft: Draft, subject: &Subject, now_ms: u64, random: [u8; 10]) ->
 
 impl Claims {
     /// The canonical JSON of the claims: the bytes the visitor signs, and whose SHA-256 is the
-    /// receipt's hash. Members in canonical order.
+    /// receipt's hash.
     #[must_use]
     pub fn canonical(&self) -> String {
         let d = &self.draft;
-        let mut out = String::with_capacity(512);
-        out.push_str("{\"action\":");
-        json::string(&mut out, d.action.as_str());
-        out.push_str(",\"client_time\":");
-        json::string(&mut out, &self.client_time);
-        out.push_str(",\"decisions\":");
-        d.decisions.write_json(&mut out);
-        out.push_str(",\"gpc\":");
-        json::boolean(&mut out, d.gpc);
-        out.push_str(",\"id\":");
-        json::string(&mut out, &self.id);
-        out.push_str(",\"policy\":{\"language\":");
-        json::string(&mut out, &d.language);
-        out.push_str(",\"sha256\":");
-        json::string(&mut out, &d.sha256);
-        out.push_str(",\"version\":");
-        json::number(&mut out, u64::from(d.version));
-        out.push_str("},\"prev\":");
-        json::string_or_null(&mut out, d.prev.as_deref());
-        out.push_str(",\"schema\":");
-        json::number(&mut out, RECEIPT_SCHEMA_VERSION);
-        out.push_str(",\"site\":");
-        json::string(&mut out, &d.site);
-        out.push_str(",\"subject\":");
-        json::string(&mut out, &self.subject.id);
-        out.push_str(",\"subject_key\":");
-        match &self.subject.key {
-            Some(x) => jwk_json(&mut out, x),
-            None => out.push_str("null"),
+        kelisim_wire::claims::Claims {
+            id: &self.id,
+            site: &d.site,
+            subject: &self.subject.id,
+            subject_key: self.subject.key.as_deref(),
+            policy: PolicyRef { version: d.version, sha256: &d.sha256, language: &d.language },
+            decisions: &d.decisions,
+            action: d.action,
+            gpc: d.gpc,
+            client_time: &self.client_time,
+            prev: d.prev.as_deref(),
+            widget_version: WIDGET_VERSION,
         }
-        out.push_str(",\"widget_version\":");
-        json::string(&mut out, WIDGET_VERSION);
-        out.push('}');
-        out
+        .canonical()
     }
 }
 
@@ -152,18 +132,6 @@ pub fn detached_jws(header_b64: &str, signature: &[u8]) -> String {
     let mut out = String::from(header_b64);
     out.push_str("..");
     out.push_str(&b64::encode(signature));
-    out
-}
-
-/// The request body (core's `SubmitReceipt` as canonical JSON):
-/// `{"claims":…,"visitor_signature":…}`.
-#[must_use]
-pub fn body(canonical_claims: &str, visitor_signature: Option<&str>) -> String {
-    let mut out = String::from("{\"claims\":");
-    out.push_str(canonical_claims);
-    out.push_str(",\"visitor_signature\":");
-    json::string_or_null(&mut out, visitor_signature);
-    out.push('}');
     out
 }
 
@@ -240,35 +208,12 @@ impl CheckError {
 const HEADER_PREFIX: &str = "{\"alg\":\"EdDSA\",\"kid\":\"";
 const HEADER_SUFFIX: &str = "\",\"typ\":\"kelisim-receipt+jws\"}";
 
-/// Where the edge appended a receipt in the site's log (core's `LogPosition`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogPosition {
-    pub index: u64,
-    pub origin: String,
-}
-
 /// The canonical JSON of the receipt the edge accepts for `sent` at `server_time` (core's
 /// `Receipt`: `claims`, `hash`, `log` when the edge keeps a ledger, `server_time`,
 /// `visitor_signature`, in canonical order).
 #[must_use]
 pub fn receipt_payload(sent: &Sent, server_time: &str, log: Option<&LogPosition>) -> String {
-    let mut out = String::from("{\"claims\":");
-    out.push_str(&sent.claims);
-    out.push_str(",\"hash\":");
-    json::string(&mut out, &sent.hash);
-    if let Some(log) = log {
-        out.push_str(",\"log\":{\"index\":");
-        json::number(&mut out, log.index);
-        out.push_str(",\"origin\":");
-        json::string(&mut out, &log.origin);
-        out.push('}');
-    }
-    out.push_str(",\"server_time\":");
-    json::string(&mut out, server_time);
-    out.push_str(",\"visitor_signature\":");
-    json::string_or_null(&mut out, sent.visitor_signature.as_deref());
-    out.push('}');
-    out
+    kelisim_wire::receipt::payload(&sent.claims, &sent.hash, log, server_time, sent.visitor_signature.as_deref())
 }
 
 /// Checks the edge's attached JWS for `sent`: a canonical `EdDSA` header of type
@@ -324,7 +269,6 @@ pub(crate) mod tests {
     use kelisim_core::canonical::to_canonical_string;
     use kelisim_core::receipt::{Receipt, ReceiptClaims, SignedReceipt, SubmitReceipt};
     use kelisim_core::sign::{b64url_decode, b64url_encode, EdgeSigningKey, Jwks, JwsHeader, PublicJwk};
-    use proptest::prelude::*;
 
     const NOW: u64 = 1_795_398_005_123;
 
@@ -449,35 +393,6 @@ pub(crate) mod tests {
             assert!(text.starts_with(r#"{"claims":{"action":"reject_all","#));
             assert_eq!(text, to_canonical_string(&s).unwrap());
             assert_eq!(serde_json::from_str::<SubmitReceipt>(&text).unwrap(), s);
-        }
-    }
-
-    proptest! {
-        /// Whatever a policy, the storage or the page hands the widget, its claims are core's
-        /// canonical text: languages, hashes and category ids with quotes, controls, non-ASCII,
-        /// line separators and astral characters.
-        #[test]
-        fn any_claims_are_cores_canonical_text(
-            site in "[a-z0-9_-]{1,20}",
-            language in any::<String>(),
-            sha in any::<String>(),
-            prev in proptest::option::of(any::<String>()),
-            ids in proptest::collection::btree_map(any::<String>(), any::<bool>(), 0..8),
-            version in any::<u32>(),
-            gpc in any::<bool>(),
-            now in 0..253_402_300_799_999_u64,
-            keyed in any::<bool>(),
-        ) {
-            let subject = if keyed { Subject::keyed("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo") } else { Subject::unsigned(&[2; 32]) };
-            let d = Draft {
-                site, version, sha256: sha, language, gpc, prev,
-                decisions: ids.iter().map(|(k, g)| (k.as_str(), *g)).collect(),
-                action: Action::Custom,
-            };
-            let c = claims(d, &subject, now, [3; 10]);
-            let core: ReceiptClaims = serde_json::from_str(&c.canonical()).unwrap();
-            prop_assert_eq!(core.canonical().unwrap(), c.canonical());
-            prop_assert_eq!(sha256::hex(c.canonical().as_bytes()), core.hash().unwrap());
         }
     }
 
