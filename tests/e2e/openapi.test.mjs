@@ -164,6 +164,9 @@ function checkAgainstDoc(method, template, res, documented) {
     if (first) assertValid(content['x-line-schema'], JSON.parse(first), `${what} first NDJSON line`);
   } else if (media === 'text/plain') {
     assert.ok(res.text.length > 0 && res.text.endsWith('\n'), `${what}: a text answer ends with a newline`);
+  } else if (media === 'text/javascript') {
+    assert.equal(contentType, 'text/javascript; charset=utf-8', what);
+    assert.doesNotThrow(() => new Function(res.text), `${what}: the body parses as a script`);
   } else if (media === 'text/csv') {
     assert.equal(res.text.split('\n')[0], content['x-csv-header'], `${what}: CSV header line`);
   } else {
@@ -545,6 +548,22 @@ describe('every operation against the document', () => {
     }
   });
 
+
+  test('the site\'s own loader: the first layers in it, conditional requests, unknown sites', async () => {
+    const L = '/v1/sites/{site}/kelisim.js';
+    const res = await call('GET', L);
+    assert.equal(res.status, 200);
+    assert.ok(res.text.includes(JSON.stringify(policy.summary.ru).slice(1, 30)), 'the published first layer is in it');
+    const etag = res.headers.get('etag');
+    assert.equal((await call('GET', L, { headers: { 'If-None-Match': etag } })).status, 304);
+    assert.equal((await call('HEAD', L)).status, 200);
+    assert.equal((await call('HEAD', L, { headers: { 'If-None-Match': etag } })).status, 304);
+    for (const method of ['GET', 'HEAD']) {
+      const unknown = await call(method, L, { params: { site: 'no-such-site' } });
+      assert.equal(unknown.status, 404);
+      if (method === 'GET') assert.equal(unknown.json.error.code, 'unknown_site');
+    }
+  });
   test('receipts: submit, replay, conflicts, rejections, rate limit', async () => {
     const R = '/v1/sites/{site}/receipts';
     const submit = (body, headers = { Origin: ORIGIN }, opts = {}) => call('POST', R, { body, headers, ...opts });

@@ -647,6 +647,29 @@ test('the settings pressed before the wasm arrives open once it is there', async
   assert.deepEqual(ctx.errors, []);
 });
 
+test('a keyboard press held for the wasm keeps its focus: Esc from the settings returns to the button', async () => {
+  const ctx = await browser();
+  const wasm = await holdWasm(ctx);
+  const page = await open(ctx, stack.pageUrl('crm'));
+  await banner(page).waitFor();
+  const focused = () => page.evaluate(() => {
+    const host = document.querySelector('kelisim-consent');
+    const el = document.activeElement === host ? host.shadowRoot.activeElement : document.activeElement;
+    return el ? (el.dataset.action ?? el.getAttribute('role') ?? el.tagName) : null;
+  });
+  for (let i = 0; i < 4; i++) await page.keyboard.press('Tab');
+  assert.equal(await focused(), 'settings');
+  await page.keyboard.press('Enter');
+  await wasm.requested;
+  assert.equal(await banner(page).getAttribute('aria-busy'), 'true', 'held: the buttons are disabled');
+  wasm.release();
+  await dialog(page).waitFor();
+  await page.keyboard.press('Escape');
+  await dialog(page).waitFor({ state: 'detached' });
+  assert.equal(await focused(), 'settings', 'focus is back on the button that was pressed');
+  assert.deepEqual(ctx.errors, []);
+});
+
 test('a remembered choice: no banner is painted, not even while the wasm is loading', async () => {
   const ctx = await browser();
   const first = await open(ctx, stack.pageUrl('crm'));
@@ -802,6 +825,19 @@ test('the site\'s own loader carries the first layer: no request before the bann
   const [, again] = await keptReceipts(page, 2);
   assert.equal(again.receipt.claims.policy.version, 2);
   assert.equal(again.receipt.claims.action, 'accept_all');
+  assert.deepEqual(ctx.errors, []);
+});
+
+test('a tag added after the page loaded still runs the necessary script at once on a first visit', async () => {
+  const ctx = await browser({ locale: 'en-US' });
+  const page = await open(ctx, `${pages.url}/late.html`);
+  await banner(page).waitFor();
+  // The loader found the marked scripts before its wasm section ran: the necessary one needs the
+  // wasm now, first visit or not.
+  await page.waitForFunction(() => (window.__ran ?? []).includes('late-necessary'));
+  assert.deepEqual(await page.evaluate(() => window.__ran), ['late-necessary']);
+  await button(page, 'accept').click();
+  await page.waitForFunction(() => window.__ran.includes('late-analytics'));
   assert.deepEqual(ctx.errors, []);
 });
 

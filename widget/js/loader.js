@@ -130,8 +130,14 @@
   // adds later run only with it (section 5).
   var pageNonce = script.nonce || '';
 
-  // 2. window.kelisim. Calls made before the wasm is ready wait for it.
+  // 2. window.kelisim. Calls made before the wasm is ready wait for it (and start it, section 10).
   var ready = null; // the wasm's Widget
+  // Section 10's state, set here: a necessary script found in section 5 may start the wasm
+  // before section 10 has run.
+  var paints = false; // the loader paints the banner from the first layer (paintEarly)
+  var started = false; // the wasm was asked for
+  var wanted = false; // start() was called before section 10 ran
+  var bootable = false; // section 10 has run: start() may boot
   var waiting = [];
   var subscribers = [];
   function whenReady(fn, fallback) {
@@ -386,12 +392,22 @@
     busy(true);
     start();
   }
+  var heldFocus = null; // the banner's control focused when its buttons were disabled
   function busy(on) {
     var b = view && view.banner;
     if (!b) return;
-    if (on) b.setAttribute('aria-busy', 'true');
-    else b.removeAttribute('aria-busy');
+    if (on) {
+      b.setAttribute('aria-busy', 'true');
+      var f = focused(view);
+      heldFocus = f && b.contains(f) ? f : null;
+    } else {
+      b.removeAttribute('aria-busy');
+    }
     [].forEach.call(b.querySelectorAll('button'), function (x) { x.disabled = on; });
+    // A disabled button loses focus to the page: it gets it back, so a keyboard visitor stays
+    // where they pressed (and a dialog opened by the press returns focus there).
+    if (!on && heldFocus && heldFocus.isConnected && !b.contains(focused(view))) focus(heldFocus);
+    if (!on) heldFocus = null;
   }
   function focus(e) {
     try { e.focus({ preventScroll: true }); } catch (_) { /* not focusable */ }
@@ -733,10 +749,6 @@
   // before it is ready waits for it (section 4). Every other page view loads it at once.
   /*GLUE*/
   var INTENT = ['pointerdown', 'touchstart', 'mouseover', 'keydown', 'focusin'];
-  var paints = false; // the loader paints the banner from the first layer (paintEarly)
-  var started = false; // the wasm was asked for
-  var wanted = false; // start() was called before this section ran (a necessary script)
-  var bootable = false; // this section has run: start() may boot
   function start() {
     if (!bootable) { wanted = true; return; }
     if (started) return;
