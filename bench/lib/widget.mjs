@@ -186,10 +186,10 @@ function products(edgeUrl, policy, S) {
   return [
     {
       id: 'kelisim', name: 'Kelisim (ours)', version: readVersion(join(ROOT, 'widget/Cargo.toml')),
-      html: page('Kelisim', `<script src="${edgeUrl}/v1/kelisim.js" data-site="crm-demo" async></script>`, policy, ready),
+      html: page('Kelisim', `<script src="${edgeUrl}/v1/sites/crm-demo/kelisim.js" data-site="crm-demo" async></script>`, policy, ready),
       spec: `{banner:["kelisim-consent","section[role=region]"],accept:["kelisim-consent","section[role=region] button[data-action=accept]"],generic:true,acceptText:/${S.accept_all}/}`,
       acceptSelector: 'kelisim-consent button[data-action=accept]',
-      tag: '<script src="{edge}/v1/kelisim.js" data-site="crm-demo" async>',
+      tag: '<script src="{edge}/v1/sites/crm-demo/kelisim.js" data-site="crm-demo" async>',
     },
     {
       id: 'cookieconsent', name: 'vanilla-cookieconsent', version: readVersion(join(ROOT, 'node_modules/vanilla-cookieconsent/package.json')),

@@ -113,7 +113,7 @@ describe('five commands take a new site live from its own document', () => {
 
       const snippet = ok(await kelisim(['site', 'snippet', id]), 'snippet').stdout;
       assert.equal(snippet.match(/<script src=/g).length, 1, 'one tag to paste');
-      assert.ok(snippet.includes(`<script src="${stack.edgeUrl}/v1/kelisim.js" data-site="${id}" async></script>`), snippet);
+      assert.ok(snippet.includes(`<script src="${stack.edgeUrl}/v1/sites/${id}/kelisim.js" data-site="${id}" async></script>`), snippet);
       assert.match(snippet, /data-kelisim-open>Настройки конфиденциальности<\/a>/);
 
       const page = await browser.newPage();

@@ -78,7 +78,7 @@ pub fn snippet(base: &str, site: &str, lang: &str, categories: &[String]) -> Str
         _ => "Настройки конфиденциальности",
     };
     let mut s = format!(
-        "<!-- Kelisim: in the <head> of every page -->\n<script src=\"{base}/v1/kelisim.js\" data-site=\"{site}\" async></script>\n\n\
+        "<!-- Kelisim: in the <head> of every page -->\n<script src=\"{base}/v1/sites/{site}/kelisim.js\" data-site=\"{site}\" async></script>\n\n\
          <!-- Third-party scripts: type=\"text/plain\" and their category; each runs only after consent -->\n"
     );
     let examples: Vec<&str> =
@@ -147,7 +147,9 @@ mod tests {
     fn the_snippet_has_one_tag_and_examples() {
         let s = snippet("https://edge.example", "shop", "ru", &["analytics".into(), "cross_border".into()]);
         assert_eq!(s.matches("data-site=").count(), 1);
-        assert!(s.contains("<script src=\"https://edge.example/v1/kelisim.js\" data-site=\"shop\" async></script>"));
+        assert!(s.contains(
+            "<script src=\"https://edge.example/v1/sites/shop/kelisim.js\" data-site=\"shop\" async></script>"
+        ));
         assert!(s.contains("data-category=\"cross_border\" src=\"https://example.com/cross-border.js\""));
         assert!(s.contains("data-kelisim-open>Настройки конфиденциальности</a>"));
     }
