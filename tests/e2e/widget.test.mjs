@@ -935,11 +935,15 @@ function shiftClock(skewMs) {
 const outboxEmpty = (page, site = 'crm-demo') => page.waitForFunction((s) =>
   localStorage.getItem(`kelisim:${s}`) !== null && localStorage.getItem(`kelisim:${s}:outbox`) === null, site);
 
-for (const [label, skewMs] of [['15 minutes ahead', 15 * 60_000], ['15 minutes behind', -15 * 60_000]]) {
-  test(`a device clock ${label}: accept all is recorded at the edge and holds after a reload`, async () => {
+for (const [label, skewMs, tag] of [
+  ['15 minutes ahead', 15 * 60_000, 'plain'], ['15 minutes behind', -15 * 60_000, 'plain'],
+  ['15 minutes ahead', 15 * 60_000, 'own'], ['15 minutes behind', -15 * 60_000, 'own'],
+]) {
+  const loader = tag === 'own' ? "the site's own loader" : 'the plain loader';
+  test(`a device clock ${label} (${loader}): accept all is recorded at the edge, once, and holds after a reload`, async () => {
     const ctx = await browser({ locale: 'en-US' });
     await ctx.addInitScript(...shiftClock(skewMs));
-    const page = await open(ctx, `${pages.url}/plain.html`);
+    const page = await open(ctx, tag === 'own' ? stack.pageUrl('crm') : `${pages.url}/plain.html`);
     assert.ok(Math.abs(await page.evaluate(() => Date.now()) - Date.now() - skewMs) < 60_000, 'the page clock is moved');
     await button(page, 'accept').click();
     await outboxEmpty(page);
@@ -951,6 +955,8 @@ for (const [label, skewMs] of [['15 minutes ahead', 15 * 60_000], ['15 minutes b
     // Stamped on the edge's clock: the client time is the edge's, give or take the round trip.
     const drift = Date.parse(claims.client_time) - Date.parse(stored.signed.receipt.server_time);
     assert.ok(Math.abs(drift) < 5_000, `client_time is ${drift} ms from the edge's time`);
+    // Stamped on the edge's clock from the start, not refused and made again.
+    assert.equal(ctx.requests.filter((u) => /\/v1\/sites\/crm-demo\/receipts$/.test(u)).length, 1, 'posted once');
     await page.reload();
     await page.waitForFunction(() => window.kelisim.get('analytics') === true);
     assert.equal(await banner(page).count(), 0);

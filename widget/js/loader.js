@@ -237,7 +237,7 @@
     var answered = typeof own === 'string' ? Promise.resolve([200, own, ''])
       : request(url, { cache: 'no-cache' }).catch(noAnswer);
     answered.then(function (a) { guard(function () { paintEarly(a, lang); }); });
-    return [url, answered];
+    return [url, answered, typeof own === 'string'];
   });
   // The banner, painted from the first layer as soon as it arrives, before the wasm is ready:
   // when the edge answered in the visitor's first language (so the wasm will not ask again in
@@ -778,6 +778,14 @@
     // not): its start does not hold up the paint.
     var bytes = fetch(url);
     bytes.catch(function () { /* the glue's await below sees the failure */ });
+    // A first layer from the site's own loader carries no Date: with a banner to answer, the same
+    // request is made now, beside the wasm (a press waits for the wasm anyway), so the receipt is
+    // stamped on the edge's clock (widget/src/clock.rs), not a device clock that may be off.
+    if (early && early[2] && paints) {
+      var written = early[1];
+      early[1] = request(early[0], { cache: 'no-cache' })
+        .then(function (a) { return a[0] === 200 ? a : written; }, function () { return written; });
+    }
     var painting = early ? early[1] : Promise.resolve();
     painting.then(function () { return wasm_bindgen({ module_or_path: bytes }); }).then(function () {
       var attributes = {};
