@@ -14,6 +14,8 @@ import { serveDir } from './static.mjs';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const WRANGLER = join(ROOT, 'node_modules/.bin/wrangler');
 const READY_TIMEOUT_MS = 90_000;
+/** First starts of a stack whose wrangler exits at once (its port taken meanwhile) before giving up. */
+const START_ATTEMPTS = 3;
 
 /** The demo sites: id, folder under www/demo, policy file. */
 export const DEMO_SITES = {
@@ -128,8 +130,8 @@ export async function startStack(options = {}) {
   const secrets = options.secrets ?? generateSecrets();
   // options.editConfig(text) may change the generated wrangler.toml (e.g. lower rate limits).
   const configPath = options.configPath ?? (await writeConfig(work, secrets, options.editConfig));
-  const edgePort = options.edgePort || (await freePort());
-  const edgeUrl = `http://127.0.0.1:${edgePort}`;
+  let edgePort = options.edgePort || (await freePort());
+  let edgeUrl = `http://127.0.0.1:${edgePort}`;
 
   let child = null;
   let exited = null;
@@ -177,7 +179,19 @@ export async function startStack(options = {}) {
     }
   }
 
-  await startEdge();
+  // A port freePort found free can be taken before wrangler binds it (another process's
+  // ephemeral port: workerd binds its own at random). The first start takes a new port then;
+  // a restart keeps the edge's URL, so it keeps its port.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await startEdge();
+      break;
+    } catch (e) {
+      if (options.edgePort || attempt >= START_ATTEMPTS || !/wrangler exited/.test(e.message)) throw e;
+      edgePort = await freePort();
+      edgeUrl = `http://127.0.0.1:${edgePort}`;
+    }
+  }
   const servers = {};
   for (const [key, demo] of Object.entries(DEMO_SITES)) {
     servers[key] = await serveDir(join(ROOT, demo.dir), options[`${key}Port`] ?? 0, { edge: edgeUrl });
