@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use sha2::{Digest, Sha256};
+use kelisim_core::canonical::sha256_hex;
 
 /// The string literal in the built loader that this module replaces (scripts/build-widget.sh
 /// keeps it; `widget/js/loader.js` reads anything but a JSON object there as "none").
@@ -44,7 +44,7 @@ pub fn embed(loader: &str, layers: &BTreeMap<String, String>) -> Option<String> 
 /// changes it and a browser's revalidation answers 304 otherwise.
 #[must_use]
 pub fn etag(body: &str) -> String {
-    let hex: String = Sha256::digest(body.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let hex = sha256_hex(body.as_bytes());
     format!("\"{}\"", &hex[..ETAG_HASH_CHARS])
 }
 

@@ -108,6 +108,13 @@ const banner = (page) => page.locator('kelisim-consent section[role=region]');
 const dialog = (page) => page.locator('kelisim-consent [role=dialog]:visible');
 const button = (page, action) => page.locator(`kelisim-consent [data-action=${action}]:visible`);
 
+/** What has focus, through the widget's shadow root: a control's data-action, else its role or tag. */
+const focusedControl = (page) => page.evaluate(() => {
+  const host = document.querySelector('kelisim-consent');
+  const el = document.activeElement === host ? host.shadowRoot.activeElement : document.activeElement;
+  return el ? (el.dataset.action ?? el.getAttribute('role') ?? el.tagName) : null;
+});
+
 /** The receipts this browser kept (countersigned and verified), once there are at least `n`. */
 async function keptReceipts(page, n) {
   await page.waitForFunction((count) => {
@@ -385,11 +392,7 @@ test('a decision made while the edge is down is delivered exactly once after it 
 test('keyboard only: Tab to the buttons, Enter opens the settings, focus is trapped, Esc returns', async () => {
   const page = await open(await browser(), stack.pageUrl('crm'));
   await banner(page).waitFor();
-  const focused = () => page.evaluate(() => {
-    const host = document.querySelector('kelisim-consent');
-    const el = document.activeElement === host ? host.shadowRoot.activeElement : document.activeElement;
-    return el ? (el.dataset.action ?? el.getAttribute('role') ?? el.tagName) : null;
-  });
+  const focused = () => focusedControl(page);
   // The banner took focus (nothing else had it): Tab walks its controls.
   assert.equal(await focused(), 'region');
   const order = [];
@@ -652,11 +655,7 @@ test('a keyboard press held for the wasm keeps its focus: Esc from the settings 
   const wasm = await holdWasm(ctx);
   const page = await open(ctx, stack.pageUrl('crm'));
   await banner(page).waitFor();
-  const focused = () => page.evaluate(() => {
-    const host = document.querySelector('kelisim-consent');
-    const el = document.activeElement === host ? host.shadowRoot.activeElement : document.activeElement;
-    return el ? (el.dataset.action ?? el.getAttribute('role') ?? el.tagName) : null;
-  });
+  const focused = () => focusedControl(page);
   for (let i = 0; i < 4; i++) await page.keyboard.press('Tab');
   assert.equal(await focused(), 'settings');
   await page.keyboard.press('Enter');
